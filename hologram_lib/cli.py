@@ -1,0 +1,160 @@
+"""The `hologram` command: argument parsing and exit codes only; the work happens in hologram_lib.
+
+Exit codes: 0 success / gate passed; 1 gate failed; 2 bad input or usage (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_MAX_SAMPLES, DEFAULT_PERF_DIR
+from hologram_lib.errors import InputError, Refused
+
+SUITES = ("core", "graphql", "ipfs")
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {raw!r}")
+    return value
+
+
+def _add_common(parser: argparse.ArgumentParser, baseline: bool = False) -> None:
+    parser.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="perf data directory (%(default)s)")
+    parser.add_argument("--profile", help="budget profile: pr, main, nightly, default (else from the CI env)")
+    parser.add_argument("--budgets", type=Path, help="TOML file with budgets for more metrics")
+    if baseline:
+        parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help="baseline file (%(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hologram", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    perf = commands.add_parser("perf", help="measure latency").add_subparsers(dest="perf_command", required=True)
+    collect = perf.add_parser("collect", help="run the perf suites and write reports/perf")
+    _add_common(collect)
+    collect.add_argument("--suite", action="append", choices=SUITES, help="suite to run (repeatable; default all)")
+    collect.add_argument("--samples", type=_positive_int, help="samples per metric (default 200)")
+    collect.add_argument(
+        "--max-samples",
+        type=_positive_int,
+        default=DEFAULT_MAX_SAMPLES,
+        help="ceiling when extending an inconclusive metric (%(default)s)",
+    )
+
+    gate = commands.add_parser("gate", help="judge p95 budgets; exit 1 when the gate fails")
+    _add_common(gate)
+    gate.add_argument("--json", type=Path, help="write the machine-readable verdict here")
+
+    baseline = commands.add_parser("baseline", help="promote or compare a baseline")
+    baseline_commands = baseline.add_subparsers(dest="baseline_command", required=True)
+    promote = baseline_commands.add_parser("promote", help="write baseline.json from this run (main only)")
+    _add_common(promote, baseline=True)
+    promote.add_argument("--force", action="store_true", help="promote off main or after a failed gate")
+    compare = baseline_commands.add_parser(
+        "compare", help="drift verdicts against the baseline; exit 1 on a regression"
+    )
+    _add_common(compare, baseline=True)
+    compare.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
+    compare.add_argument("--json", type=Path, help="write the machine-readable verdict here")
+    return parser
+
+
+def _write_json(path: Path | None, document: dict[str, object]) -> None:
+    if path is not None:
+        from hologram_lib import atomic
+
+        atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+
+
+def _print(lines: list[str]) -> None:
+    print("\n".join(lines))
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from hologram_lib.config import gate_settings, perf_knobs
+    from hologram_lib.perf.collect import collect
+
+    settings = gate_settings(args.profile, args.budgets)
+    knobs = perf_knobs(args.samples)
+    outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings, args.max_samples)
+    errors = [r for o in outcomes for r in o.results if r.note.startswith("error: ")]
+    for outcome in outcomes:
+        print(f"{outcome.suite}: wrote {outcome.files[0]} and {outcome.files[1]}")
+    return 1 if errors else 0
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from hologram_lib.config import gate_settings
+    from hologram_lib.gate import evaluate
+    from hologram_lib.perf.files import load_perf_dir
+
+    settings = gate_settings(args.profile, args.budgets)
+    report = evaluate(load_perf_dir(args.perf_dir), settings)
+    _write_json(args.json, report.to_dict())
+    _print(report.lines())
+    return 0 if report.passed else 1
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from hologram_lib.baseline import promote
+    from hologram_lib.config import gate_settings, perf_knobs, provenance
+    from hologram_lib.gate import evaluate
+    from hologram_lib.perf.files import load_perf_dir
+
+    settings = gate_settings(args.profile, args.budgets)
+    metrics = load_perf_dir(args.perf_dir)
+    passed = evaluate(metrics, settings).passed
+    path = promote(metrics, args.baseline, provenance(settings.profile, perf_knobs()), passed, args.force)
+    print(f"baseline: promoted {path}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from hologram_lib.baseline import DriftReport, compare_metric_sets, read_baseline
+    from hologram_lib.config import gate_settings, regression_threshold_pct
+    from hologram_lib.perf.files import load_perf_dir
+
+    settings = gate_settings(args.profile, args.budgets)
+    threshold = regression_threshold_pct(args.threshold_pct)
+    baseline = read_baseline(args.baseline)
+    drifts = compare_metric_sets(baseline, load_perf_dir(args.perf_dir), threshold, settings)
+    report = DriftReport(baseline, threshold, drifts)
+    _write_json(args.json, report.to_dict())
+    _print(report.lines())
+    return 0 if report.passed else 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "perf":
+        return cmd_collect(args)
+    if args.command == "gate":
+        return cmd_gate(args)
+    return cmd_promote(args) if args.baseline_command == "promote" else cmd_compare(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except InputError as exc:
+        print(f"hologram: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"hologram: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

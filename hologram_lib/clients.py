@@ -1,0 +1,103 @@
+"""HTTP clients for the two services: the IPFS node (Kubo RPC API) and the GraphQL marketplace.
+
+Each client holds one keep-alive session and puts a timeout on every call. Errors carry a short reason
+and never the token or the whole response.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+
+class ServiceError(Exception):
+    """A service answered wrongly, failed, or did not answer in time."""
+
+
+def authorization_header(token: str | None) -> dict[str, str]:
+    """GRAPHQL_TOKEN may be given with or without the `Bearer ` prefix."""
+    if not token:
+        return {}
+    value = token.strip()
+    return {"Authorization": value if value.lower().startswith("bearer ") else f"Bearer {value}"}
+
+
+def _short(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class GraphQLClient:
+    def __init__(self, url: str, token: str | None = None, timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.session = requests.Session()
+        self.session.headers.update({"Content-Type": "application/json", **authorization_header(token)})
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `data` of a successful response; ServiceError on transport errors or GraphQL `errors`."""
+        body = {"query": query, "variables": variables or {}}
+        try:
+            response = self.session.post(self.url, data=json.dumps(body), timeout=self.timeout_s)
+        except requests.Timeout:
+            raise ServiceError(f"GraphQL did not answer within {self.timeout_s:g} s") from None
+        except requests.RequestException as exc:
+            raise ServiceError(f"GraphQL unreachable ({type(exc).__name__})") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            raise ServiceError(f"GraphQL answered HTTP {response.status_code} without JSON") from None
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if errors:
+            first = errors[0].get("message", "") if isinstance(errors[0], dict) else str(errors[0])
+            raise ServiceError(f"GraphQL error: {_short(str(first))}")
+        if response.status_code != 200 or not isinstance(payload.get("data"), dict):
+            raise ServiceError(f"GraphQL answered HTTP {response.status_code} without data")
+        return payload["data"]
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class IpfsClient:
+    """Kubo RPC API: every call is a POST; `add` answers newline-delimited JSON (the last line is the file)."""
+
+    def __init__(self, api: str, timeout_s: float = 10.0) -> None:
+        self.api = api.rstrip("/")
+        self.timeout_s = timeout_s
+        self.session = requests.Session()
+
+    def _post(self, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.session.post(f"{self.api}/api/v0/{path}", timeout=self.timeout_s, **kwargs)
+        except requests.Timeout:
+            raise ServiceError(f"IPFS {path} did not answer within {self.timeout_s:g} s") from None
+        except requests.RequestException as exc:
+            raise ServiceError(f"IPFS unreachable ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            try:
+                message = response.json().get("Message", "")
+            except ValueError:
+                message = ""
+            raise ServiceError(f"IPFS {path} answered HTTP {response.status_code}: {_short(message)}")
+        return response
+
+    def version(self) -> str:
+        return str(self._post("version").json().get("Version", ""))
+
+    def add(self, data: bytes, pin: bool = True, cid_version: int = 1) -> str:
+        params = {"pin": str(pin).lower(), "cid-version": str(cid_version)}
+        response = self._post("add", params=params, files={"file": ("data", data)})
+        lines = [line for line in response.text.splitlines() if line.strip()]
+        try:
+            return str(json.loads(lines[-1])["Hash"])
+        except (IndexError, ValueError, KeyError, TypeError):
+            raise ServiceError("IPFS add answered without a Hash") from None
+
+    def cat(self, cid: str) -> bytes:
+        return self._post("cat", params={"arg": cid}).content
+
+    def close(self) -> None:
+        self.session.close()

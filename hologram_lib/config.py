@@ -1,0 +1,229 @@
+"""Environment variables and profiles → typed settings. The one module that reads os.environ.
+
+Budgets are p95 limits in milliseconds. A profile sets the defaults; an env var beats the profile; a budgets
+file (TOML) adds budgets for other metrics. Metric names in budgets may be fnmatch patterns, so the encode
+budget applies to `core.encode_4MB_ms` as well as `core.encode_1MB_ms`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hologram_lib.errors import InputError
+
+VERIFY_METRIC = "core.verify_ms"
+ENCODE_METRIC_PATTERN = "core.encode_*MB_ms"
+GRAPHQL_METRIC = "graphql.resolve_ms"
+
+# verify / encode / graphql p95 budgets (ms) per profile, from the seed's runbook.
+_PROFILE_BUDGETS: dict[str, tuple[float, float, float]] = {
+    "pr": (15.0, 150.0, 150.0),
+    "main": (8.0, 80.0, 80.0),
+    "nightly": (10.0, 100.0, 100.0),
+    "default": (10.0, 100.0, 100.0),
+}
+# Suites that a profile allows to be absent for a recorded reason (no services configured).
+_PROFILE_ALLOWED_SKIPS: dict[str, frozenset[str]] = {
+    "pr": frozenset({"graphql", "ipfs", "e2e"}),
+    "main": frozenset(),
+    "nightly": frozenset(),
+    "default": frozenset({"graphql", "ipfs", "e2e"}),
+}
+PROFILES = tuple(_PROFILE_BUDGETS)
+_BUDGET_ENV = {
+    VERIFY_METRIC: "SLO_VERIFY_P95_MS",
+    ENCODE_METRIC_PATTERN: "SLO_ENCODE_P95_MS",
+    GRAPHQL_METRIC: "SLO_GQL_P95_MS",
+}
+
+DEFAULT_PERF_DIR = Path("reports/perf")
+DEFAULT_BASELINE = DEFAULT_PERF_DIR / "baseline.json"
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """What the budget gate needs: the profile, its budgets and the suites it allows to be skipped."""
+
+    profile: str
+    budgets: dict[str, float]
+    allowed_skips: frozenset[str]
+    budget_sources: dict[str, str] = field(default_factory=dict)
+
+
+def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def positive_number(raw: str, what: str, path: str | None = None, line: int | None = None) -> float:
+    """Parse a positive finite number or raise an InputError that names `what`."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{what}: expected a positive number, got {raw!r}", path, line)
+    return value
+
+
+def positive_int(raw: str, what: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise InputError(f"{what}: expected a positive integer, got {raw!r}")
+    return value
+
+
+def resolve_profile(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """--profile, else HOLOGRAM_PROFILE, else from GitHub's event and ref, else `default`."""
+    env = _env(environ)
+    name = explicit or env.get("HOLOGRAM_PROFILE", "").strip()
+    if name:
+        if name not in _PROFILE_BUDGETS:
+            raise InputError(f"unknown profile {name!r}: expected one of {', '.join(PROFILES)}")
+        return name
+    event = env.get("GITHUB_EVENT_NAME", "")
+    if event in ("pull_request", "pull_request_target"):
+        return "pr"
+    if event == "schedule":
+        return "nightly"
+    if env.get("GITHUB_REF", "") == "refs/heads/main":
+        return "main"
+    return "default"
+
+
+def gate_settings(
+    profile: str | None = None,
+    budgets_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> GateSettings:
+    env = _env(environ)
+    name = resolve_profile(profile, env)
+    budgets = dict(zip(_BUDGET_ENV, _PROFILE_BUDGETS[name], strict=True))
+    sources = dict.fromkeys(budgets, f"profile {name}")
+    path = budgets_file or env.get("HOLOGRAM_BUDGETS") or None
+    if path:
+        for metric, value in _read_budgets_file(Path(path), name).items():
+            budgets[metric] = value
+            sources[metric] = str(path)
+    for metric, var in _BUDGET_ENV.items():
+        raw = env.get(var)
+        if raw is not None and raw.strip():
+            budgets[metric] = positive_number(raw, var)
+            sources[metric] = var
+    return GateSettings(name, budgets, _PROFILE_ALLOWED_SKIPS[name], sources)
+
+
+def _read_budgets_file(path: Path, profile: str) -> dict[str, float]:
+    """`[budgets]` applies to every profile; `[profiles.<name>.budgets]` overrides it for one profile."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read budgets file: {exc.strerror}", path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"expected TOML with a [budgets] table: {exc}", path) from None
+    merged: dict[str, float] = {}
+    tables = [document.get("budgets", {}), document.get("profiles", {}).get(profile, {}).get("budgets", {})]
+    for table in tables:
+        if not isinstance(table, dict):
+            raise InputError("expected [budgets] to be a table of metric = p95 milliseconds", path)
+        for metric, value in table.items():
+            merged[metric] = positive_number(str(value), f"budget for {metric}", str(path))
+    return merged
+
+
+@dataclass(frozen=True)
+class PerfKnobs:
+    """The seed's measurement knobs (ENC_MB, GQL_SAMPLES, GQL_WARMUP, GRAPHQL_TEST_NAME, endpoints, target)."""
+
+    enc_mb: int
+    samples: int
+    gql_samples: int
+    gql_warmup: int
+    graphql_url: str | None
+    graphql_token: str | None
+    graphql_test_name: str
+    ipfs_api: str | None
+    target: str | None
+    timeout_s: float
+
+    def public(self) -> dict[str, object]:
+        """The knobs that may be recorded in a baseline's provenance (never the token)."""
+        return {
+            "ENC_MB": self.enc_mb,
+            "samples": self.samples,
+            "GQL_SAMPLES": self.gql_samples,
+            "GQL_WARMUP": self.gql_warmup,
+            "GRAPHQL_TEST_NAME": self.graphql_test_name,
+            "HOLOGRAM_TARGET": self.target or "hologram_lib.atlas",
+        }
+
+
+DEFAULT_SAMPLES = 200
+DEFAULT_MAX_SAMPLES = 2000
+
+
+def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = None) -> PerfKnobs:
+    env = _env(environ)
+    base = samples or DEFAULT_SAMPLES
+
+    def number(var: str, default: int) -> int:
+        raw = env.get(var, "").strip()
+        return positive_int(raw, var) if raw else default
+
+    return PerfKnobs(
+        enc_mb=number("ENC_MB", 1),
+        samples=base,
+        gql_samples=number("GQL_SAMPLES", base),
+        gql_warmup=number("GQL_WARMUP", 5),
+        graphql_url=env.get("GRAPHQL_URL") or None,
+        graphql_token=env.get("GRAPHQL_TOKEN") or None,
+        graphql_test_name=env.get("GRAPHQL_TEST_NAME") or "demo/object/alpha",
+        ipfs_api=env.get("IPFS_API") or None,
+        target=env.get("HOLOGRAM_TARGET") or None,
+        timeout_s=positive_number(env.get("HOLOGRAM_SAMPLE_TIMEOUT_S", "10"), "HOLOGRAM_SAMPLE_TIMEOUT_S"),
+    )
+
+
+def regression_threshold_pct(explicit: float | None = None, environ: Mapping[str, str] | None = None) -> float:
+    if explicit is not None:
+        return positive_number(str(explicit), "--threshold-pct")
+    raw = _env(environ).get("REGRESSION_THRESHOLD_PCT", "").strip()
+    return positive_number(raw, "REGRESSION_THRESHOLD_PCT") if raw else 10.0
+
+
+def _git(*args: str) -> str | None:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def current_branch(environ: Mapping[str, str] | None = None) -> str | None:
+    """The branch being built: GitHub's head ref on a PR, its ref name on a push, else git's."""
+    env = _env(environ)
+    return env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME") or _git("rev-parse", "--abbrev-ref", "HEAD")
+
+
+def provenance(profile: str, knobs: PerfKnobs, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Where a measurement came from, for a baseline."""
+    import platform
+
+    env = _env(environ)
+    return {
+        "commit": env.get("GITHUB_SHA") or _git("rev-parse", "HEAD"),
+        "branch": current_branch(env),
+        "runner": env.get("RUNNER_NAME") or platform.node(),
+        "python": platform.python_version(),
+        "profile": profile,
+        "knobs": knobs.public(),
+    }

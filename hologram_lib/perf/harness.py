@@ -1,0 +1,42 @@
+"""The measuring loop: warm-up, GC collected before and disabled during a batch, perf_counter_ns.
+
+Why GC is disabled: a collection inside a timed call adds milliseconds to one sample and lands in the p95.
+A sample longer than the timeout aborts the batch (an in-process call cannot be interrupted; network
+calls also carry the timeout on the request itself).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+
+class SampleTimeout(Exception):
+    """One sample took longer than the per-sample timeout."""
+
+
+def measure(fn: Callable[[], object], samples: int, warmup: int = 0, timeout_s: float | None = None) -> np.ndarray:
+    """Call `fn` `warmup` times untimed, then `samples` times timed; return the durations in ms."""
+    for _ in range(warmup):
+        fn()
+    limit_ns = None if timeout_s is None else int(timeout_s * 1e9)
+    durations = [0] * samples
+    clock = time.perf_counter_ns
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for index in range(samples):
+            start = clock()
+            fn()
+            elapsed = clock() - start
+            durations[index] = elapsed
+            if limit_ns is not None and elapsed > limit_ns:
+                raise SampleTimeout(f"sample {index + 1} took {elapsed / 1e6:.1f} ms, over the {timeout_s:g} s timeout")
+    finally:
+        if was_enabled:
+            gc.enable()
+    return np.asarray(durations, dtype=np.float64) / 1e6

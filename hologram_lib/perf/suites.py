@@ -1,0 +1,141 @@
+"""The perf suites: core (encode / verify of the target codec), graphql (resolve), ipfs (add / cat).
+
+A suite whose service is not configured is built with a skip reason, so the files record why it has no data.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.config import PerfKnobs
+from hologram_lib.errors import InputError
+from hologram_lib.perf.harness import measure
+
+VERIFY_PAYLOAD_BYTES = 64 * 1024
+IPFS_PAYLOAD_BYTES = 1024
+RESOLVE_QUERY = "query($n:String!){ resolve(name:$n){ encoding } }"
+
+
+class SuiteError(Exception):
+    """A suite could not measure (its target or service misbehaved)."""
+
+
+@dataclass
+class Metric:
+    """One measured quantity; `sample(n)` returns n more samples in ms (warm-up already done)."""
+
+    name: str
+    sample: Callable[[int], np.ndarray]
+    initial_samples: int
+
+
+@dataclass
+class Suite:
+    name: str
+    metric_names: list[str]
+    metrics: list[Metric] = field(default_factory=list)
+    skip_reason: str | None = None
+    close: Callable[[], None] = lambda: None
+
+
+def load_target(spec: str | None) -> object:
+    """HOLOGRAM_TARGET=package.module:object (an object with encode and verify); default: the reference codec."""
+    if not spec:
+        from hologram_lib import atlas
+
+        return atlas
+    module_name, _, attribute = spec.partition(":")
+    try:
+        target: object = importlib.import_module(module_name)
+        for part in filter(None, attribute.split(".")):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"HOLOGRAM_TARGET={spec!r}: expected package.module:object importable here ({exc})") from None
+    if not callable(getattr(target, "encode", None)) or not callable(getattr(target, "verify", None)):
+        raise InputError(f"HOLOGRAM_TARGET={spec!r}: expected an object with encode(data) and verify(state)")
+    return target
+
+
+def reference_payload(size: int) -> bytes:
+    """bytes(i % 256 for i in range(size)), as the upstream suites encoded."""
+    return (np.arange(size, dtype=np.int64) % 256).astype(np.uint8).tobytes()
+
+
+def _timed(fn: Callable[[], object], warmup: int, timeout_s: float) -> Callable[[int], np.ndarray]:
+    warmed = False
+
+    def sample(n: int) -> np.ndarray:
+        nonlocal warmed
+        batch = measure(fn, n, 0 if warmed else warmup, timeout_s)
+        warmed = True
+        return batch
+
+    return sample
+
+
+def metric_names(suite: str, knobs: PerfKnobs) -> list[str]:
+    """The metrics a suite records, known before it runs (so a skip or a failure can name them)."""
+    return {
+        "core": [f"encode_{knobs.enc_mb}MB_ms", "verify_ms"],
+        "graphql": ["resolve_ms"],
+        "ipfs": ["add_ms", "cat_ms"],
+    }[suite]
+
+
+def core_suite(knobs: PerfKnobs) -> Suite:
+    target = load_target(knobs.target)
+    encode_payload = reference_payload(knobs.enc_mb * 1024 * 1024)
+    state = target.encode(reference_payload(VERIFY_PAYLOAD_BYTES))
+    if target.verify(state) is not True:
+        raise SuiteError("the target's verify() rejects the state its own encode() produced")
+    encode_name, verify_name = metric_names("core", knobs)
+    metrics = [
+        Metric(encode_name, _timed(lambda: target.encode(encode_payload), 5, knobs.timeout_s), knobs.samples),
+        Metric(verify_name, _timed(lambda: target.verify(state), 10, knobs.timeout_s), knobs.samples),
+    ]
+    return Suite("core", [encode_name, verify_name], metrics)
+
+
+def graphql_suite(knobs: PerfKnobs) -> Suite:
+    if not knobs.graphql_url:
+        return Suite("graphql", metric_names("graphql", knobs), skip_reason="GRAPHQL_URL is not set")
+    client = GraphQLClient(knobs.graphql_url, knobs.graphql_token, knobs.timeout_s)
+    variables = {"n": knobs.graphql_test_name}
+
+    def resolve() -> None:
+        data = client.execute(RESOLVE_QUERY, variables)
+        if not (data.get("resolve") or {}).get("encoding"):
+            raise ServiceError(f"resolve({knobs.graphql_test_name!r}) returned no encoding")
+
+    metric = Metric("resolve_ms", _timed(resolve, knobs.gql_warmup, knobs.timeout_s), knobs.gql_samples)
+    return Suite("graphql", metric_names("graphql", knobs), [metric], close=client.close)
+
+
+def ipfs_suite(knobs: PerfKnobs) -> Suite:
+    if not knobs.ipfs_api:
+        return Suite("ipfs", metric_names("ipfs", knobs), skip_reason="IPFS_API is not set")
+    client = IpfsClient(knobs.ipfs_api, knobs.timeout_s)
+    payload = reference_payload(IPFS_PAYLOAD_BYTES)
+    cid = client.add(payload, pin=False)
+
+    def cat() -> None:
+        if client.cat(cid) != payload:
+            raise ServiceError(f"IPFS cat {cid} returned other bytes than were added")
+
+    metrics = [
+        Metric("add_ms", _timed(lambda: client.add(payload, pin=False), 5, knobs.timeout_s), knobs.samples),
+        Metric("cat_ms", _timed(cat, 5, knobs.timeout_s), knobs.samples),
+    ]
+    return Suite("ipfs", metric_names("ipfs", knobs), metrics, close=client.close)
+
+
+SUITE_BUILDERS: dict[str, Callable[[PerfKnobs], Suite]] = {
+    "core": core_suite,
+    "graphql": graphql_suite,
+    "ipfs": ipfs_suite,
+}

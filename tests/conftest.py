@@ -1,0 +1,88 @@
+"""Shared fixtures: perf directories written in the real file formats, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hologram_lib.perf.files import MetricResult, write_suite
+
+ROOT = Path(__file__).resolve().parent.parent
+# Env vars that change verdicts; tests start from none of them so a developer's shell cannot leak in.
+VERDICT_ENV = (
+    "SLO_VERIFY_P95_MS",
+    "SLO_ENCODE_P95_MS",
+    "SLO_GQL_P95_MS",
+    "HOLOGRAM_PROFILE",
+    "HOLOGRAM_BUDGETS",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_REF",
+    "GITHUB_REF_NAME",
+    "GITHUB_HEAD_REF",
+    "REGRESSION_THRESHOLD_PCT",
+    "ENC_MB",
+    "GQL_SAMPLES",
+    "GQL_WARMUP",
+    "GRAPHQL_URL",
+    "GRAPHQL_TOKEN",
+    "IPFS_API",
+    "HOLOGRAM_TARGET",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in VERDICT_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def lognormal(median_ms: float, sigma: float, n: int, seed: int) -> np.ndarray:
+    return median_ms * np.exp(sigma * np.random.default_rng(seed).standard_normal(n))
+
+
+@pytest.fixture
+def make_perf_dir(tmp_path: Path) -> Callable[..., Path]:
+    """Write a perf dir: metrics maps 'suite.metric' to samples (array) or to a note string (skip/error)."""
+
+    def make(metrics: dict[str, object], name: str = "perf") -> Path:
+        perf_dir = tmp_path / name
+        by_suite: dict[str, list[MetricResult]] = {}
+        for key, value in metrics.items():
+            suite, metric = key.split(".", 1)
+            if isinstance(value, str):
+                result = MetricResult(suite, metric, None, value)
+            else:
+                result = MetricResult(suite, metric, np.asarray(value, dtype=float))
+            by_suite.setdefault(suite, []).append(result)
+        for suite, results in by_suite.items():
+            write_suite(perf_dir, suite, results, "test-run")
+        return perf_dir
+
+    return make
+
+
+@pytest.fixture
+def healthy_metrics() -> dict[str, object]:
+    """Core metrics well within every profile's budgets; graphql and ipfs skipped for lack of services."""
+    return {
+        "core.verify_ms": lognormal(1.0, 0.1, 200, 1),
+        "core.encode_1MB_ms": lognormal(10.0, 0.1, 200, 2),
+        "graphql.resolve_ms": "skipped: GRAPHQL_URL is not set",
+    }
+
+
+def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run a command as a user would (a separate process), with the verdict env vars cleared."""
+    full_env = {k: v for k, v in os.environ.items() if k not in VERDICT_ENV}
+    full_env.update(env or {})
+    return subprocess.run(args, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False)
+
+
+def hologram(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return run_command([sys.executable, "-m", "hologram_lib.cli", *args], env=env, cwd=cwd)
