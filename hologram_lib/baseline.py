@@ -155,7 +155,7 @@ def _one_sided_samples(
     point: float, sorted_samples: np.ndarray, samples_are_current: bool, threshold_pct: float
 ) -> DriftResult:
     """One side has only a point estimate: test the other side's p95 interval against it."""
-    low, high = stats.quantile_ci(sorted_samples, confidence=1.0 - stats.DRIFT_ALPHA)
+    low, high = stats.quantile_ci(sorted_samples, confidence=1.0 - 2.0 * stats.DRIFT_ALPHA)
     p95 = stats.quantile(sorted_samples)
     if samples_are_current:
         ratio, ci_low, ci_high = p95 / point, low / point, high / point
@@ -274,7 +274,7 @@ def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> st
 
     text = f"p95 {base_p95:.3f} → {num(cur_p95 or math.nan)} ms, ratio ×{result.ratio:.3f}"
     if result.ci_low != result.ci_high:
-        text += f" [{100 * (1 - stats.DRIFT_ALPHA):g}% CI {num(result.ci_low)}–{num(result.ci_high)}]"
+        text += f" [{100 * (1 - 2 * stats.DRIFT_ALPHA):g}% CI {num(result.ci_low)}–{num(result.ci_high)}]"
     if result.p_value is not None:
         text += f", p(BH)={result.p_value:.4f}"
     text += f"; smallest change it could flag: {num(result.mde_pct)}%"

@@ -110,7 +110,8 @@ def samples_to_settle(n: int, estimate: float, ci_low: float, ci_high: float, bu
 
 @dataclass(frozen=True)
 class RatioEstimate:
-    """current p95 / baseline p95 with its bootstrap interval and two-sided p-value against ratio = 1."""
+    """current p95 / baseline p95 with its bootstrap interval and a one-sided p-value in the direction of
+    the observed change (ratio > 1: evidence of a slow-down; ratio < 1: of a speed-up)."""
 
     ratio: float
     ci_low: float
@@ -153,23 +154,30 @@ def bootstrap_quantile_ratio(
     baseline_sorted: np.ndarray,
     current_sorted: np.ndarray,
     q: float = P95,
-    confidence: float = 1.0 - DRIFT_ALPHA,
+    confidence: float = 1.0 - 2.0 * DRIFT_ALPHA,
     resamples: int = BOOTSTRAP_RESAMPLES,
 ) -> RatioEstimate:
-    """Bootstrap the ratio of q-quantiles (current / baseline); reproducible: seeded from the data."""
+    """Bootstrap the ratio of q-quantiles (current / baseline); reproducible: seeded from the data.
+
+    The p-value is one-sided because the verdict is directional ("regressed" needs evidence that the ratio
+    is above 1, not merely different from 1); the default interval (98 %) excludes 1 exactly when that
+    p-value is below DRIFT_ALPHA. A two-sided test would double the p-value of a tail-only regression,
+    whose bootstrap distribution has a small lump at the unslowed order statistics (measured: detection
+    of a +20 % slowest-10 % regression drops from 95 % to 10 % at n=200).
+    """
     rng = np.random.default_rng(_seed_from(baseline_sorted, current_sorted))
     base = bootstrap_quantiles(baseline_sorted, q, resamples, rng)
     cur = bootstrap_quantiles(current_sorted, q, resamples, rng)
     log_ratios = np.log(cur) - np.log(base)
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(log_ratios, [tail, 1.0 - tail])
-    above = (np.count_nonzero(log_ratios <= 0.0) + 1) / (resamples + 1)
-    below = (np.count_nonzero(log_ratios >= 0.0) + 1) / (resamples + 1)
+    ratio = quantile(current_sorted, q) / quantile(baseline_sorted, q)
+    against = log_ratios <= 0.0 if ratio > 1.0 else log_ratios >= 0.0
     return RatioEstimate(
-        ratio=quantile(current_sorted, q) / quantile(baseline_sorted, q),
+        ratio=ratio,
         ci_low=float(math.exp(low)),
         ci_high=float(math.exp(high)),
-        p_value=min(1.0, 2.0 * min(above, below)),
+        p_value=(np.count_nonzero(against) + 1) / (resamples + 1),
         se_log=float(np.std(log_ratios)),
     )
 
@@ -190,6 +198,6 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
 
 
 def minimum_detectable_effect(se_log: float, alpha: float = DRIFT_ALPHA, power: float = DETECTION_POWER) -> float:
-    """Smallest relative change of the p95 (0.12 = +12 %) detected with `power` at two-sided level `alpha`."""
-    z = NormalDist().inv_cdf(1.0 - alpha / 2.0) + NormalDist().inv_cdf(power)
+    """Smallest relative change of the p95 (0.12 = +12 %) detected with `power` by a one-sided test at `alpha`."""
+    z = NormalDist().inv_cdf(1.0 - alpha) + NormalDist().inv_cdf(power)
     return math.exp(z * se_log) - 1.0

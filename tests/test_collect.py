@@ -1,0 +1,195 @@
+"""`perf collect`: the harness, the suites, adaptive extension and the files it writes."""
+
+from __future__ import annotations
+
+import gc
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hologram_lib import config
+from hologram_lib.perf import collect as collect_mod
+from hologram_lib.perf.files import load_perf_dir
+from hologram_lib.perf.harness import SampleTimeout, measure
+from hologram_lib.perf.suites import Metric
+from tests.conftest import hologram
+from tests.graphql_server import graphql_server
+
+
+def test_measure_returns_ms_and_restores_gc() -> None:
+    assert gc.isenabled()
+    seen_gc: list[bool] = []
+    samples = measure(lambda: seen_gc.append(gc.isenabled()) or time.sleep(0.002), 5, warmup=2)
+    assert len(samples) == 5 and len(seen_gc) == 7
+    assert seen_gc[2:] == [False] * 5  # disabled during the timed batch
+    assert gc.isenabled()
+    assert (samples >= 2.0).all() and (samples < 1000).all()
+
+
+def test_measure_timeout_aborts_and_restores_gc() -> None:
+    with pytest.raises(SampleTimeout, match=r"over the 0\.001 s timeout"):
+        measure(lambda: time.sleep(0.01), 3, timeout_s=0.001)
+    assert gc.isenabled()
+
+
+def test_inconclusive_metric_is_extended_until_settled() -> None:
+    rng = np.random.default_rng(3)
+    calls: list[int] = []
+
+    def sample(n: int) -> np.ndarray:
+        calls.append(n)
+        return np.exp(0.1 * rng.standard_normal(n))
+
+    budget = float(np.exp(0.1 * 1.6449) * 1.03)  # 3 % above the true p95: 200 samples cannot settle it
+    progress = collect_mod.Progress(io.StringIO())
+    samples = collect_mod._sample_metric(Metric("m", sample, 200), "core.m", budget, 5000, progress)
+    assert len(samples) > 200
+    assert "inconclusive at n=200" in progress.stream.getvalue()
+    capped = collect_mod._sample_metric(Metric("m", sample, 200), "core.m", budget * 0.97, 400, progress)
+    assert len(capped) == 400  # stops at --max-samples
+
+
+def test_collect_core_writes_samples_and_summary(tmp_path: Path) -> None:
+    perf_dir = tmp_path / "perf"
+    done = hologram(
+        "perf",
+        "collect",
+        "--suite",
+        "core",
+        "--samples",
+        "80",
+        "--perf-dir",
+        str(perf_dir),
+        env={"ENC_MB": "1", "SLO_VERIFY_P95_MS": "1000", "SLO_ENCODE_P95_MS": "1000"},
+    )
+    assert done.returncode == 0, done.stderr
+    metrics = load_perf_dir(perf_dir)
+    assert set(metrics) == {"core.encode_1MB_ms", "core.verify_ms"}
+    assert all(m.n == 80 and (m.samples > 0).all() for m in metrics.values())
+    header = (perf_dir / "core_perf.csv").read_text().splitlines()[0]
+    assert header.startswith("suite,metric,p50_ms,p95_ms,p99_ms,avg_ms,n,note,p95_ci_low_ms,p95_ci_high_ms")
+    assert "core.verify_ms: n=80" in done.stderr  # plain progress lines without a terminal
+    assert "\r" not in done.stderr
+
+
+def test_skipped_suites_record_their_reason(tmp_path: Path) -> None:
+    perf_dir = tmp_path / "perf"
+    done = hologram("perf", "collect", "--suite", "graphql", "--suite", "ipfs", "--perf-dir", str(perf_dir))
+    assert done.returncode == 0, done.stderr
+    metrics = load_perf_dir(perf_dir)
+    assert metrics["graphql.resolve_ms"].skip_reason == "GRAPHQL_URL is not set"
+    assert metrics["ipfs.add_ms"].skip_reason == "IPFS_API is not set"
+    assert "graphql: skipped (GRAPHQL_URL is not set)" in done.stderr
+
+
+def test_graphql_suite_measures_resolve_over_http(tmp_path: Path) -> None:
+    perf_dir = tmp_path / "perf"
+    with graphql_server({"demo/object/alpha": '{"scheme":"atlas-12288"}'}) as url:
+        done = hologram(
+            "perf",
+            "collect",
+            "--suite",
+            "graphql",
+            "--perf-dir",
+            str(perf_dir),
+            env={"GRAPHQL_URL": url, "GQL_SAMPLES": "90", "GQL_WARMUP": "3", "SLO_GQL_P95_MS": "5000"},
+        )
+    assert done.returncode == 0, done.stderr
+    resolve = load_perf_dir(perf_dir)["graphql.resolve_ms"]
+    assert resolve.n == 90 and resolve.skip_reason is None
+
+
+def test_graphql_errors_are_recorded_and_fail_the_gate(tmp_path: Path) -> None:
+    perf_dir = tmp_path / "perf"
+    with graphql_server({}) as url:
+        done = hologram(
+            "perf",
+            "collect",
+            "--suite",
+            "graphql",
+            "--perf-dir",
+            str(perf_dir),
+            env={"GRAPHQL_URL": url, "GRAPHQL_TEST_NAME": "demo/none"},
+        )
+    assert done.returncode == 1
+    resolve = load_perf_dir(perf_dir)["graphql.resolve_ms"]
+    assert resolve.error is not None and "no object named demo/none" in resolve.error
+    gate = hologram("gate", "--perf-dir", str(perf_dir), "--profile", "pr")
+    assert gate.returncode == 1 and "MISSING" in gate.stdout
+
+
+def test_unreachable_graphql_is_an_error_not_a_skip(tmp_path: Path) -> None:
+    perf_dir = tmp_path / "perf"
+    done = hologram(
+        "perf",
+        "collect",
+        "--suite",
+        "graphql",
+        "--perf-dir",
+        str(perf_dir),
+        env={"GRAPHQL_URL": "http://127.0.0.1:9/graphql"},
+    )
+    assert done.returncode == 1
+    assert "unreachable" in load_perf_dir(perf_dir)["graphql.resolve_ms"].error
+
+
+def test_a_users_own_target_plugs_in(tmp_path: Path) -> None:
+    (tmp_path / "mycodec.py").write_text(
+        "class Codec:\n"
+        "    def encode(self, data):\n        return bytes(data)\n"
+        "    def verify(self, state):\n        return isinstance(state, bytes)\n"
+        "codec = Codec()\n"
+    )
+    perf_dir = tmp_path / "perf"
+    done = hologram(
+        "perf",
+        "collect",
+        "--suite",
+        "core",
+        "--samples",
+        "75",
+        "--perf-dir",
+        str(perf_dir),
+        env={"HOLOGRAM_TARGET": "mycodec:codec", "PYTHONPATH": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert load_perf_dir(perf_dir)["core.verify_ms"].n >= 75
+
+
+def test_target_whose_verify_rejects_its_own_encoding_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "badcodec.py").write_text("def encode(d):\n    return d\ndef verify(s):\n    return False\n")
+    perf_dir = tmp_path / "perf"
+    done = hologram(
+        "perf",
+        "collect",
+        "--suite",
+        "core",
+        "--perf-dir",
+        str(perf_dir),
+        env={"HOLOGRAM_TARGET": "badcodec", "PYTHONPATH": str(tmp_path)},
+    )
+    assert done.returncode == 1
+    assert "rejects the state" in load_perf_dir(perf_dir)["core.verify_ms"].error
+
+
+def test_profile_budgets_reach_collect() -> None:
+    settings = config.gate_settings("main", environ={})
+    assert collect_mod._budget_for("core.encode_2MB_ms", settings.budgets) == 80.0
+    assert collect_mod._budget_for("ipfs.add_ms", settings.budgets) is None
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    progress = collect_mod.Progress(Terminal())
+    progress.update("core.verify_ms", 100, 200)
+    progress.line("done")
+    assert (
+        "\r  core.verify_ms" in progress.stream.getvalue()
+        and "[##########..........] 100/200" in progress.stream.getvalue()
+    )
