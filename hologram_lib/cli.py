@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_MAX_SAMPLES, DEFAULT_PERF_DIR
-from hologram_lib.errors import InputError, Refused
+from hologram_lib.errors import InputError, Refused, StackError
 
 SUITES = ("core", "graphql", "ipfs")
 
@@ -66,6 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(compare, baseline=True)
     compare.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
     compare.add_argument("--json", type=Path, help="write the machine-readable verdict here")
+
+    stack = commands.add_parser("stack", help="the embedded IPFS node and GraphQL marketplace on loopback")
+    stack_commands = stack.add_subparsers(dest="stack_command", required=True)
+    for name, text in (
+        ("up", "start both servers (or reuse running ones) and print the export lines"),
+        ("down", "stop the servers this state directory started"),
+        ("status", "say whether the stack runs and answers; exit 1 when it does not"),
+        ("run", "run a command with the stack's endpoints set where IPFS_API / GRAPHQL_URL are unset"),
+    ):
+        command = stack_commands.add_parser(name, help=text)
+        command.add_argument("--state-dir", type=Path, default=Path(".stack"), help="stack state (%(default)s)")
+        if name in ("up", "run"):
+            command.add_argument("--no-introspection", action="store_true", help="serve GraphQL without introspection")
+        if name == "run":
+            command.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARG…]")
     return parser
 
 
@@ -134,7 +149,40 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def cmd_stack(args: argparse.Namespace) -> int:
+    from hologram_lib.devstack import stack
+
+    if args.stack_command == "up":
+        info = stack.up(args.state_dir, introspection=not args.no_introspection)
+        _print(
+            [
+                f"stack: IPFS {info.ipfs_api} (pid {info.ipfs_pid}), GraphQL {info.graphql_url} "
+                f"(pid {info.graphql_pid})",
+                *info.exports(),
+            ]
+        )
+        return 0
+    if args.stack_command == "down":
+        stopped = stack.down(args.state_dir)
+        print("stack: stopped " + (", ".join(stopped) if stopped else "nothing (not running)"))
+        return 0
+    if args.stack_command == "status":
+        info = stack.status(args.state_dir)
+        print(f"stack: up, IPFS {info.ipfs_api}, GraphQL {info.graphql_url}" if info else "stack: down")
+        return 0 if info else 1
+    return stack.run(args.state_dir, _command(args.argv), introspection=not args.no_introspection)
+
+
+def _command(argv: list[str]) -> list[str]:
+    command = argv[1:] if argv[:1] == ["--"] else argv
+    if not command:
+        raise InputError("stack run: expected a command after --")
+    return command
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "stack":
+        return cmd_stack(args)
     if args.command == "perf":
         return cmd_collect(args)
     if args.command == "gate":
@@ -149,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"hologram: error: {exc.one_line()}", file=sys.stderr)
         return 2
+    except StackError as exc:
+        print(f"hologram: {exc}", file=sys.stderr)
+        return 1
     except Refused as exc:
         print(f"hologram: {exc}", file=sys.stderr)
         return exc.exit_code

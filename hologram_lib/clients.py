@@ -7,7 +7,7 @@ and never the token or the whole response.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Self
 
 import requests
 
@@ -29,7 +29,22 @@ def _short(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-class GraphQLClient:
+class _Session:
+    """One keep-alive HTTP session; use as a context manager so its sockets are closed."""
+
+    session: requests.Session
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class GraphQLClient(_Session):
     def __init__(self, url: str, token: str | None = None, timeout_s: float = 10.0) -> None:
         self.url = url
         self.timeout_s = timeout_s
@@ -57,11 +72,8 @@ class GraphQLClient:
             raise ServiceError(f"GraphQL answered HTTP {response.status_code} without data")
         return payload["data"]
 
-    def close(self) -> None:
-        self.session.close()
 
-
-class IpfsClient:
+class IpfsClient(_Session):
     """Kubo RPC API: every call is a POST; `add` answers newline-delimited JSON (the last line is the file)."""
 
     def __init__(self, api: str, timeout_s: float = 10.0) -> None:
@@ -89,7 +101,7 @@ class IpfsClient:
 
     def add(self, data: bytes, pin: bool = True, cid_version: int = 1) -> str:
         params = {"pin": str(pin).lower(), "cid-version": str(cid_version)}
-        response = self._post("add", params=params, files={"file": ("data", data)})
+        response = self._post("add", params=params, files={"file": ("data", data, "application/octet-stream")})
         lines = [line for line in response.text.splitlines() if line.strip()]
         try:
             return str(json.loads(lines[-1])["Hash"])
@@ -98,6 +110,3 @@ class IpfsClient:
 
     def cat(self, cid: str) -> bytes:
         return self._post("cat", params={"arg": cid}).content
-
-    def close(self) -> None:
-        self.session.close()

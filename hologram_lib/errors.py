@@ -28,3 +28,7 @@ class Refused(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         self.exit_code = exit_code
         super().__init__(message)
+
+
+class StackError(Exception):
+    """The embedded stack could not be started or inspected; the message says why (with a log tail)."""

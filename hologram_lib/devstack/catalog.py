@@ -1,0 +1,128 @@
+"""The marketplace's persistent catalog: published app versions and install state, in one SQLite file.
+
+Every write is one transaction, so a process killed mid-publish leaves either the whole app or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS apps (
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    cid TEXT NOT NULL,
+    manifest_cid TEXT,
+    sha256 TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    merkle_root TEXT NOT NULL,
+    witnesses TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS installs (
+    name TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    name: str
+    version: str
+    cid: str
+    manifest_cid: str | None
+    sha256: str
+    encoding: str
+    merkle_root: str
+    witnesses: list[str]
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _now() -> str:
+        return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+    @staticmethod
+    def _record(row: tuple) -> AppRecord:
+        name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses = row
+        return AppRecord(name, version, cid, manifest_cid, sha256, encoding, merkle_root, json.loads(witnesses))
+
+    def latest(self, name: str) -> AppRecord | None:
+        row = self._db.execute(
+            "SELECT name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses FROM apps "
+            "WHERE name = ? ORDER BY seq DESC LIMIT 1",
+            (name,),
+        ).fetchone()
+        return None if row is None else self._record(row)
+
+    def version(self, name: str, version: str) -> AppRecord | None:
+        row = self._db.execute(
+            "SELECT name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses FROM apps "
+            "WHERE name = ? AND version = ?",
+            (name, version),
+        ).fetchone()
+        return None if row is None else self._record(row)
+
+    def save(self, record: AppRecord, replace: bool = False) -> None:
+        """Insert a version (or replace it, for upserts) and make it the latest."""
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM apps").fetchone()[0]
+                self._db.execute(
+                    f"{verb} INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.name,
+                        record.version,
+                        record.cid,
+                        record.manifest_cid,
+                        record.sha256,
+                        record.encoding,
+                        record.merkle_root,
+                        json.dumps(record.witnesses),
+                        self._now(),
+                        seq,
+                    ),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def search(self, text: str, limit: int = 50) -> list[tuple[str, str]]:
+        """(name, cid of the latest version) for names containing `text`, case-insensitive."""
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.execute(
+            "SELECT name, cid FROM apps a WHERE lower(name) LIKE ? ESCAPE '\\' "
+            "AND seq = (SELECT MAX(seq) FROM apps b WHERE b.name = a.name) ORDER BY name LIMIT ?",
+            (pattern, limit),
+        ).fetchall()
+        return [(name, cid) for name, cid in rows]
+
+    def set_install(self, name: str, status: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO installs VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET status = ?, updated_at = ?",
+                (name, status, self._now(), status, self._now()),
+            )
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,308 @@
+"""`hologram stack up | down | status | run`: start, stop and inspect the embedded stack.
+
+State lives in a directory of its own (default `.stack/`): the IPFS repo, the marketplace's SQLite file,
+the mutation token (mode 0600), the logs and the pids. Published apps survive a restart, also after a
+SIGKILL: stale pid files and the IPFS repo lock are cleared when their process is gone. `down` stops only
+processes whose command line names this state directory, so a recycled pid is never killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hologram_lib import atomic
+from hologram_lib.errors import StackError
+from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+
+NODE_DIR = Path(__file__).with_name("node")
+NODE_SCRIPT = NODE_DIR / "ipfs-node.mjs"
+DEFAULT_STATE_DIR = Path(".stack")
+PREFERRED_IPFS_PORT = 5001
+PREFERRED_GRAPHQL_PORT = 4000
+START_TIMEOUT_S = 60.0
+DEMO_OBJECT = "demo/object/alpha"
+TOKEN_ENV = "HOLOGRAM_MARKETPLACE_TOKEN"
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    ipfs_api: str
+    graphql_url: str
+    ipfs_pid: int
+    graphql_pid: int
+    state_dir: str
+    started: str
+
+    def exports(self) -> list[str]:
+        token_file = Path(self.state_dir) / "token"
+        return [
+            f"export IPFS_API={self.ipfs_api}",
+            f"export GRAPHQL_URL={self.graphql_url}",
+            f'export GRAPHQL_TOKEN="$(cat {token_file})"',
+        ]
+
+
+def read_token(state_dir: str | Path) -> str:
+    """The marketplace's mutation token, created once per state directory (readable by its owner only)."""
+    path = Path(state_dir) / "token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def ensure_node_modules() -> None:
+    """Install the IPFS node's npm packages from the committed lockfile (once)."""
+    if (NODE_DIR / "node_modules" / "ipfs-core").is_dir():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise StackError("npm is not installed: the embedded IPFS node needs Node.js 20 and npm")
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise StackError(f"npm ci failed in {NODE_DIR}: {done.stderr.strip()[-500:]}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reap our own exited children so they do not linger as zombies
+    except ChildProcessError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _ours(pid: int, state_dir: Path) -> bool:
+    """Is `pid` a live process that this state directory started (its command line names the directory)?"""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return _alive(pid) and str(state_dir) in cmdline
+
+
+def _spawn(argv: list[str], log_path: Path, env: dict[str, str]) -> int:
+    """Start a detached process (own session) writing to a log file; it outlives this command."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, str(log_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+
+
+def _log_tail(path: Path, lines: int = 8) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _announcement(pid: int, log_path: Path, key: str, deadline: float) -> str:
+    """Wait for the JSON line a child prints once it listens; fail fast if the child dies."""
+    while time.monotonic() < deadline:
+        for line in reversed(log_path.read_text(errors="replace").splitlines() if log_path.exists() else []):
+            if line.startswith("{") and key in line:
+                try:
+                    return str(json.loads(line)[key])
+                except (ValueError, KeyError):
+                    break
+        if not _alive(pid):
+            raise StackError(f"{log_path.stem} exited before it listened: {_log_tail(log_path)}")
+        time.sleep(0.05)
+    raise StackError(f"{log_path.stem} did not start within {START_TIMEOUT_S:g} s: {_log_tail(log_path)}")
+
+
+def _ipfs_answers(api: str, timeout_s: float = 2.0) -> None:
+    with IpfsClient(api, timeout_s) as client:
+        client.version()
+
+
+def _graphql_answers(url: str, timeout_s: float = 2.0) -> None:
+    with GraphQLClient(url, timeout_s=timeout_s) as client:
+        client.execute("{ __typename }")
+
+
+def _wait_answering(check: Callable[[], None], what: str, deadline: float) -> None:
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            check()
+            return
+        except ServiceError as exc:
+            last = str(exc)
+            time.sleep(0.05)
+    raise StackError(f"{what} does not answer: {last}")
+
+
+def _clear_stale(state_dir: Path, name: str) -> None:
+    pid_file = state_dir / f"{name}.pid"
+    if pid_file.exists() and not _ours(int(pid_file.read_text() or 0), state_dir):
+        pid_file.unlink()
+        if name == "ipfs":
+            shutil.rmtree(state_dir / "ipfs-repo" / "repo.lock", ignore_errors=True)
+
+
+def _start_ipfs(state_dir: Path, deadline: float) -> tuple[int, str]:
+    ensure_node_modules()
+    node = shutil.which("node") or "node"
+    log = state_dir / "ipfs.log"
+    pid = _spawn(
+        [node, str(NODE_SCRIPT), str(state_dir / "ipfs-repo"), str(PREFERRED_IPFS_PORT)], log, dict(os.environ)
+    )
+    (state_dir / "ipfs.pid").write_text(str(pid))
+    return pid, _announcement(pid, log, "api", deadline)
+
+
+def _start_marketplace(state_dir: Path, ipfs_api: str, introspection: bool, deadline: float) -> tuple[int, str]:
+    argv = [
+        sys.executable,
+        "-m",
+        "hologram_lib.devstack.server",
+        "--db",
+        str(state_dir / "marketplace.sqlite"),
+        "--ipfs-api",
+        ipfs_api,
+        "--port",
+        str(PREFERRED_GRAPHQL_PORT),
+    ]
+    if not introspection:
+        argv.append("--no-introspection")
+    env = {**os.environ, TOKEN_ENV: read_token(state_dir)}
+    log = state_dir / "marketplace.log"
+    pid = _spawn(argv, log, env)
+    (state_dir / "marketplace.pid").write_text(str(pid))
+    return pid, _announcement(pid, log, "url", deadline)
+
+
+def _seed_demo_object(info: StackInfo) -> None:
+    """Give graphql.resolve_ms something to resolve (the perf suite's GRAPHQL_TEST_NAME default)."""
+    with GraphQLClient(info.graphql_url, read_token(info.state_dir)) as graphql, IpfsClient(info.ipfs_api) as ipfs:
+        if graphql.execute("query($n:String!){ resolve(name:$n){ cid } }", {"n": DEMO_OBJECT})["resolve"]:
+            return
+        content = json.dumps({"name": DEMO_OBJECT, "kind": "object", "body": "hello, hologram"}).encode()
+        cid = ipfs.add(content, pin=True)
+        graphql.execute(
+            "mutation($n:String!,$c:String!){ upsertObject(name:$n,cid:$c){ ok } }", {"n": DEMO_OBJECT, "c": cid}
+        )
+
+
+def up(
+    state_dir: Path = DEFAULT_STATE_DIR, reports_dir: Path | None = Path("reports"), introspection: bool = True
+) -> StackInfo:
+    """Start both servers (or reuse running ones), wait until each answers, seed the demo object."""
+    state_dir = state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    info = status(state_dir) or _start(state_dir, introspection)
+    if reports_dir is not None:
+        public = {"ipfs_api": info.ipfs_api, "graphql_url": info.graphql_url, "started": info.started}
+        atomic.write_text(reports_dir / "stack.json", json.dumps(public, indent=2) + "\n")
+    return info
+
+
+def _start(state_dir: Path, introspection: bool) -> StackInfo:
+    for name in ("ipfs", "marketplace"):
+        _clear_stale(state_dir, name)
+    down(state_dir)  # one half may still run from an earlier start: start both afresh
+    deadline = time.monotonic() + START_TIMEOUT_S
+    try:
+        ipfs_pid, ipfs_api = _start_ipfs(state_dir, deadline)
+        _wait_answering(lambda: _ipfs_answers(ipfs_api), "IPFS", deadline)
+        graphql_pid, graphql_url = _start_marketplace(state_dir, ipfs_api, introspection, deadline)
+        _wait_answering(lambda: _graphql_answers(graphql_url), "GraphQL", deadline)
+        started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        info = StackInfo(ipfs_api, graphql_url, ipfs_pid, graphql_pid, str(state_dir), started)
+        _seed_demo_object(info)
+    except StackError:
+        down(state_dir)
+        raise
+    except ServiceError as exc:
+        down(state_dir)
+        raise StackError(f"the stack started but misbehaved: {exc}") from None
+    atomic.write_text(state_dir / "stack.json", json.dumps(asdict(info), indent=2) + "\n")
+    return info
+
+
+def status(state_dir: Path = DEFAULT_STATE_DIR) -> StackInfo | None:
+    """The running stack when both processes are ours, alive and answering; else None."""
+    state_dir = state_dir.resolve()
+    try:
+        info = StackInfo(**json.loads((state_dir / "stack.json").read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if not (_ours(info.ipfs_pid, state_dir) and _ours(info.graphql_pid, state_dir)):
+        return None
+    try:
+        _ipfs_answers(info.ipfs_api)
+        _graphql_answers(info.graphql_url)
+    except ServiceError:
+        return None
+    return info
+
+
+def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str]:
+    """SIGTERM the processes this state directory started (SIGKILL after `grace_s`); names what it stopped."""
+    state_dir = state_dir.resolve()
+    stopped = []
+    for name in ("marketplace", "ipfs"):
+        pid_file = state_dir / f"{name}.pid"
+        if not pid_file.exists():
+            continue
+        pid = int(pid_file.read_text() or 0)
+        if _ours(pid, state_dir):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace_s
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            stopped.append(f"{name} (pid {pid})")
+        pid_file.unlink(missing_ok=True)
+    (state_dir / "stack.json").unlink(missing_ok=True)
+    return stopped
+
+
+def run(state_dir: Path, command: list[str], introspection: bool = True) -> int:
+    """Run `command` with the stack's endpoints filling in whichever of IPFS_API / GRAPHQL_URL are unset.
+
+    When both are set (a real deployment) the stack is not started. A stack this call started is stopped
+    afterwards; one that was already running is left running.
+    """
+    env = dict(os.environ)
+    if env.get("IPFS_API") and env.get("GRAPHQL_URL"):
+        return subprocess.run(command, env=env, check=False).returncode
+    was_running = status(state_dir) is not None
+    info = up(state_dir, introspection=introspection)
+    if not env.get("IPFS_API"):
+        env["IPFS_API"] = info.ipfs_api
+    if not env.get("GRAPHQL_URL"):
+        env.update(GRAPHQL_URL=info.graphql_url, GRAPHQL_TOKEN=read_token(info.state_dir))
+    try:
+        return subprocess.run(command, env=env, check=False).returncode
+    finally:
+        if not was_running:
+            down(state_dir)
