@@ -175,7 +175,7 @@ def build_schema(market: Marketplace) -> GraphQLSchema:
         info: Any,
         name: str,
         cid: str,
-        manifestCid: str | None = None,  # noqa: N803
+        manifestCid: str | None = None,
         sha256: str | None = None,
         version: str | None = None,
     ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ processes whose command line names this state directory, so a recycled pid is ne
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -22,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hologram_lib import atomic
-from hologram_lib.errors import StackError
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.errors import StackError
 
 NODE_DIR = Path(__file__).with_name("node")
 NODE_SCRIPT = NODE_DIR / "ipfs-node.mjs"
@@ -84,10 +85,8 @@ def ensure_node_modules() -> None:
 
 
 def _alive(pid: int) -> bool:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reap our own exited children so they do not linger as zombies
-    except ChildProcessError:
-        pass
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
