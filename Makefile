@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test gate bench lint venv clean
+.PHONY: report test gate bench lint venv clean stack stack-down
 
 venv: $(STAMP)
 
@@ -16,9 +16,17 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # Collect perf data and print the verdicts; exits 0 whatever the verdict (the gate is `make gate`).
+# With IPFS_API / GRAPHQL_URL unset, the embedded stack serves them for the run and is stopped afterwards.
 report: $(STAMP)
-	$(BIN)/hologram perf collect
+	$(BIN)/hologram stack run -- $(BIN)/hologram perf collect
 	-$(BIN)/hologram gate --json reports/perf/gate.json
+
+# Start the embedded IPFS node + GraphQL marketplace and print the export lines (`make stack-down` stops it).
+stack: $(STAMP)
+	$(BIN)/hologram stack up
+
+stack-down: $(STAMP)
+	$(BIN)/hologram stack down
 
 test: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts
@@ -29,10 +37,12 @@ gate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_core.py
+	$(BIN)/python tests/bench/bench_stack.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts
 	$(BIN)/ruff format --check hologram_lib tests scripts
 
 clean:
-	rm -rf $(VENV) reports/perf reports/e2e
+	-$(BIN)/hologram stack down
+	rm -rf $(VENV) reports/perf reports/e2e .stack

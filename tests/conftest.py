@@ -88,3 +88,20 @@ def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = 
 
 def hologram(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return run_command([sys.executable, "-m", "hologram_lib.cli", *args], env=env, cwd=cwd)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    """The embedded stack (real js-ipfs node + reference marketplace), fresh state, shared by a session."""
+    from hologram_lib.devstack import stack as devstack
+
+    state_dir = tmp_path_factory.mktemp("stack")
+    info = devstack.up(state_dir, reports_dir=None)
+    yield info
+    devstack.down(state_dir)
+
+
+def stack_token(info) -> str:
+    from hologram_lib.devstack.stack import read_token
+
+    return read_token(info.state_dir)

@@ -1,0 +1,86 @@
+"""`make bench`: the embedded stack's targets — start time, resolve and publish latency, memory.
+
+Run from the project root: `.venv/bin/python tests/bench/bench_stack.py [--repeats N]`. Each repeat uses a
+fresh state directory; figures are medians over repeats (the machine is shared and noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from hologram_lib import stats  # noqa: E402
+from hologram_lib.clients import GraphQLClient, IpfsClient  # noqa: E402
+from hologram_lib.devstack import stack  # noqa: E402
+from hologram_lib.perf.harness import measure  # noqa: E402
+
+RESOLVE = "query($n:String!){ resolve(name:$n){ cid encoding proofs { merkleRoot witnesses } } }"
+PUBLISH = "mutation($n:String!,$c:String!,$v:String){ publishApp(name:$n,cid:$c,version:$v){ ok } }"
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory (VmRSS) of one process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def one_run() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        info = stack.up(Path(tmp), reports_dir=None)
+        up_s = time.perf_counter() - start
+        try:
+            token = stack.read_token(tmp)
+            with GraphQLClient(info.graphql_url, token) as graphql, IpfsClient(info.ipfs_api) as ipfs:
+                resolve = measure(lambda: graphql.execute(RESOLVE, {"n": "demo/object/alpha"}), 200, warmup=10)
+                payloads = [os.urandom(1024 * 1024) for _ in range(60)]
+                cids = iter([ipfs.add(p) for p in payloads])
+                version = iter(range(10_000))
+                publish = measure(
+                    lambda: graphql.execute(PUBLISH, {"n": "bench/app", "c": next(cids), "v": str(next(version))}),
+                    55,
+                    warmup=5,
+                )
+            memory = rss_mib(info.ipfs_pid) + rss_mib(info.graphql_pid)
+        finally:
+            stack.down(Path(tmp))
+    return {
+        "up_s": up_s,
+        "resolve_p95_ms": stats.quantile(stats.as_sorted(resolve)),
+        "publish_1mib_p95_ms": stats.quantile(stats.as_sorted(publish)),
+        "rss_mib": memory,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    repeats = parser.parse_args().repeats
+    stack.ensure_node_modules()
+    runs = [one_run() for _ in range(repeats)]
+    rows = [
+        ("`stack up` to both ready (fresh state)", "≤ 5 s", "up_s", "s"),
+        ("resolve p95, 200 samples, one keep-alive connection", "≤ 10 ms", "resolve_p95_ms", "ms"),
+        ("publish of a 1 MiB app, p95 of 55", "≤ 100 ms", "publish_1mib_p95_ms", "ms"),
+        ("stack memory, both processes (RSS after the runs)", "≤ 500 MiB", "rss_mib", "MiB"),
+    ]
+    print(f"| benchmark | target | median of {repeats} | min | max |")
+    print("|---|---|---|---|---|")
+    for name, target, key, unit in rows:
+        values = [run[key] for run in runs]
+        med = statistics.median(values)
+        print(f"| {name} | {target} | {med:.4g} {unit} | {min(values):.4g} {unit} | {max(values):.4g} {unit} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""The embedded stack against its contract: real js-ipfs node, real GraphQL marketplace, real SQLite file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from hologram_lib import atlas
+from hologram_lib.clients import IpfsClient
+from hologram_lib.devstack import stack as devstack
+from tests.conftest import hologram, stack_token
+
+PUBLISH = """mutation($n:String!,$c:String!,$m:String,$s:String,$v:String){
+  publishApp(name:$n, cid:$c, manifestCid:$m, sha256:$s, version:$v){ ok id name cid manifestCid } }"""
+RESOLVE = "query($n:String!){ resolve(name:$n){ name cid manifestCid encoding proofs { merkleRoot witnesses } } }"
+
+
+def gql(info, query: str, variables: dict | None = None, token: str | None = "stack") -> requests.Response:
+    headers = {}
+    if token == "stack":
+        headers["Authorization"] = f"Bearer {stack_token(info)}"
+    elif token:
+        headers["Authorization"] = token
+    return requests.post(
+        info.graphql_url, json={"query": query, "variables": variables or {}}, headers=headers, timeout=30
+    )
+
+
+def error_code(response: requests.Response) -> str:
+    assert response.status_code == 200, response.text  # an execution error, not a malformed request
+    errors = response.json()["errors"]
+    return errors[0]["extensions"]["code"]
+
+
+def add(info, data: bytes) -> str:
+    with IpfsClient(info.ipfs_api) as client:
+        return client.add(data)
+
+
+def unique(prefix: str = "test/app") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.mark.parametrize(
+    ("data", "v0", "v1"),
+    [
+        (
+            b"hello\n",
+            "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN",
+            "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am",
+        ),
+        (
+            b"",
+            "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH",
+            "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+        ),
+    ],
+)
+def test_node_returns_kubo_cids(stack, data: bytes, v0: str, v1: str) -> None:
+    with IpfsClient(stack.ipfs_api) as client:
+        assert client.add(data, cid_version=0) == v0
+        assert client.add(data, cid_version=1) == v1
+        assert client.cat(v1) == data
+
+
+def test_publish_resolve_search_round_trip(stack) -> None:
+    content = os.urandom(30_000)  # three grids
+    cid = add(stack, content)
+    name = unique()
+    published = gql(stack, PUBLISH, {"n": name, "c": cid, "s": hashlib.sha256(content).hexdigest()}).json()
+    assert published["data"]["publishApp"] == {
+        "ok": True,
+        "id": f"{name}@1",
+        "name": name,
+        "cid": cid,
+        "manifestCid": None,
+    }
+    resolved = gql(stack, RESOLVE, {"n": name}, token=None).json()["data"]["resolve"]
+    assert resolved["cid"] == cid
+    assert json.loads(resolved["encoding"]) == {"scheme": "atlas-12288", "grids": 3, "length": 30_000}
+    witnesses = atlas.witnesses(atlas.encode(content))  # recomputed from our own bytes
+    assert resolved["proofs"] == {"merkleRoot": atlas.merkle_root(witnesses), "witnesses": witnesses}
+    hits = gql(stack, "query($q:String!){ searchApps(q:$q){ name cid } }", {"q": name[-8:].upper()}, None).json()
+    assert hits["data"]["searchApps"] == [{"name": name, "cid": cid}]
+    again = gql(stack, PUBLISH, {"n": name, "c": cid}).json()  # same name and CID: idempotent
+    assert again["data"]["publishApp"]["id"] == f"{name}@1"
+
+
+def test_install_and_uninstall(stack) -> None:
+    name = unique()
+    gql(stack, PUBLISH, {"n": name, "c": add(stack, b"app bytes")})
+    install = gql(stack, "mutation($n:String!){ installApp(name:$n){ name status } }", {"n": name}).json()
+    assert install["data"]["installApp"] == {"name": name, "status": "installed"}
+    removed = gql(stack, "mutation($n:String!){ uninstallApp(name:$n){ name status } }", {"n": name}).json()
+    assert removed["data"]["uninstallApp"]["status"] == "uninstalled"
+    unknown = gql(stack, "mutation($n:String!){ installApp(name:$n){ status } }", {"n": unique()})
+    assert error_code(unknown) == "NOT_FOUND"
+
+
+def test_versions_and_conflicts(stack) -> None:
+    name = unique()
+    first, second = add(stack, b"version one"), add(stack, b"version two")
+    assert gql(stack, PUBLISH, {"n": name, "c": first}).json()["data"]["publishApp"]["ok"]
+    conflict = gql(stack, PUBLISH, {"n": name, "c": second})
+    assert error_code(conflict) == "CONFLICT" and "new version" in conflict.json()["errors"][0]["message"]
+    assert gql(stack, RESOLVE, {"n": name}).json()["data"]["resolve"]["cid"] == first
+    assert gql(stack, PUBLISH, {"n": name, "c": second, "v": "2"}).json()["data"]["publishApp"]["id"] == f"{name}@2"
+    assert gql(stack, RESOLVE, {"n": name}).json()["data"]["resolve"]["cid"] == second
+
+
+@pytest.mark.parametrize(
+    ("name", "cid", "expected"),
+    [
+        ("", None, "expected a non-empty name"),
+        ("x" * 129, None, "at most 128 characters"),
+        ("bad\x07name", None, "control characters"),
+        ("ok/name", "not-a-cid", "cid: not a valid CID"),
+        ("ok/name", "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6a", "cid: not a valid CID"),
+    ],
+)
+def test_bad_input_is_rejected_and_nothing_stored(stack, name: str, cid: str | None, expected: str) -> None:
+    response = gql(stack, PUBLISH, {"n": name, "c": cid or add(stack, b"valid content")})
+    assert error_code(response) == "BAD_USER_INPUT"
+    assert expected in response.json()["errors"][0]["message"]
+    if name:
+        assert gql(stack, RESOLVE, {"n": name}).json()["data"]["resolve"] is None
+
+
+def test_cid_the_node_does_not_have(stack) -> None:
+    name = unique()
+    missing = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"  # sha256 of bytes never added
+    response = gql(stack, PUBLISH, {"n": name, "c": missing})
+    assert error_code(response) == "NOT_FOUND" and "cannot provide" in response.json()["errors"][0]["message"]
+    assert gql(stack, RESOLVE, {"n": name}).json()["data"]["resolve"] is None
+
+
+def test_sha256_must_match_the_content(stack) -> None:
+    response = gql(stack, PUBLISH, {"n": unique(), "c": add(stack, b"abc"), "s": "0" * 64})
+    assert error_code(response) == "BAD_USER_INPUT" and "sha256" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("token", [None, "Bearer wrong", "Basic abc"])
+def test_mutation_without_valid_token_is_refused(stack, token: str | None) -> None:
+    name = unique()
+    response = gql(stack, PUBLISH, {"n": name, "c": add(stack, b"x")}, token=token)
+    assert error_code(response) == "UNAUTHENTICATED"
+    assert gql(stack, RESOLVE, {"n": name}).json()["data"]["resolve"] is None
+
+
+def test_malformed_documents_get_graphql_errors(stack) -> None:
+    syntax = requests.post(stack.graphql_url, json={"query": "{ resolve(name: "}, timeout=10)
+    assert syntax.status_code == 400 and syntax.json()["errors"][0]["message"].startswith("Syntax Error")
+    unknown = requests.post(stack.graphql_url, json={"query": "{ nope }"}, timeout=10)
+    assert unknown.status_code == 400 and "Cannot query field 'nope'" in unknown.json()["errors"][0]["message"]
+    not_json = requests.post(stack.graphql_url, data="{{{", headers={"Content-Type": "application/json"}, timeout=10)
+    assert not_json.status_code == 400
+
+
+def test_introspection_is_on_by_default(stack) -> None:
+    schema = gql(stack, "{ __schema { mutationType { fields { name } } } }", token=None).json()
+    names = {f["name"] for f in schema["data"]["__schema"]["mutationType"]["fields"]}
+    assert {"publishApp", "installApp", "uninstallApp", "upsertObject"} <= names
+
+
+def test_demo_object_is_seeded_for_the_perf_suite(stack) -> None:
+    resolved = gql(stack, RESOLVE, {"n": "demo/object/alpha"}, token=None).json()["data"]["resolve"]
+    assert resolved["encoding"] and resolved["cid"].startswith("bafk")
+
+
+def test_perf_ipfs_and_graphql_suites_against_the_stack(stack, tmp_path: Path) -> None:
+    perf_dir = tmp_path / "perf"
+    env = {
+        "IPFS_API": stack.ipfs_api,
+        "GRAPHQL_URL": stack.graphql_url,
+        "GRAPHQL_TOKEN": stack_token(stack),
+        "SLO_GQL_P95_MS": "5000",
+    }
+    done = hologram(
+        "perf",
+        "collect",
+        "--suite",
+        "ipfs",
+        "--suite",
+        "graphql",
+        "--samples",
+        "80",
+        "--perf-dir",
+        str(perf_dir),
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = (perf_dir / "ipfs_perf.csv").read_text()
+    assert "ipfs,add_ms," in summary and "ipfs,cat_ms," in summary
+    assert ",80," in (perf_dir / "graphql_perf.csv").read_text()
+    assert stack_token(stack) not in done.stdout + done.stderr + summary
+
+
+class TestLifecycle:
+    """Each test here runs its own stack (fresh state directory) so restarts do not disturb the others."""
+
+    def test_second_stack_picks_other_ports_and_down_stops_only_its_own(self, stack, tmp_path: Path) -> None:
+        other = devstack.up(tmp_path / "other", reports_dir=tmp_path / "reports")
+        try:
+            assert other.ipfs_api != stack.ipfs_api and other.graphql_url != stack.graphql_url
+            assert json.loads((tmp_path / "reports" / "stack.json").read_text())["graphql_url"] == other.graphql_url
+            assert stack_token(other) not in (tmp_path / "reports" / "stack.json").read_text()
+        finally:
+            stopped = devstack.down(tmp_path / "other")
+        assert len(stopped) == 2 and devstack.status(tmp_path / "other") is None
+        assert devstack.status(Path(stack.state_dir)) is not None  # the session's stack still runs
+
+    def test_data_survives_restart_and_sigkill(self, tmp_path: Path) -> None:
+        state = tmp_path / "state"
+        first = devstack.up(state, reports_dir=None)
+        name = unique()
+        content = b"survives restarts"
+        cid = add(first, content)
+        assert gql(first, PUBLISH, {"n": name, "c": cid}).json()["data"]["publishApp"]["ok"]
+        devstack.down(state)
+        second = devstack.up(state, reports_dir=None)
+        assert gql(second, RESOLVE, {"n": name}).json()["data"]["resolve"]["cid"] == cid
+        os.kill(second.ipfs_pid, signal.SIGKILL)
+        os.kill(second.graphql_pid, signal.SIGKILL)
+        time.sleep(0.2)
+        assert devstack.status(state) is None
+        third = devstack.up(state, reports_dir=None)
+        try:
+            assert third.ipfs_pid != second.ipfs_pid
+            assert gql(third, RESOLVE, {"n": name}).json()["data"]["resolve"]["cid"] == cid
+            with IpfsClient(third.ipfs_api) as client:
+                assert client.cat(cid) == content
+        finally:
+            devstack.down(state)
+
+    def test_introspection_can_be_turned_off(self, tmp_path: Path) -> None:
+        info = devstack.up(tmp_path / "state", reports_dir=None, introspection=False)
+        try:
+            response = gql(info, "{ __schema { queryType { name } } }", token=None)
+            assert "introspection" in response.json()["errors"][0]["message"].lower()
+        finally:
+            devstack.down(tmp_path / "state")
+
+    def test_cli_up_status_run_down(self, tmp_path: Path) -> None:
+        state = str(tmp_path / "state")
+        up = hologram("stack", "up", "--state-dir", state, cwd=tmp_path)
+        try:
+            assert up.returncode == 0, up.stderr
+            assert "export IPFS_API=http://127.0.0.1:" in up.stdout and 'GRAPHQL_TOKEN="$(cat ' in up.stdout
+            assert (tmp_path / ".stack" / "token").exists() is False  # the state dir given was used
+            assert hologram("stack", "status", "--state-dir", state).returncode == 0
+            probe = (
+                "import os; print(os.environ['IPFS_API'], os.environ['GRAPHQL_URL'], bool(os.environ['GRAPHQL_TOKEN']))"
+            )
+            ran = hologram("stack", "run", "--state-dir", state, "--", "python3", "-c", probe)
+            assert ran.returncode == 0 and ran.stdout.split()[2] == "True"
+        finally:
+            down = hologram("stack", "down", "--state-dir", state)
+        assert "stopped marketplace" in down.stdout
+        assert hologram("stack", "status", "--state-dir", state).returncode == 1
