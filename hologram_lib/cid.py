@@ -6,6 +6,7 @@ Enough of the multiformats specs to reject a malformed CID before asking a node 
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -89,3 +90,18 @@ def is_valid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+CHUNK_BYTES = 256 * 1024
+
+
+def raw_leaf_cid(data: bytes) -> str:
+    """The CIDv1 a Kubo node gives `data` (`add --cid-version=1`) when it fits in one 256 KiB chunk.
+
+    A single-chunk file with raw leaves is one raw block: the CID is its sha2-256, no UnixFS wrapper.
+    """
+    if len(data) > CHUNK_BYTES:
+        raise ValueError(f"a local CID is computed only for content up to {CHUNK_BYTES} bytes")
+    digest = hashlib.sha256(data).digest()
+    body = bytes([1, RAW, SHA2_256, len(digest)]) + digest
+    return "b" + base64.b32encode(body).decode().lower().rstrip("=")

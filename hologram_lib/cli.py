@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_MAX_SAMPLES, DEFAULT_PERF_DIR
+from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_MAX_SAMPLES, DEFAULT_PERF_DIR
 from hologram_lib.errors import InputError, Refused, StackError
 
 SUITES = ("core", "graphql", "ipfs")
@@ -66,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(compare, baseline=True)
     compare.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
     compare.add_argument("--json", type=Path, help="write the machine-readable verdict here")
+
+    e2e = commands.add_parser("e2e", help="the end-to-end probe and its event log")
+    e2e_commands = e2e.add_subparsers(dest="e2e_command", required=True)
+    probe = e2e_commands.add_parser("probe", help="publish → install → resolve → search against IPFS_API / GRAPHQL_URL")
+    probe.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="event log to append to (%(default)s)")
+    probe.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where step latencies go (%(default)s)")
+    probe.add_argument("--timeout", type=float, help="seconds per call (default E2E_TIMEOUT_S or 10)")
+    summary = e2e_commands.add_parser(
+        "summary", help="counts, success rates, last events; exit 1 if the last run failed"
+    )
+    summary.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="event log (%(default)s)")
+    summary.add_argument("--runs", type=_positive_int, default=20, help="runs for the success rates (%(default)s)")
+    summary.add_argument("--json", type=Path, help="write the summary as JSON here")
 
     stack = commands.add_parser("stack", help="the embedded IPFS node and GraphQL marketplace on loopback")
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
@@ -173,6 +186,36 @@ def cmd_stack(args: argparse.Namespace) -> int:
     return stack.run(args.state_dir, _command(args.argv), introspection=not args.no_introspection)
 
 
+def cmd_e2e(args: argparse.Namespace) -> int:
+    if args.e2e_command == "summary":
+        from hologram_lib.e2e.summary import summarize
+
+        summary = summarize(args.events, args.runs)
+        _write_json(args.json, summary.to_dict())
+        _print(summary.lines())
+        if summary.latest_run is None:
+            raise InputError("no readable events: expected JSON lines written by `hologram e2e probe`", args.events)
+        return 1 if summary.latest_failed else 0
+    from hologram_lib.config import probe_settings
+    from hologram_lib.e2e.probe import Probe, record_latencies
+
+    result = Probe(probe_settings(args.timeout), args.events).run()
+    record_latencies(args.perf_dir, result)
+    if result.status == "skip":
+        print(f"e2e probe: SKIP ({result.error})")
+        return 0
+    if result.status == "fail":
+        print(
+            f"e2e probe: FAIL run {result.run_id} at {result.failed_step} (last ok: {result.last_ok}): {result.error}"
+        )
+        return 1
+    print(
+        f"e2e probe: PASS run {result.run_id}: {len(result.step_ms)} steps in {result.wall_s:.2f} s "
+        f"({result.waited_s:.2f} s waiting on the services); events in {args.events}"
+    )
+    return 0
+
+
 def _command(argv: list[str]) -> list[str]:
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:
@@ -183,6 +226,8 @@ def _command(argv: list[str]) -> list[str]:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "stack":
         return cmd_stack(args)
+    if args.command == "e2e":
+        return cmd_e2e(args)
     if args.command == "perf":
         return cmd_collect(args)
     if args.command == "gate":

@@ -227,3 +227,29 @@ def provenance(profile: str, knobs: PerfKnobs, environ: Mapping[str, str] | None
         "profile": profile,
         "knobs": knobs.public(),
     }
+
+
+DEFAULT_EVENTS = Path("reports/e2e/events.jsonl")
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """What the E2E probe needs: endpoints, the token (never logged), the app name and timeouts."""
+
+    ipfs_api: str | None
+    graphql_url: str | None
+    graphql_token: str | None
+    app_name: str
+    timeout_s: float
+
+
+def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | None = None) -> ProbeSettings:
+    env = _env(environ)
+    raw_timeout = env.get("E2E_TIMEOUT_S", "").strip()
+    return ProbeSettings(
+        ipfs_api=env.get("IPFS_API") or None,
+        graphql_url=env.get("GRAPHQL_URL") or None,
+        graphql_token=env.get("GRAPHQL_TOKEN") or None,
+        app_name=env.get("E2E_APP_NAME") or "demo/app/hello",
+        timeout_s=timeout_s or (positive_number(raw_timeout, "E2E_TIMEOUT_S") if raw_timeout else 10.0),
+    )

@@ -193,3 +193,15 @@ def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
             p95 = stats.quantile(ordered) if len(ordered) else None
             metrics[key] = MetricData(key, suite, ordered, p95, len(ordered), note, str(path))
     return metrics
+
+
+def append_suite(perf_dir: Path, suite: str, results: list[MetricResult], run_id: str) -> tuple[Path, Path]:
+    """Add samples to a suite's files, keeping what earlier runs recorded (the E2E probe adds one per step)."""
+    path = perf_dir / "samples" / f"{suite}.csv"
+    earlier = read_samples(path) if path.exists() else {}
+    merged: dict[str, list[float]] = {key: list(values) for key, (_, values) in earlier.items()}
+    for result in results:
+        if result.samples_ms is not None:
+            merged.setdefault(result.key, []).extend(float(v) for v in result.samples_ms)
+    combined = [MetricResult(suite, key.split(".", 1)[1], np.asarray(values)) for key, values in merged.items()]
+    return write_suite(perf_dir, suite, combined, run_id)
