@@ -16,7 +16,7 @@ from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import SampleTimeout, measure
 from hologram_lib.perf.suites import Metric
 from tests.conftest import hologram
-from tests.graphql_server import graphql_server
+from tests.graphql_server import RESOLVE_SDL, ResolveOnly, graphql_server
 
 
 def test_measure_returns_ms_and_restores_gc() -> None:
@@ -87,7 +87,7 @@ def test_skipped_suites_record_their_reason(tmp_path: Path) -> None:
 
 def test_graphql_suite_measures_resolve_over_http(tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
-    with graphql_server({"demo/object/alpha": '{"scheme":"atlas-12288"}'}) as url:
+    with graphql_server(RESOLVE_SDL, ResolveOnly({"demo/object/alpha": '{"scheme":"atlas-12288"}'})) as url:
         done = hologram(
             "perf",
             "collect",
@@ -104,7 +104,7 @@ def test_graphql_suite_measures_resolve_over_http(tmp_path: Path) -> None:
 
 def test_graphql_errors_are_recorded_and_fail_the_gate(tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
-    with graphql_server({}) as url:
+    with graphql_server(RESOLVE_SDL, ResolveOnly({})) as url:
         done = hologram(
             "perf",
             "collect",

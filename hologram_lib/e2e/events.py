@@ -64,7 +64,7 @@ class EventLog:
         }
         if duration_ms is not None:
             record["duration_ms"] = round(duration_ms, 3)
-        record.update({key: self._clean(value) for key, value in fields.items() if value is not None})
+        record.update({key: self._clean(value) for key, value in fields.items()})
         line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
