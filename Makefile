@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test gate bench lint venv clean stack stack-down
+.PHONY: report collect test gate bench lint venv clean stack stack-down
 
 venv: $(STAMP)
 
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 # Collect perf data and print the verdicts; exits 0 whatever the verdict (the gate is `make gate`).
 # With IPFS_API / GRAPHQL_URL unset, the embedded stack serves them for the run and is stopped afterwards.
 report: $(STAMP)
-	$(BIN)/hologram stack run -- $(BIN)/hologram perf collect
+	$(BIN)/hologram stack run -- $(MAKE) --no-print-directory collect
 	-$(BIN)/hologram gate --json reports/perf/gate.json
+	-$(BIN)/hologram e2e summary --json reports/e2e/summary.json
+
+# The measurements alone, against whatever IPFS_API / GRAPHQL_URL point at (a failure is reported, not fatal).
+collect: $(STAMP)
+	-$(BIN)/hologram perf collect
+	-$(BIN)/hologram e2e probe
 
 # Start the embedded IPFS node + GraphQL marketplace and print the export lines (`make stack-down` stops it).
 stack: $(STAMP)
