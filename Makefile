@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report collect test gate bench lint venv clean stack stack-down
+.PHONY: report collect test gate lab bench lint venv clean stack stack-down
 
 venv: $(STAMP)
 
@@ -15,12 +15,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Collect perf data and print the verdicts; exits 0 whatever the verdict (the gate is `make gate`).
+# Collect (perf suites + E2E probe), execute the notebooks, render reports/index.html and print the verdict.
+# Exits 0 whenever the report was written, whatever the verdict (the hard gate is `make gate`).
 # With IPFS_API / GRAPHQL_URL unset, the embedded stack serves them for the run and is stopped afterwards.
 report: $(STAMP)
-	$(BIN)/hologram stack run -- $(MAKE) --no-print-directory collect
-	-$(BIN)/hologram gate --json reports/perf/gate.json
-	-$(BIN)/hologram e2e summary --json reports/e2e/summary.json
+	$(BIN)/hologram report
+
+# The hard gate for CI: budgets + baseline drift + the latest E2E run; exit 1 when any fails.
+gate: $(STAMP)
+	$(BIN)/hologram verdict --json reports/verdict.json
+
+# Triage: JupyterLab from the project venv on the notebooks (change a parameter, re-run).
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. notebooks/
 
 # The measurements alone, against whatever IPFS_API / GRAPHQL_URL point at (a failure is reported, not fatal).
 collect: $(STAMP)
@@ -35,18 +42,15 @@ stack-down: $(STAMP)
 	$(BIN)/hologram stack down
 
 test: $(STAMP)
-	$(BIN)/ruff check hologram_lib tests scripts
+	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/python -m pytest
-
-gate: $(STAMP)
-	$(BIN)/hologram gate --json reports/perf/gate.json
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_core.py
 	$(BIN)/python tests/bench/bench_stack.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check hologram_lib tests scripts
+	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/ruff format --check hologram_lib tests scripts
 
 clean:

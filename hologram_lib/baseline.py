@@ -340,3 +340,10 @@ def promote(
     if not document["metrics"]:
         raise InputError("no raw samples to promote: run `hologram perf collect` first")
     return write_baseline(path, document)
+
+
+def compare(
+    baseline: Baseline, current: dict[str, MetricData], threshold_pct: float, settings: GateSettings
+) -> DriftReport:
+    """The drift report of a run against a baseline (what `hologram baseline compare` prints)."""
+    return DriftReport(baseline, threshold_pct, compare_metric_sets(baseline, current, threshold_pct, settings))

@@ -67,6 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
     compare.add_argument("--json", type=Path, help="write the machine-readable verdict here")
 
+    verdict = commands.add_parser("verdict", help="budget gate + baseline drift + latest E2E run; exit 1 on failure")
+    _add_common(verdict, baseline=True)
+    verdict.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="E2E event log (%(default)s)")
+    verdict.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
+    verdict.add_argument("--require-baseline", action="store_true", help="a missing baseline fails (exit 2)")
+    verdict.add_argument("--json", type=Path, help="write the machine-readable verdict here")
+
+    report = commands.add_parser("report", help="collect, execute the notebooks, render reports/index.html")
+    report.add_argument("--reports-dir", type=Path, default=Path("reports"), help="output directory (%(default)s)")
+    report.add_argument("--no-collect", action="store_true", help="render from the data already in reports/")
+    report.add_argument("--profile", help="budget profile for the verdicts (default: from the CI env)")
+    report.add_argument("--state-dir", type=Path, default=Path(".stack"), help="embedded stack state (%(default)s)")
+    report.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NOTEBOOK.NAME=VALUE",
+        help="notebook parameter, e.g. perf_analysis.ecdf_points=500 (JSON value, else a string)",
+    )
+
     e2e = commands.add_parser("e2e", help="the end-to-end probe and its event log")
     e2e_commands = e2e.add_subparsers(dest="e2e_command", required=True)
     probe = e2e_commands.add_parser("probe", help="publish → install → resolve → search against IPFS_API / GRAPHQL_URL")
@@ -148,15 +169,13 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from hologram_lib.baseline import DriftReport, compare_metric_sets, read_baseline
+    from hologram_lib.baseline import compare, read_baseline
     from hologram_lib.config import gate_settings, regression_threshold_pct
     from hologram_lib.perf.files import load_perf_dir
 
     settings = gate_settings(args.profile, args.budgets)
     threshold = regression_threshold_pct(args.threshold_pct)
-    baseline = read_baseline(args.baseline)
-    drifts = compare_metric_sets(baseline, load_perf_dir(args.perf_dir), threshold, settings)
-    report = DriftReport(baseline, threshold, drifts)
+    report = compare(read_baseline(args.baseline), load_perf_dir(args.perf_dir), threshold, settings)
     _write_json(args.json, report.to_dict())
     _print(report.lines())
     return 0 if report.passed else 1
@@ -216,6 +235,61 @@ def cmd_e2e(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verdict(args: argparse.Namespace) -> int:
+    from hologram_lib.config import gate_settings, regression_threshold_pct
+    from hologram_lib.verdict import overall
+
+    settings = gate_settings(args.profile, args.budgets)
+    result = overall(
+        args.perf_dir,
+        args.baseline,
+        args.events,
+        settings,
+        regression_threshold_pct(args.threshold_pct),
+        args.require_baseline,
+    )
+    _write_json(
+        args.json,
+        {
+            "kind": "hologram-verdict/1",
+            "passed": result.passed,
+            "profile": settings.profile,
+            "reasons": result.reasons,
+            "notes": result.notes,
+        },
+    )
+    _print(result.lines())
+    return 0 if result.passed else 1
+
+
+def _notebook_parameters(pairs: list[str]) -> dict[str, dict[str, object]]:
+    from hologram_lib.report.params import NOTEBOOKS
+
+    parsed: dict[str, dict[str, object]] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        notebook, dot, name = key.partition(".")
+        if not sep or not dot or notebook not in NOTEBOOKS:
+            raise InputError(f"-p {pair!r}: expected NOTEBOOK.NAME=VALUE with NOTEBOOK one of {', '.join(NOTEBOOKS)}")
+        try:
+            value: object = json.loads(raw)
+        except ValueError:
+            value = raw
+        parsed.setdefault(notebook, {})[name] = value
+    return parsed
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from hologram_lib.report.runner import build_report
+
+    parameters = _notebook_parameters(args.parameter)
+    outcome = build_report(
+        Path.cwd(), args.reports_dir, parameters, args.profile, collect=not args.no_collect, state_dir=args.state_dir
+    )
+    _print(outcome.lines())
+    return 0
+
+
 def _command(argv: list[str]) -> list[str]:
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:
@@ -228,6 +302,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_stack(args)
     if args.command == "e2e":
         return cmd_e2e(args)
+    if args.command == "verdict":
+        return cmd_verdict(args)
+    if args.command == "report":
+        return cmd_report(args)
     if args.command == "perf":
         return cmd_collect(args)
     if args.command == "gate":

@@ -214,13 +214,18 @@ def current_branch(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME") or _git("rev-parse", "--abbrev-ref", "HEAD")
 
 
+def commit(environ: Mapping[str, str] | None = None) -> str | None:
+    """The commit being built: GitHub's SHA in Actions, else git's HEAD."""
+    return _env(environ).get("GITHUB_SHA") or _git("rev-parse", "HEAD")
+
+
 def provenance(profile: str, knobs: PerfKnobs, environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Where a measurement came from, for a baseline."""
     import platform
 
     env = _env(environ)
     return {
-        "commit": env.get("GITHUB_SHA") or _git("rev-parse", "HEAD"),
+        "commit": commit(env),
         "branch": current_branch(env),
         "runner": env.get("RUNNER_NAME") or platform.node(),
         "python": platform.python_version(),

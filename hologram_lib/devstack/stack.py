@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -285,15 +285,19 @@ def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str
     return stopped
 
 
-def run(state_dir: Path, command: list[str], introspection: bool = True) -> int:
-    """Run `command` with the stack's endpoints filling in whichever of IPFS_API / GRAPHQL_URL are unset.
+@contextlib.contextmanager
+def serving(
+    state_dir: Path, environ: dict[str, str] | None = None, introspection: bool = True
+) -> Iterator[dict[str, str]]:
+    """An environment whose IPFS_API / GRAPHQL_URL point at real services: the caller's where set, else the stack's.
 
-    When both are set (a real deployment) the stack is not started. A stack this call started is stopped
-    afterwards; one that was already running is left running.
+    When both are set (a real deployment) nothing is started. A stack started here is stopped on exit; one that
+    was already running is left running.
     """
-    env = dict(os.environ)
+    env = dict(os.environ if environ is None else environ)
     if env.get("IPFS_API") and env.get("GRAPHQL_URL"):
-        return subprocess.run(command, env=env, check=False).returncode
+        yield env
+        return
     was_running = status(state_dir) is not None
     info = up(state_dir, introspection=introspection)
     if not env.get("IPFS_API"):
@@ -301,7 +305,13 @@ def run(state_dir: Path, command: list[str], introspection: bool = True) -> int:
     if not env.get("GRAPHQL_URL"):
         env.update(GRAPHQL_URL=info.graphql_url, GRAPHQL_TOKEN=read_token(info.state_dir))
     try:
-        return subprocess.run(command, env=env, check=False).returncode
+        yield env
     finally:
         if not was_running:
             down(state_dir)
+
+
+def run(state_dir: Path, command: list[str], introspection: bool = True) -> int:
+    """Run `command` with the stack's endpoints filling in whichever of IPFS_API / GRAPHQL_URL are unset."""
+    with serving(state_dir, introspection=introspection) as env:
+        return subprocess.run(command, env=env, check=False).returncode

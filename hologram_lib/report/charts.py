@@ -1,0 +1,110 @@
+"""Charts for the notebooks: PNG-friendly, readable at a glance. Each function returns a Figure.
+
+Figures are built without pyplot (no global state, nothing shown twice); a notebook displays the one it gets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+COLORS = {
+    "pass": "#2e7d32",
+    "fail": "#c62828",
+    "inconclusive": "#ef6c00",
+    "missing": "#6a1b9a",
+    "skipped": "#9e9e9e",
+    "regressed": "#c62828",
+    "improved": "#1565c0",
+    "unchanged": "#2e7d32",
+    "ok": "#2e7d32",
+    "skip": "#9e9e9e",
+}
+
+
+def p95_against_budget(table: pd.DataFrame) -> Figure:
+    """p95 / budget with its 95 % interval as whiskers; the budget is the line at 1."""
+    rows = table[table["budget_ms"].notna() & table["p95_ms"].notna()].reset_index(drop=True)
+    fig = Figure(figsize=(8, 0.6 + 0.5 * max(len(rows), 1)), dpi=100)
+    ax = fig.subplots()
+    for i, row in rows.iterrows():
+        budget = row["budget_ms"]
+        low = row["p95_ci_low_ms"] if pd.notna(row["p95_ci_low_ms"]) else row["p95_ms"]
+        high = row["p95_ci_high_ms"] if pd.notna(row["p95_ci_high_ms"]) else row["p95_ms"] * 4
+        color = COLORS.get(row["verdict"], "black")
+        ax.plot([low / budget, high / budget], [i, i], color=color, lw=2)
+        ax.plot(row["p95_ms"] / budget, i, "o", color=color)
+        ax.annotate(
+            f"{row['p95_ms']:.3g} ms / {budget:g} ms",
+            (row["p95_ms"] / budget, i),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    ax.axvline(1.0, color="black", ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(rows)), rows["metric"] if len(rows) else [])
+    ax.set_xlabel("p95 / budget (log scale; right of the dashed line = over budget)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def ecdfs(samples: dict[str, np.ndarray], points: int = 2000) -> Figure:
+    """Latency distributions as ECDFs (at most `points` quantiles per metric, so 1M samples stay light)."""
+    keys = sorted(samples)
+    cols = 2
+    rows = max(1, (len(keys) + cols - 1) // cols)
+    fig = Figure(figsize=(9, 2.6 * rows), dpi=90)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, key in zip(axes.flat, keys, strict=False):
+        ordered = np.sort(samples[key])
+        probs = np.linspace(0, 1, min(points, len(ordered)))
+        ax.plot(np.quantile(ordered, probs), probs, lw=1.5)
+        ax.axhline(0.95, color="grey", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_title(f"{key} (n={len(ordered)})", fontsize=9)
+        ax.set_xlabel("ms", fontsize=8)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def drift_ratios(table: pd.DataFrame, threshold_pct: float) -> Figure:
+    """Current / baseline p95 with its interval; the shaded band is ±threshold."""
+    rows = table[table["ratio"].notna()].reset_index(drop=True)
+    fig = Figure(figsize=(8, 0.6 + 0.5 * max(len(rows), 1)), dpi=100)
+    ax = fig.subplots()
+    ax.axvspan(1 - threshold_pct / 100, 1 + threshold_pct / 100, color="#e0e0e0", label=f"±{threshold_pct:g}%")
+    for i, row in rows.iterrows():
+        color = COLORS.get(row["status"], "black")
+        low = row["ci_low"] if pd.notna(row["ci_low"]) else row["ratio"]
+        high = row["ci_high"] if pd.notna(row["ci_high"]) else row["ratio"]
+        ax.plot([low, high], [i, i], color=color, lw=2)
+        ax.plot(row["ratio"], i, "o", color=color)
+    ax.axvline(1.0, color="black", lw=1)
+    ax.set_yticks(range(len(rows)), rows["metric"] if len(rows) else [])
+    ax.set_xlabel("p95 ratio, current / baseline (98% interval)")
+    ax.invert_yaxis()
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def step_timeline(steps: pd.DataFrame) -> Figure:
+    """The latest E2E run: one bar per step, in order, coloured by status."""
+    fig = Figure(figsize=(8, 0.6 + 0.35 * max(len(steps), 1)), dpi=100)
+    ax = fig.subplots()
+    start = 0.0
+    for i, row in steps.reset_index(drop=True).iterrows():
+        width = float(row["duration_ms"] or 0.0)
+        ax.barh(i, max(width, 0.2), left=start, color=COLORS.get(row["status"], "black"))
+        ax.annotate(f"{width:.1f} ms", (start + width, i), xytext=(4, -3), textcoords="offset points", fontsize=8)
+        start += width
+    ax.set_yticks(range(len(steps)), steps["step"] if len(steps) else [])
+    ax.set_xlabel("ms since the run started")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,153 @@
+"""reports/index.html: the verdict at a glance, then the top p95 rows, drift, E2E, and links to the notebooks."""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hologram_lib import atomic, stats
+from hologram_lib.perf.files import MetricData
+from hologram_lib.report.render import NotebookRun, page
+from hologram_lib.verdict import Overall
+
+TOP_ROWS = 10
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def _table(headers: list[str], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        f'<tr class="{(row_classes or [""] * len(rows))[i]}">' + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+        for i, row in enumerate(rows)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _banner(verdict: Overall) -> str:
+    kind = "pass" if verdict.passed else "fail"
+    title = "PASS — all budgets met, no significant drift, E2E green" if verdict.passed else "FAIL"
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in verdict.reasons)
+    notes = "".join(f"<li>{_e(n)}</li>" for n in verdict.notes)
+    return (
+        f'<div class="banner {kind}" id="verdict">Verdict: {_e(title)}'
+        + (f"<ul>{reasons}</ul>" if reasons else "")
+        + "</div>"
+        + (f'<div class="banner warn" id="notes"><ul>{notes}</ul></div>' if notes else "")
+    )
+
+
+def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
+    by_metric = {v.metric: v for v in verdict.gate.verdicts}
+    rows = []
+    for key, data in metrics.items():
+        if data.p95_ms is None:
+            continue
+        low, high = stats.quantile_ci(data.samples) if data.samples is not None else (math.nan, math.nan)
+        budget = by_metric[key].budget_ms if key in by_metric else None
+        status = by_metric[key].status if key in by_metric else "no budget"
+        rows.append(
+            (
+                data.p95_ms / budget if budget else 0.0,
+                data.p95_ms,
+                [_e(key), str(data.n), _ms(data.p95_ms), f"{_ms(low)} – {_ms(high)}", _ms(budget), _e(status)],
+            )
+        )
+    rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    missing = [v for v in verdict.gate.verdicts if v.status in ("missing", "skipped")]
+    extra = "".join(f"<li><b>{_e(v.metric)}</b> {_e(v.status)}: {_e(v.reason)}</li>" for v in missing)
+    if not rows:
+        table = "<p><b>No perf data.</b> Run <code>hologram perf collect</code> or <code>make report</code>.</p>"
+    else:
+        table = _table(
+            ["metric", "n", "p95 ms", "95% CI ms", "budget ms", "verdict"],
+            [r[2] for r in rows[:TOP_ROWS]],
+            [r[2][5] for r in rows[:TOP_ROWS]],
+        )
+    return (
+        f"<h2>Top p95 rows <small>(profile {_e(verdict.gate.profile)}; worst against budget first)</small></h2>"
+        f'<div id="perf">{table}</div>' + (f"<ul>{extra}</ul>" if extra else "")
+    )
+
+
+def _drift_section(verdict: Overall) -> str:
+    if verdict.drift is None:
+        return '<h2>Drift</h2><p id="drift">No baseline to compare with.</p>'
+    rows = [
+        [
+            _e(d.metric),
+            _e(d.status),
+            f"×{d.result.ratio:.3f}" if d.result else "—",
+            (f"{_ms(d.result.ci_low)} – {_ms(d.result.ci_high)}" if d.result else "—"),
+            (f"{d.result.mde_pct:.1f}%" if d.result and math.isfinite(d.result.mde_pct) else "—"),
+        ]
+        for d in verdict.drift.drifts
+    ]
+    return (
+        f"<h2>Drift vs baseline <small>(threshold {verdict.drift.threshold_pct:g}%)</small></h2>"
+        f'<div id="drift">{_table(["metric", "status", "p95 ratio", "98% CI", "could flag ≥"], rows)}</div>'
+    )
+
+
+def _e2e_section(verdict: Overall, events: list[dict]) -> str:
+    summary = verdict.e2e
+    if summary is None or summary.latest_run is None:
+        return '<h2>E2E</h2><p id="e2e">No E2E events. Run <code>hologram e2e probe</code>.</p>'
+    run = summary.latest_run
+    counts = [[_e(event), *(str(c.get(s, 0)) for s in ("ok", "fail", "skip"))] for event, c in summary.counts.items()]
+    steps = [
+        [_e(e["event"]), _e(e.get("status")), _ms(e.get("duration_ms")), _e(e.get("error") or e.get("reason") or "")]
+        for e in events
+        if e.get("run_id") == run["run_id"]
+    ]
+    deployment = summary.latest_deployment
+    deployed = (
+        (
+            f"<p>Latest successful deployment: <code>{_e(deployment['name'])}</code> → "
+            f"<code>{_e(deployment['cid'])}</code></p>"
+        )
+        if deployment
+        else ""
+    )
+    return (
+        f"<h2>E2E <small>(latest run {_e(run['run_id'])}: {_e(run['status'])})</small></h2>{deployed}"
+        f'<div id="e2e">{_table(["event", "ok", "fail", "skip"], counts)}'
+        f"<h3>Last run, step by step</h3>{_table(['step', 'status', 'ms', 'error'], steps)}</div>"
+    )
+
+
+def write_index(
+    path: Path,
+    verdict: Overall,
+    metrics: dict[str, MetricData],
+    events: list[dict],
+    runs: list[NotebookRun],
+    commit: str | None,
+) -> Path:
+    links = "".join(
+        f'<li><a href="{_e(r.html.name)}">{_e(r.name.replace("_", " "))}</a>'
+        + (f' — <b class="failed">failed</b>: {_e(r.error)}' if not r.ok else "")
+        + "</li>"
+        for r in runs
+    )
+    made = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    meta = f'<p class="meta">commit {_e(commit or "unknown")} · profile {_e(verdict.gate.profile)} · made {made}</p>'
+    body = (
+        meta
+        + _banner(verdict)
+        + _perf_section(verdict, metrics)
+        + _drift_section(verdict)
+        + _e2e_section(verdict, events)
+        + f'<h2>Notebooks</h2><ul id="notebooks">{links}</ul>'
+    )
+    return atomic.write_text(
+        path, page("Hologram Pipeline report", body).replace('<a href="index.html">← Hologram report</a> · ', "")
+    )

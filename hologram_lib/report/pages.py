@@ -1,0 +1,93 @@
+"""Text the notebooks display (Markdown) and the JSON files they write next to the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hologram_lib import atomic
+from hologram_lib.baseline import Baseline, DriftReport
+from hologram_lib.e2e.summary import Summary
+from hologram_lib.gate import GateReport
+from hologram_lib.perf.files import MetricData
+
+
+def write_json(path: str | Path, document: dict[str, Any]) -> Path:
+    return atomic.write_text(path, json.dumps(document, indent=2, default=str) + "\n")
+
+
+def gate_markdown(gate: GateReport, metrics: dict[str, MetricData], perf_dir: str) -> str:
+    if not metrics:
+        return (
+            f"**No perf data in `{perf_dir}`.** Run `hologram perf collect` (or `make report`); "
+            "every budgeted metric below is `missing`, which fails the gate."
+        )
+    head = "**PASS**" if gate.passed else "**FAIL**"
+    blocking = [v for v in gate.verdicts if v.blocks]
+    lines = [
+        f"{head} — profile `{gate.profile}`: "
+        + (f"{len(blocking)} of {len(gate.verdicts)} budgets block." if blocking else "all budgets met.")
+    ]
+    lines += [f"- `{v.metric}` **{v.status}**: {v.reason}" for v in gate.verdicts]
+    return "\n".join(lines)
+
+
+def drift_markdown(drift: DriftReport) -> str:
+    head = "**No significant regression**" if drift.passed else "**Regression**"
+    blocking = [d for d in drift.drifts if d.blocks]
+    lines = [
+        f"{head} against `{drift.baseline.path}` (threshold {drift.threshold_pct:g}%, one-sided α 0.01 after "
+        "Benjamini–Hochberg)."
+    ]
+    lines += [f"- `{d.metric}` **{d.status}**: {d.reason}" for d in blocking]
+    if drift.baseline.schema == "upstream-flat":
+        lines.append("- The baseline is the upstream flat form: **no samples**, point estimates only.")
+    return "\n".join(lines)
+
+
+def provenance_row(baseline: Baseline) -> dict[str, Any]:
+    row = {"path": baseline.path, "schema": baseline.schema, "created": baseline.created}
+    row.update({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in baseline.provenance.items()})
+    return row
+
+
+def e2e_markdown(summary: Summary) -> str:
+    run = summary.latest_run
+    lines = list(summary.problems)
+    if run is None:
+        return "\n".join([*lines, "**No E2E runs recorded.** Run `hologram e2e probe`."])
+    if run["status"] == "ok":
+        lines.append(f"**PASS** — latest run `{run['run_id']}` ({run['ts']}).")
+    elif run["status"] == "skip":
+        lines.append(f"**SKIPPED** — latest run `{run['run_id']}`: {run.get('reason')}.")
+    else:
+        lines.append(
+            f"**FAIL** — latest run `{run['run_id']}` stopped at **{run['failed_step']}** (last ok: "
+            f"`{run['last_ok']}`): {run.get('error')}"
+        )
+    return "\n\n".join(lines)
+
+
+def deployment_markdown(summary: Summary) -> str:
+    deployment = summary.latest_deployment
+    if deployment is None:
+        return "_No successful deployment recorded yet._"
+    return f"Latest successful deployment: `{deployment['name']}` → `{deployment['cid']}` ({deployment['ts']})."
+
+
+def cache_profiles_markdown(path: Path) -> str:
+    if not path.exists():
+        return f"_No cold / warm profiles recorded (`{path}` is absent)._"
+    try:
+        profiles = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"**`{path}` is unreadable:** {exc}"
+    rows = ["| metric | cold p95 ms | warm p95 ms | cold / warm |", "|---|---|---|---|"]
+    for metric, entry in sorted(profiles.items()):
+        if isinstance(entry, dict):
+            rows.append(
+                f"| {metric} | {entry.get('cold_p95_ms', '—')} | {entry.get('warm_p95_ms', '—')} | "
+                f"{entry.get('ratio', '—')} |"
+            )
+    return "\n".join(rows)

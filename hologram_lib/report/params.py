@@ -1,0 +1,77 @@
+"""Each notebook's parameters: names, types and defaults, checked before any work.
+
+papermill only warns about an unknown parameter and coerces `-p` values by their look (`-p budget 250` is an
+int), so the notebooks and the runner both check here: an unknown name or a wrong type is a clear error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hologram_lib.errors import InputError
+
+NOTEBOOKS = ("perf_analysis", "baseline_drift", "e2e_probe")
+
+# name → {parameter: (type, default)}. A float parameter accepts an int; "" means "from the environment".
+SPECS: dict[str, dict[str, tuple[type, Any]]] = {
+    "perf_analysis": {
+        "perf_dir": (str, "reports/perf"),
+        "profile": (str, ""),
+        "budgets_file": (str, ""),
+        "out_json": (str, "reports/perf_analysis.json"),
+        "ecdf_points": (int, 2000),
+    },
+    "baseline_drift": {
+        "perf_dir": (str, "reports/perf"),
+        "baseline": (str, "reports/perf/baseline.json"),
+        "threshold_pct": (float, 0.0),
+        "profile": (str, ""),
+        "out_json": (str, "reports/baseline_drift.json"),
+    },
+    "e2e_probe": {
+        "events": (str, "reports/e2e/events.jsonl"),
+        "run_probe": (bool, False),
+        "ipfs_api": (str, ""),
+        "graphql_url": (str, ""),
+        "runs": (int, 20),
+        "out_json": (str, "reports/e2e_probe.json"),
+    },
+}
+
+
+class ParameterError(InputError):
+    """A notebook parameter that is unknown or of the wrong type."""
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def check(notebook: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate parameters for `notebook`; return the full set with defaults filled in."""
+    spec = SPECS[notebook]
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise ParameterError(f"{notebook}: unknown parameter {', '.join(unknown)}; expected one of {', '.join(spec)}")
+    values = {name: default for name, (_, default) in spec.items()}
+    for name, value in given.items():
+        kind = spec[name][0]
+        if not _fits(value, kind):
+            raise ParameterError(f"{notebook}: parameter {name} expected {kind.__name__}, got {value!r}")
+        values[name] = float(value) if kind is float else value
+    return values
+
+
+def from_namespace(notebook: str, namespace: Mapping[str, Any], names_before: set[str]) -> dict[str, Any]:
+    """Inside a notebook: the parameters as set by its `parameters` cell and papermill's injected cell.
+
+    Names that appeared after `names_before` was taken and are not parameters were injected by papermill
+    under a wrong name.
+    """
+    new = {k: v for k, v in namespace.items() if k not in names_before and not k.startswith("_")}
+    return check(notebook, new)

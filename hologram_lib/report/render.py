@@ -1,0 +1,144 @@
+"""Execute the notebooks with papermill (in parallel) and render them to offline HTML pages.
+
+A notebook is executed to a temporary name and moved into place only on success (papermill writes its
+output before it raises, which would make a failed run look up to date). A failed notebook still gets a page:
+the rendered notebook up to the failure, under a banner naming the cell and the error. The HTML uses
+nbconvert's `basic` template inside a small page of our own: no require.js, no MathJax, no CDN, so the report
+works offline and inside a CI artifact.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbconvert import HTMLExporter
+
+from hologram_lib import atomic
+from hologram_lib.report import params as notebook_params
+
+PAGE_CSS = Path(__file__).with_name("report.css").read_text(encoding="utf-8")
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """Kernels talk over IPC sockets, each in a directory of its own: parallel kernels cannot race for the same
+    TCP port (papermill#511), nor share socket files (the default IPC path is relative to the working directory)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.transport = "ipc"
+        self.ip = str(Path(tempfile.mkdtemp(dir=_kernel_dir())) / "kernel")
+
+
+def _kernel_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / f"hologram-kernels-{os.getpid()}"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    name: str
+    ok: bool
+    html: Path
+    seconds: float
+    error: str | None = None
+
+
+def page(title: str, body: str, banner: str = "") -> str:
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<style>{PAGE_CSS}</style></head><body><header><a href="index.html">← Hologram report</a> · '
+        f"{html.escape(title)}</header><main>{banner}{body}</main></body></html>\n"
+    )
+
+
+def _notebook_html(notebook: nbformat.NotebookNode) -> str:
+    exporter = HTMLExporter(
+        template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(notebook)
+    return body
+
+
+def _failure(error: BaseException) -> str:
+    cell = getattr(error, "exec_count", None)
+    ename, evalue = getattr(error, "ename", type(error).__name__), getattr(error, "evalue", str(error))
+    where = f" in cell [{cell}]" if cell is not None else ""
+    return f"{ename}{where}: {' '.join(str(evalue).split())}"
+
+
+def run_notebook(name: str, parameters: dict[str, Any], root: Path, reports_dir: Path) -> NotebookRun:
+    """Execute notebooks/<name>.ipynb into reports/notebooks/ and render reports/<name>.html."""
+    import papermill
+
+    start = time.perf_counter()
+    source = root / "notebooks" / f"{name}.ipynb"
+    final = reports_dir / "notebooks" / f"{name}.ipynb"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(f".{name}.{os.getpid()}.running.ipynb")
+    target = reports_dir / f"{name}.html"
+    title = name.replace("_", " ").capitalize()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(temporary),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(root),
+            progress_bar=False,
+            kernel_manager_class=IpcKernelManager,
+        )
+        os.replace(temporary, final)
+        executed = nbformat.read(final, as_version=4)
+        banner = ""
+    except Exception as exc:
+        error = _failure(exc)
+        banner = f'<div class="banner fail">This notebook failed: {html.escape(error)}</div>'
+        executed = nbformat.read(temporary, as_version=4) if temporary.exists() else None
+        if temporary.exists():
+            os.replace(temporary, final.with_name(f"{name}.failed.ipynb"))
+    body = _notebook_html(executed) if executed is not None else ""
+    atomic.write_text(target, page(title, body, banner))
+    return NotebookRun(name, error is None, target, time.perf_counter() - start, error)
+
+
+def paths_for(reports_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each notebook's file parameters pointed at one reports directory."""
+    perf = str(reports_dir / "perf")
+    return {
+        "perf_analysis": {"perf_dir": perf, "out_json": str(reports_dir / "perf_analysis.json")},
+        "baseline_drift": {
+            "perf_dir": perf,
+            "baseline": str(reports_dir / "perf" / "baseline.json"),
+            "out_json": str(reports_dir / "baseline_drift.json"),
+        },
+        "e2e_probe": {
+            "events": str(reports_dir / "e2e" / "events.jsonl"),
+            "out_json": str(reports_dir / "e2e_probe.json"),
+        },
+    }
+
+
+def run_all(root: Path, reports_dir: Path, parameters: dict[str, dict[str, Any]] | None = None) -> list[NotebookRun]:
+    """Check every notebook's parameters first (a bad one fails before any work), then run all in parallel."""
+    given = paths_for(reports_dir)
+    for name, values in (parameters or {}).items():
+        given.setdefault(name, {}).update(values)
+    checked = {name: notebook_params.check(name, given.get(name, {})) for name in notebook_params.NOTEBOOKS}
+    try:
+        with ThreadPoolExecutor(max_workers=len(checked)) as pool:
+            futures = [pool.submit(run_notebook, name, values, root, reports_dir) for name, values in checked.items()]
+            return [future.result() for future in futures]
+    finally:
+        shutil.rmtree(_kernel_dir(), ignore_errors=True)

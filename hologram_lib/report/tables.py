@@ -1,0 +1,106 @@
+"""The tables the notebooks and the index show, as pandas DataFrames built from the gate's own results."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from hologram_lib import stats
+from hologram_lib.baseline import DriftReport
+from hologram_lib.e2e.summary import Summary
+from hologram_lib.gate import GateReport
+from hologram_lib.perf.files import MetricData
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
+
+
+def perf_table(metrics: dict[str, MetricData], gate: GateReport) -> pd.DataFrame:
+    """One row per measured metric: quantiles, the p95 interval, its budget and verdict (gate's own)."""
+    verdicts = {v.metric: v for v in gate.verdicts}
+    rows = []
+    for key in sorted(set(metrics) | set(verdicts)):
+        data, verdict = metrics.get(key), verdicts.get(key)
+        row: dict[str, object] = {"metric": key, "n": data.n if data else 0}
+        if data is not None and data.samples is not None and len(data.samples):
+            low, high = stats.quantile_ci(data.samples)
+            row.update(
+                p50_ms=stats.quantile(data.samples, 0.5),
+                p95_ms=stats.quantile(data.samples),
+                p95_ci_low_ms=low,
+                p95_ci_high_ms=_finite(high),
+                p99_ms=stats.quantile(data.samples, 0.99),
+            )
+        elif data is not None and data.p95_ms is not None:
+            row.update(p95_ms=data.p95_ms)
+        row["budget_ms"] = verdict.budget_ms if verdict else None
+        row["verdict"] = verdict.status if verdict else ("skipped" if data and data.skip_reason else "no budget")
+        row["samples_to_settle"] = verdict.result.samples_needed if verdict and verdict.result else None
+        row["note"] = data.note if data else (verdict.reason if verdict else "")
+        rows.append(row)
+    columns = [
+        "metric",
+        "n",
+        "p50_ms",
+        "p95_ms",
+        "p95_ci_low_ms",
+        "p95_ci_high_ms",
+        "p99_ms",
+        "budget_ms",
+        "verdict",
+        "samples_to_settle",
+        "note",
+    ]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def drift_table(report: DriftReport) -> pd.DataFrame:
+    rows = []
+    for d in report.drifts:
+        r = d.result
+        rows.append(
+            {
+                "metric": d.metric,
+                "status": d.status,
+                "baseline_p95_ms": d.baseline_p95_ms,
+                "current_p95_ms": d.current_p95_ms,
+                "baseline_n": d.baseline_n,
+                "current_n": d.current_n,
+                "ratio": r.ratio if r else None,
+                "ci_low": _finite(r.ci_low) if r else None,
+                "ci_high": _finite(r.ci_high) if r else None,
+                "p_bh": r.p_value if r else None,
+                "mde_pct": _finite(r.mde_pct) if r else None,
+                "note": (r.note if r and r.note else d.reason),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def e2e_counts(summary: Summary) -> pd.DataFrame:
+    frame = pd.DataFrame(summary.counts).T.fillna(0).astype(int)
+    return frame.reindex(columns=[c for c in ("ok", "fail", "skip") if c in frame.columns])
+
+
+def e2e_rates(summary: Summary) -> pd.DataFrame:
+    return pd.DataFrame(summary.success_rate).T.rename_axis("step")
+
+
+def last_run_steps(summary: Summary, events: list[dict]) -> pd.DataFrame:
+    """The latest run's steps in order: status, duration and its error if any."""
+    if summary.latest_run is None:
+        return pd.DataFrame(columns=["step", "status", "duration_ms", "error"])
+    run_id = summary.latest_run["run_id"]
+    rows = [
+        {
+            "step": e["event"],
+            "status": e.get("status"),
+            "duration_ms": e.get("duration_ms"),
+            "error": e.get("error") or e.get("reason") or "",
+        }
+        for e in events
+        if e.get("run_id") == run_id and e["event"] != "run_end"
+    ]
+    return pd.DataFrame(rows)

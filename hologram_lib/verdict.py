@@ -1,0 +1,77 @@
+"""The overall verdict: budget gate + baseline drift + the latest E2E run, with the reasons.
+
+One function serves `hologram verdict` (`make gate`), the index page's banner and the notebooks, so the
+banner and the exit code can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hologram_lib.baseline import DriftReport, compare, read_baseline
+from hologram_lib.config import GateSettings
+from hologram_lib.e2e.summary import Summary, summarize
+from hologram_lib.errors import InputError
+from hologram_lib.gate import GateReport, evaluate
+from hologram_lib.perf.files import load_perf_dir
+
+
+@dataclass
+class Overall:
+    passed: bool
+    reasons: list[str]
+    notes: list[str]
+    gate: GateReport
+    drift: DriftReport | None = None
+    e2e: Summary | None = None
+    missing: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        head = "PASS" if self.passed else "FAIL"
+        out = [f"verdict: {head} (profile {self.gate.profile})"]
+        out += [f"  why: {r}" for r in self.reasons] + [f"  note: {n}" for n in self.notes]
+        return out
+
+
+def overall(
+    perf_dir: Path,
+    baseline: Path,
+    events: Path,
+    settings: GateSettings,
+    threshold_pct: float,
+    require_baseline: bool = False,
+) -> Overall:
+    """Judge everything the pipeline recorded; absent inputs are named (and fail where the profile says so)."""
+    metrics = load_perf_dir(perf_dir)
+    gate = evaluate(metrics, settings)
+    reasons = [f"{v.metric} {v.status}: {v.reason}" for v in gate.verdicts if v.blocks]
+    notes: list[str] = []
+    missing: list[str] = []
+    drift = None
+    if baseline.exists() or require_baseline:
+        recorded = read_baseline(baseline)
+        drift = compare(recorded, metrics, threshold_pct, settings)
+        reasons += [f"{d.metric} {d.status}: {d.reason}" for d in drift.drifts if d.blocks]
+    else:
+        missing.append("baseline")
+        notes.append(
+            f"no baseline at {baseline}: drift not compared (promote one on main with "
+            "`hologram baseline promote`, or download it in CI)"
+        )
+    e2e = None
+    try:
+        e2e = summarize(events)
+    except InputError:
+        e2e = None
+    if e2e is None or e2e.latest_run is None:
+        missing.append("e2e")
+        text = f"no E2E events at {events} (run `hologram e2e probe`)"
+        (notes if "e2e" in settings.allowed_skips else reasons).append(text)
+    elif e2e.latest_failed:
+        run = e2e.latest_run
+        reasons.append(f"E2E run {run['run_id']} failed at {run['failed_step']}: {run.get('error') or ''}".strip())
+    elif e2e.latest_run["status"] == "skip":
+        text = f"E2E skipped: {e2e.latest_run.get('reason')}"
+        (notes if "e2e" in settings.allowed_skips else reasons).append(text)
+    return Overall(not reasons, reasons, notes, gate, drift, e2e, missing)
