@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report collect test gate lab bench lint venv clean stack stack-down
+.PHONY: report collect test gate lab bench lint venv clean stack stack-down chromium
 
 venv: $(STAMP)
 
@@ -41,7 +41,13 @@ stack: $(STAMP)
 stack-down: $(STAMP)
 	$(BIN)/hologram stack down
 
-test: $(STAMP)
+# The browser test drives Debian's Chromium (installed here when missing; root or sudo needed once).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/python -m pytest
 

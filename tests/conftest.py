@@ -105,3 +105,28 @@ def stack_token(info) -> str:
     from hologram_lib.devstack.stack import read_token
 
     return read_token(info.state_dir)
+
+
+@pytest.fixture
+def report_dir(tmp_path: Path, make_perf_dir: Callable[..., Path], healthy_metrics: dict[str, object]) -> Path:
+    """A reports/ directory as `make report` leaves it: perf data, a baseline it regressed from, one E2E run."""
+    import json as _json
+
+    from hologram_lib.baseline import baseline_document, write_baseline
+    from hologram_lib.e2e.events import EventLog
+    from hologram_lib.perf.files import load_perf_dir
+
+    reports = tmp_path / "reports"
+    baseline_metrics = dict(healthy_metrics, **{"core.verify_ms": lognormal(0.7, 0.1, 200, 9)})
+    write_baseline(
+        reports / "perf" / "baseline.json",
+        baseline_document(load_perf_dir(make_perf_dir(baseline_metrics, name="base")), {"branch": "main"}),
+    )
+    make_perf_dir(healthy_metrics, name="reports/perf")
+    log = EventLog(reports / "e2e" / "events.jsonl", "run-1")
+    for step in ("preflight", "manifest", "ipfs_publish", "marketplace_publish", "resolve", "search"):
+        log.emit(
+            step, "ok", 2.5, name="demo/app/hello-x", cid="bafkreiabc", encoding=_json.dumps({"grids": 1}), hit=True
+        )
+    log.emit("run_end", "ok", 15.0, last_ok="search", name="demo/app/hello-x", cid="bafkreiabc")
+    return reports

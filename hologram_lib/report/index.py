@@ -34,7 +34,19 @@ def _table(headers: list[str], rows: list[list[str]], row_classes: list[str] | N
 
 def _banner(verdict: Overall) -> str:
     kind = "pass" if verdict.passed else "fail"
-    title = "PASS — all budgets met, no significant drift, E2E green" if verdict.passed else "FAIL"
+    checked = (
+        ["budgets met"]
+        + (["no significant drift"] if verdict.drift is not None else [])
+        + (
+            ["E2E green"]
+            if "e2e" not in verdict.missing
+            and verdict.e2e
+            and verdict.e2e.latest_run
+            and verdict.e2e.latest_run["status"] == "ok"
+            else []
+        )
+    )
+    title = "PASS — " + ", ".join(checked) if verdict.passed else "FAIL"
     reasons = "".join(f"<li>{_e(r)}</li>" for r in verdict.reasons)
     notes = "".join(f"<li>{_e(n)}</li>" for n in verdict.notes)
     return (
@@ -52,13 +64,14 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
         if data.p95_ms is None:
             continue
         low, high = stats.quantile_ci(data.samples) if data.samples is not None else (math.nan, math.nan)
+        interval = f"{_ms(low)} – {_ms(high)}" if math.isfinite(high) else "— (too few samples)"
         budget = by_metric[key].budget_ms if key in by_metric else None
         status = by_metric[key].status if key in by_metric else "no budget"
         rows.append(
             (
                 data.p95_ms / budget if budget else 0.0,
                 data.p95_ms,
-                [_e(key), str(data.n), _ms(data.p95_ms), f"{_ms(low)} – {_ms(high)}", _ms(budget), _e(status)],
+                [_e(key), str(data.n), _ms(data.p95_ms), interval, _ms(budget), _e(status)],
             )
         )
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
@@ -91,9 +104,10 @@ def _drift_section(verdict: Overall) -> str:
         ]
         for d in verdict.drift.drifts
     ]
+    classes = [d.status for d in verdict.drift.drifts]
     return (
         f"<h2>Drift vs baseline <small>(threshold {verdict.drift.threshold_pct:g}%)</small></h2>"
-        f'<div id="drift">{_table(["metric", "status", "p95 ratio", "98% CI", "could flag ≥"], rows)}</div>'
+        f'<div id="drift">{_table(["metric", "status", "p95 ratio", "98% CI", "could flag ≥"], rows, classes)}</div>'
     )
 
 
@@ -106,7 +120,7 @@ def _e2e_section(verdict: Overall, events: list[dict]) -> str:
     steps = [
         [_e(e["event"]), _e(e.get("status")), _ms(e.get("duration_ms")), _e(e.get("error") or e.get("reason") or "")]
         for e in events
-        if e.get("run_id") == run["run_id"]
+        if e.get("run_id") == run["run_id"] and e["event"] != "run_end"
     ]
     deployment = summary.latest_deployment
     deployed = (

@@ -1,0 +1,148 @@
+"""The three notebooks: structure, parameters, a papermill run each on fixture data, and failures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hologram_lib.report import params
+from tests.conftest import ROOT, hologram, run_command
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_every_notebook_is_known() -> None:
+    assert sorted(p.stem for p in NOTEBOOKS) == sorted(params.NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_structure(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "outputs must be stripped"
+    declared = {line.split("=")[0].strip(): line for line in tagged[0].source.splitlines() if "=" in line}
+    assert set(declared) == set(params.SPECS[path.stem])
+    assert all("#" in line for line in declared.values()), "every parameter carries a comment"
+
+
+def test_papermill_help_notebook_lists_the_parameters() -> None:
+    done = run_command(
+        [
+            str(Path(sys.executable).with_name("papermill")),
+            "--help-notebook",
+            str(ROOT / "notebooks" / "perf_analysis.ipynb"),
+        ]
+    )
+    assert done.returncode == 0, done.stderr
+    for name in params.SPECS["perf_analysis"]:
+        assert name in done.stdout
+
+
+def render(reports: Path, *extra: str):
+    """`hologram report --no-collect` in its own process (kernels and their sockets live and die there)."""
+    return hologram("report", "--no-collect", "--reports-dir", str(reports), *extra)
+
+
+def test_each_notebook_runs_on_fixture_data(report_dir: Path) -> None:
+    done = render(report_dir)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "failed" not in done.stdout
+    perf = json.loads((report_dir / "perf_analysis.json").read_text())
+    assert perf["kind"] == "hologram-gate/1" and perf["passed"] is True
+    drift = json.loads((report_dir / "baseline_drift.json").read_text())
+    assert drift["kind"] == "hologram-drift/1" and drift["passed"] is False  # the fixture regressed verify
+    e2e = json.loads((report_dir / "e2e_probe.json").read_text())
+    assert e2e["latest_run"]["status"] == "ok"
+    page = (report_dir / "perf_analysis.html").read_text()
+    assert "<img" in page and "data:image/png;base64" in page and "core.verify_ms" in page
+    assert "svg" not in page.lower().split("<img")[1][:200]
+    assert (report_dir / "notebooks" / "perf_analysis.ipynb").exists()
+    assert not list((report_dir / "notebooks").glob(".*running*"))
+
+
+def test_papermill_from_a_plain_shell_with_a_yaml_file(report_dir: Path, tmp_path: Path) -> None:
+    yaml = tmp_path / "params.yaml"
+    yaml.write_text(
+        f"perf_dir: {report_dir / 'perf'}\nout_json: {tmp_path / 'out.json'}\nprofile: main\necdf_points: 100\n"
+    )
+    done = run_command(
+        [
+            str(Path(sys.executable).with_name("papermill")),
+            str(ROOT / "notebooks" / "perf_analysis.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            "-f",
+            str(yaml),
+            "-k",
+            "python3",
+        ],
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "out.json").read_text())["profile"] == "main"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-p", "ecdf_points", "many"], "parameter ecdf_points expected int, got 'many'"),
+        (["-p", "ecdf_pionts", "100"], "unknown parameter ecdf_pionts"),
+    ],
+)
+def test_papermill_bad_parameters_fail_clearly(tmp_path: Path, args: list[str], expected: str) -> None:
+    done = run_command(
+        [
+            str(Path(sys.executable).with_name("papermill")),
+            str(ROOT / "notebooks" / "perf_analysis.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            *args,
+            "-p",
+            "out_json",
+            str(tmp_path / "x.json"),
+            "-k",
+            "python3",
+        ],
+        cwd=ROOT,
+    )
+    assert done.returncode != 0
+    assert "ParameterError" in done.stderr and expected in done.stderr
+    assert not (tmp_path / "x.json").exists()  # failed before any work
+
+
+def test_a_failing_notebook_still_gets_a_page(report_dir: Path) -> None:
+    (report_dir / "perf" / "samples" / "core.csv").write_text("suite,metric,sample_ms\ncore,verify_ms,fast\n")
+    done = render(report_dir)
+    assert done.returncode == 2, done.stdout + done.stderr[-2000:]  # the index needs the same data: bad input
+    assert "core.csv:2" in done.stderr
+    page = (report_dir / "perf_analysis.html").read_text()
+    assert "This notebook failed: InputError in cell" in page and "core.csv:2" in page
+    assert (report_dir / "notebooks" / "perf_analysis.failed.ipynb").exists()
+    assert not (report_dir / "notebooks" / "perf_analysis.ipynb").exists()
+
+
+def test_missing_everything_still_renders(tmp_path: Path) -> None:
+    empty = tmp_path / "reports"
+    done = render(empty)
+    assert done.returncode == 0 and "failed" not in done.stdout, done.stdout + done.stderr[-2000:]
+    assert "verdict: FAIL" in done.stdout  # budgeted metrics are missing
+    index = (empty / "index.html").read_text()
+    assert "No perf data" in index and "No E2E events" in index and "hologram perf collect" in index
+    assert "No perf data" in (empty / "perf_analysis.html").read_text()
+    assert "No comparison" in (empty / "baseline_drift.html").read_text()
+    assert "No E2E data" in (empty / "e2e_probe.html").read_text()
+
+
+def test_bad_report_parameter_fails_before_any_work(tmp_path: Path) -> None:
+    done = render(tmp_path / "reports", "-p", "perf_analysis.ecdf_points=lots")
+    assert done.returncode == 2
+    assert "perf_analysis: parameter ecdf_points expected int, got 'lots'" in done.stderr
+    assert not (tmp_path / "reports").exists()
+    unknown = render(tmp_path / "reports", "-p", "perf_analysis.nope=1")
+    assert unknown.returncode == 2 and "unknown parameter nope" in unknown.stderr
