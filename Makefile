@@ -54,6 +54,7 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_core.py
 	$(BIN)/python tests/bench/bench_stack.py
+	$(BIN)/python tests/bench/bench_report.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks

@@ -237,11 +237,12 @@ def cmd_e2e(args: argparse.Namespace) -> int:
 
 def cmd_verdict(args: argparse.Namespace) -> int:
     from hologram_lib.config import gate_settings, regression_threshold_pct
+    from hologram_lib.perf.files import load_perf_dir
     from hologram_lib.verdict import overall
 
     settings = gate_settings(args.profile, args.budgets)
     result = overall(
-        args.perf_dir,
+        load_perf_dir(args.perf_dir),
         args.baseline,
         args.events,
         settings,

@@ -14,7 +14,7 @@ from hologram_lib.config import GateSettings
 from hologram_lib.e2e.summary import Summary, summarize
 from hologram_lib.errors import InputError
 from hologram_lib.gate import GateReport, evaluate
-from hologram_lib.perf.files import load_perf_dir
+from hologram_lib.perf.files import MetricData
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Overall:
 
 
 def overall(
-    perf_dir: Path,
+    metrics: dict[str, MetricData],
     baseline: Path,
     events: Path,
     settings: GateSettings,
@@ -43,7 +43,6 @@ def overall(
     require_baseline: bool = False,
 ) -> Overall:
     """Judge everything the pipeline recorded; absent inputs are named (and fail where the profile says so)."""
-    metrics = load_perf_dir(perf_dir)
     gate = evaluate(metrics, settings)
     reasons = [f"{v.metric} {v.status}: {v.reason}" for v in gate.verdicts if v.blocks]
     notes: list[str] = []

@@ -148,8 +148,46 @@ def _names(row: dict[str, str], path: Path, line: int) -> tuple[str, str]:
     return suite, metric
 
 
-def read_samples(path: Path) -> dict[str, tuple[str, list[float]]]:
+def _read_samples_fast(path: Path) -> dict[str, tuple[str, np.ndarray]] | None:
+    """The common case — an unquoted, well-formed file — parsed in bulk; None sends the caller to the careful
+    reader, which names the offending line. (A million samples: ≈0.6 s instead of ≈2.5 s.)"""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = text.split("\n")
+    header = [column.strip() for column in lines[0].split(",")]
+    if '"' in text or any(column not in header for column in SAMPLE_HEADER):
+        return None
+    width = len(header)
+    suite_at, metric_at, value_at = (header.index(c) for c in SAMPLE_HEADER)
+    columns: dict[tuple[str, str], list[str]] = {}
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        parts = line.split(",")
+        if len(parts) != width:
+            return None
+        columns.setdefault((parts[suite_at].strip(), parts[metric_at].strip()), []).append(parts[value_at])
+    found = {}
+    for (suite, metric), raw in columns.items():
+        if not suite or not metric:
+            return None
+        try:
+            values = np.asarray(raw, dtype=np.float64)
+        except ValueError:
+            return None
+        if not np.isfinite(values).all() or (values < 0).any():
+            return None
+        found[f"{suite}.{metric}"] = (suite, values)
+    return found
+
+
+def read_samples(path: Path) -> dict[str, tuple[str, list[float] | np.ndarray]]:
     """key → (suite, samples in file order) from one long-format samples CSV."""
+    fast = _read_samples_fast(path)
+    if fast is not None:
+        return fast
     found: dict[str, tuple[str, list[float]]] = {}
     for line, row in _rows(path, SAMPLE_HEADER):
         suite, metric = _names(row, path, line)

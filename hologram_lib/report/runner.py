@@ -71,8 +71,9 @@ def build_report(
             parameters.setdefault(name, {}).setdefault("profile", profile)
     runs = render.run_all(root, reports_dir, parameters)
     events_path = reports_dir / "e2e" / "events.jsonl"
+    metrics = load_perf_dir(reports_dir / "perf")
     verdict = overall(
-        reports_dir / "perf",
+        metrics,
         reports_dir / "perf" / "baseline.json",
         events_path,
         settings,
@@ -82,7 +83,5 @@ def build_report(
         events = [line.record for line in read_events(events_path)[0]]
     except InputError:
         events = []
-    index = write_index(
-        reports_dir / "index.html", verdict, load_perf_dir(reports_dir / "perf"), events, runs, config.commit()
-    )
+    index = write_index(reports_dir / "index.html", verdict, metrics, events, runs, config.commit())
     return ReportOutcome(index, verdict, runs, time.perf_counter() - start)
