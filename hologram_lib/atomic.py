@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -25,3 +28,18 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 
 def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
+
+
+def finite(value: Any) -> Any:
+    """`value` with every non-finite float (an unbounded interval end) replaced by None, for strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
+
+
+def write_json(path: str | Path, document: Any) -> Path:
+    return write_text(path, json.dumps(finite(document), indent=2, allow_nan=False, default=str) + "\n")

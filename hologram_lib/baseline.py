@@ -292,13 +292,6 @@ class DriftReport:
         return not any(d.blocks for d in self.drifts)
 
     def to_dict(self) -> dict[str, object]:
-        def clean(value: object) -> object:
-            if isinstance(value, float) and not math.isfinite(value):
-                return None
-            if isinstance(value, dict):
-                return {k: clean(v) for k, v in value.items()}
-            return value
-
         return {
             "kind": "hologram-drift/1",
             "baseline": {
@@ -310,7 +303,7 @@ class DriftReport:
             "threshold_pct": self.threshold_pct,
             "alpha": stats.DRIFT_ALPHA,
             "passed": self.passed,
-            "drifts": [clean(asdict(d)) for d in self.drifts],
+            "drifts": [asdict(d) for d in self.drifts],
         }
 
     def lines(self) -> list[str]:

@@ -122,7 +122,7 @@ def _write_json(path: Path | None, document: dict[str, object]) -> None:
     if path is not None:
         from hologram_lib import atomic
 
-        atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+        atomic.write_json(path, document)
 
 
 def _print(lines: list[str]) -> None:

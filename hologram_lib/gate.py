@@ -70,7 +70,7 @@ class GateReport:
             "kind": "hologram-gate/1",
             "profile": self.profile,
             "passed": self.passed,
-            "verdicts": [_json_safe(asdict(v)) for v in self.verdicts],
+            "verdicts": [asdict(v) for v in self.verdicts],
         }
 
     def lines(self) -> list[str]:
@@ -80,14 +80,6 @@ class GateReport:
         return [f"perf gate: {head} (profile {self.profile}): {summary}"] + [
             f"  {v.status.upper():<12} {v.metric}: {v.reason}" for v in self.verdicts
         ]
-
-
-def _json_safe(value: object) -> object:
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    return value
 
 
 def _ms(value: float) -> str:

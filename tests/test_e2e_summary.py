@@ -7,28 +7,14 @@ import sys
 from pathlib import Path
 
 from hologram_lib.e2e.events import EventLog
+from hologram_lib.e2e.summary import STEPS
 from tests.conftest import ROOT, hologram, run_command
-
-STEPS_OK = [
-    "preflight",
-    "manifest",
-    "ipfs_publish",
-    "ipfs_cat",
-    "tamper_check",
-    "marketplace_publish",
-    "install",
-    "resolve",
-    "resolve_again",
-    "search",
-    "uninstall",
-    "unpin",
-]
 
 
 def write_run(path: Path, run_id: str, fail_at: str | None = None, cid: str = "bafkreiaaa") -> None:
     log = EventLog(path, run_id)
     last_ok = None
-    for step in STEPS_OK:
+    for step in STEPS:
         if step == fail_at:
             log.emit(step, "fail", 3.0, error="GraphQL error: boom")
             log.emit("run_end", "fail", 10.0, last_ok=last_ok, failed_step=step, error="GraphQL error: boom")

@@ -6,15 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import atomic
 from hologram_lib.baseline import Baseline, DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
 from hologram_lib.perf.files import MetricData
-
-
-def write_json(path: str | Path, document: dict[str, Any]) -> Path:
-    return atomic.write_text(path, json.dumps(document, indent=2, default=str) + "\n")
 
 
 def gate_markdown(gate: GateReport, metrics: dict[str, MetricData], perf_dir: str) -> str:

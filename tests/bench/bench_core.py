@@ -7,7 +7,6 @@ table for the README. Figures are medians over repeats because the machine is sh
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from hologram_lib.gate import evaluate  # noqa: E402
 from hologram_lib.perf.files import MetricResult, load_perf_dir, write_suite  # noqa: E402
 from hologram_lib.perf.harness import measure  # noqa: E402
 from hologram_lib.perf.suites import reference_payload  # noqa: E402
+from tests.bench.table import print_table  # noqa: E402
 
 
 def harness_overhead_us() -> float:
@@ -70,12 +70,7 @@ def main() -> None:
         ("verify of a 64 KiB state (core.verify_ms), p95", "—", lambda: p95_ms(lambda: atlas.verify(state_64k)), "ms"),
         ("gate + compare, 20 metrics × 10,000 samples (incl. reading files)", "≤ 2 s", gate_and_compare_s, "s"),
     ]
-    print(f"| benchmark | target | median of {repeats} | min | max |")
-    print("|---|---|---|---|---|")
-    for name, target, run, unit in rows:
-        values = [run() for _ in range(repeats)]
-        med = statistics.median(values)
-        print(f"| {name} | {target} | {med:.4g} {unit} | {min(values):.4g} {unit} | {max(values):.4g} {unit} |")
+    print_table([(name, target, [run() for _ in range(repeats)], unit) for name, target, run, unit in rows], repeats)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Run from the project root: `.venv/bin/python tests/bench/bench_report.py [--repe
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from hologram_lib.perf.files import MetricResult, write_suite  # noqa: E402
+from tests.bench.table import print_table  # noqa: E402
 
 HOLOGRAM = str(Path(sys.executable).with_name("hologram"))
 
@@ -58,19 +58,12 @@ def main() -> None:
             million_samples(reports)
             rows["million"].append(timed([HOLOGRAM, "report", "--no-collect", "--reports-dir", str(reports)], ROOT))
     table = [
-        ("notebooks executed + rendered + index (data already collected)", "≤ 8 s", "render", "s"),
-        ("whole `hologram report` (= `make report`, warm venv, embedded stack)", "≤ 45 s", "make_report", "s"),
-        ("report over 1,000,000 raw samples (4 metrics × 250,000)", "≤ 15 s", "million", "s"),
-        ("report folder size after `make report`", "≤ 3 MB", "size", "MB"),
+        ("notebooks executed + rendered + index (data already collected)", "≤ 8 s", rows["render"], "s"),
+        ("whole `hologram report` (= `make report`, warm venv, embedded stack)", "≤ 45 s", rows["make_report"], "s"),
+        ("report over 1,000,000 raw samples (4 metrics × 250,000)", "≤ 15 s", rows["million"], "s"),
+        ("report folder size after `make report`", "≤ 3 MB", rows["size"], "MB"),
     ]
-    print(f"| benchmark | target | median of {repeats} | min | max |")
-    print("|---|---|---|---|---|")
-    for name, target, key, unit in table:
-        values = rows[key]
-        print(
-            f"| {name} | {target} | {statistics.median(values):.3g} {unit} | {min(values):.3g} {unit} | "
-            f"{max(values):.3g} {unit} |"
-        )
+    print_table(table, repeats)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from hologram_lib.clients import GraphQLClient, IpfsClient  # noqa: E402
 from hologram_lib.devstack import stack  # noqa: E402
 from hologram_lib.e2e.probe import Probe  # noqa: E402
 from hologram_lib.perf.harness import measure  # noqa: E402
+from tests.bench.table import print_table  # noqa: E402
 
 RESOLVE = "query($n:String!){ resolve(name:$n){ cid encoding proofs { merkleRoot witnesses } } }"
 PUBLISH = "mutation($n:String!,$c:String!,$v:String){ publishApp(name:$n,cid:$c,version:$v){ ok } }"
@@ -75,7 +76,7 @@ def main() -> None:
     repeats = parser.parse_args().repeats
     stack.ensure_node_modules()
     runs = [one_run() for _ in range(repeats)]
-    rows = [
+    keys = [
         ("`stack up` to both ready (fresh state)", "≤ 5 s", "up_s", "s"),
         ("resolve p95, 200 samples, one keep-alive connection", "≤ 10 ms", "resolve_p95_ms", "ms"),
         ("publish of a 1 MiB app, p95 of 55", "≤ 100 ms", "publish_1mib_p95_ms", "ms"),
@@ -83,12 +84,7 @@ def main() -> None:
         ("full E2E probe run (median of 10 per repeat)", "≤ 3 s", "probe_wall_s", "s"),
         ("probe's own overhead (wall − time waiting on servers)", "≤ 10 %", "probe_overhead_pct", "%"),
     ]
-    print(f"| benchmark | target | median of {repeats} | min | max |")
-    print("|---|---|---|---|---|")
-    for name, target, key, unit in rows:
-        values = [run[key] for run in runs]
-        med = statistics.median(values)
-        print(f"| {name} | {target} | {med:.4g} {unit} | {min(values):.4g} {unit} | {max(values):.4g} {unit} |")
+    print_table([(name, target, [run[key] for run in runs], unit) for name, target, key, unit in keys], repeats)
 
 
 if __name__ == "__main__":
