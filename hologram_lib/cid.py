@@ -84,14 +84,6 @@ def parse(text: str) -> Cid:
     return Cid(1, codec, code, digest)
 
 
-def is_valid(text: str) -> bool:
-    try:
-        parse(text)
-    except ValueError:
-        return False
-    return True
-
-
 CHUNK_BYTES = 256 * 1024
 
 

@@ -35,7 +35,7 @@ def test_the_gate_is_hard() -> None:
 
 def test_no_secrets_in_conditions() -> None:
     for step in steps():
-        assert "secrets." not in str(step.get("if", "")), step["name"] if "name" in step else step
+        assert "secrets." not in str(step.get("if", "")), step.get("name", step)
 
 
 def test_python_matches_the_project() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from hologram_lib import atomic
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.devstack.server import TOKEN_ENV
 from hologram_lib.errors import StackError
 
 NODE_DIR = Path(__file__).with_name("node")
@@ -33,7 +34,6 @@ PREFERRED_IPFS_PORT = 5001
 PREFERRED_GRAPHQL_PORT = 4000
 START_TIMEOUT_S = 60.0
 DEMO_OBJECT = "demo/object/alpha"
-TOKEN_ENV = "HOLOGRAM_MARKETPLACE_TOKEN"
 
 
 @dataclass(frozen=True)
