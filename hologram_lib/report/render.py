@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,12 @@ class IpcKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self.ip = str(Path(tempfile.mkdtemp(dir=_kernel_dir())) / "kernel")
+
+    async def start_kernel(self, **kwargs: Any) -> None:
+        # The kernel's own log (e.g. "KeyboardInterrupt caught in kernel" when it is stopped) is not the report's
+        # business: a failing cell is reported from the notebook's outputs, a dead kernel by papermill.
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+        await super().start_kernel(**kwargs)
 
 
 def _kernel_dir() -> Path:
