@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--suite", action="append", choices=SUITES, help="suite to run (repeatable; default all)")
     collect.add_argument("--samples", type=_positive_int, help="samples per metric (default 200)")
     collect.add_argument(
+        "--cold", action="store_true", help="cold profile (as COLD=1): into DIR/cold/, then DIR/cache_profiles.json"
+    )
+    collect.add_argument(
         "--max-samples",
         type=_positive_int,
         default=DEFAULT_MAX_SAMPLES,
@@ -134,7 +137,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from hologram_lib.perf.collect import collect
 
     settings = gate_settings(args.profile, args.budgets)
-    knobs = perf_knobs(args.samples)
+    knobs = perf_knobs(args.samples, cold=args.cold)
     outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings, args.max_samples)
     errors = [r for o in outcomes for r in o.results if r.note.startswith("error: ")]
     for outcome in outcomes:

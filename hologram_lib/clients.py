@@ -65,6 +65,11 @@ class _Session:
     def close(self) -> None:
         self.session.close()
 
+    def reconnect(self) -> None:
+        """Drop the keep-alive connection: the next call opens a new one (a cold profile measures that)."""
+        for adapter in self.session.adapters.values():
+            adapter.close()
+
     def __enter__(self) -> Self:
         return self
 

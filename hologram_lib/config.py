@@ -152,6 +152,7 @@ class PerfKnobs:
     ipfs_api: str | None
     target: str | None
     timeout_s: float
+    cold: bool = False
 
     def public(self) -> dict[str, object]:
         """The knobs that may be recorded in a baseline's provenance (never the token)."""
@@ -162,6 +163,7 @@ class PerfKnobs:
             "GQL_WARMUP": self.gql_warmup,
             "GRAPHQL_TEST_NAME": self.graphql_test_name,
             "HOLOGRAM_TARGET": self.target or "hologram_lib.atlas",
+            "COLD": self.cold,
         }
 
 
@@ -169,7 +171,7 @@ DEFAULT_SAMPLES = 200
 DEFAULT_MAX_SAMPLES = 2000
 
 
-def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = None) -> PerfKnobs:
+def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = None, cold: bool = False) -> PerfKnobs:
     env = _env(environ)
     base = samples or DEFAULT_SAMPLES
 
@@ -188,6 +190,7 @@ def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = N
         ipfs_api=env.get("IPFS_API") or None,
         target=env.get("HOLOGRAM_TARGET") or None,
         timeout_s=positive_number(env.get("HOLOGRAM_SAMPLE_TIMEOUT_S", "10"), "HOLOGRAM_SAMPLE_TIMEOUT_S"),
+        cold=cold or env.get("COLD", "").strip().lower() in ("1", "true", "yes"),
     )
 
 

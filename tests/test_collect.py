@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import time
 from pathlib import Path
 
@@ -193,3 +194,33 @@ def test_progress_bar_on_a_terminal() -> None:
         "\r  core.verify_ms" in progress.stream.getvalue()
         and "[##########..........] 100/200" in progress.stream.getvalue()
     )
+
+
+def test_cold_profile_goes_beside_the_warm_data_and_is_compared(stack, tmp_path: Path) -> None:
+    perf_dir = tmp_path / "perf"
+    env = {"GRAPHQL_URL": stack.graphql_url, "IPFS_API": stack.ipfs_api}
+    common = [
+        "perf",
+        "collect",
+        "--suite",
+        "core",
+        "--suite",
+        "graphql",
+        "--samples",
+        "80",
+        "--perf-dir",
+        str(perf_dir),
+    ]
+    assert hologram(*common, env=env).returncode == 0
+    gate_before = hologram("gate", "--perf-dir", str(perf_dir), "--json", str(tmp_path / "before.json"))
+    cold = hologram(*common, env={**env, "COLD": "1"})
+    assert cold.returncode == 0, cold.stderr
+    profiles = json.loads((perf_dir / "cache_profiles.json").read_text())
+    assert set(profiles) == {"core.encode_1MB_ms", "core.verify_ms", "graphql.resolve_ms"}
+    for entry in profiles.values():
+        assert entry["cold_p95_ms"] > 0 and entry["warm_p95_ms"] > 0
+        assert entry["ratio"] == pytest.approx(entry["cold_p95_ms"] / entry["warm_p95_ms"], rel=1e-2)
+    assert load_perf_dir(perf_dir / "cold")["core.verify_ms"].n == 80
+    hologram("gate", "--perf-dir", str(perf_dir), "--json", str(tmp_path / "after.json"))
+    before, after = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("before", "after"))
+    assert before == after and gate_before.returncode == 0  # the gate never reads the cold profile

@@ -146,3 +146,19 @@ def test_bad_report_parameter_fails_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / "reports").exists()
     unknown = render(tmp_path / "reports", "-p", "perf_analysis.nope=1")
     assert unknown.returncode == 2 and "unknown parameter nope" in unknown.stderr
+
+
+def test_cold_vs_warm_table_when_profiles_exist(report_dir: Path) -> None:
+    profiles = {
+        "core.verify_ms": {
+            "cold_p50_ms": 0.05,
+            "cold_p95_ms": 0.1,
+            "warm_p50_ms": 0.02,
+            "warm_p95_ms": 0.025,
+            "ratio": 4.0,
+        }
+    }
+    (report_dir / "perf" / "cache_profiles.json").write_text(json.dumps(profiles))
+    assert render(report_dir).returncode == 0
+    page = (report_dir / "perf_analysis.html").read_text()
+    assert "cold p95 ms" in page and "<td>4.0</td>" in page.replace(" ", "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -21,6 +21,7 @@ from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.gate import check_budget
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
 from hologram_lib.perf.harness import SampleTimeout
+from hologram_lib.perf.profiles import COLD_DIR, write_cache_profiles
 from hologram_lib.perf.suites import SUITE_BUILDERS, Metric, SuiteError, metric_names
 
 BATCH = 50
@@ -119,11 +120,20 @@ def collect(
     max_samples: int,
     progress: Progress | None = None,
 ) -> list[CollectOutcome]:
-    """Measure each suite and write its files; a failing suite records its error and the others still run."""
+    """Measure each suite and write its files; a failing suite records its error and the others still run.
+
+    A cold profile (knobs.cold) goes to perf_dir/cold/ — never judged against the budgets, so it is not extended
+    either — and then perf_dir/cache_profiles.json compares it with the warm data.
+    """
     progress = progress or Progress()
     run_id = new_run_id()
+    target = perf_dir / COLD_DIR if knobs.cold else perf_dir
+    if knobs.cold:
+        settings = replace(settings, budgets={})
     outcomes = []
     for name in suites:
         results = run_suite(name, knobs, settings, max_samples, progress)
-        outcomes.append(CollectOutcome(name, results, write_suite(perf_dir, name, results, run_id)))
+        outcomes.append(CollectOutcome(name, results, write_suite(target, name, results, run_id)))
+    if knobs.cold:
+        progress.line(f"cold vs warm: {write_cache_profiles(perf_dir)}")
     return outcomes

@@ -18,8 +18,18 @@ class SampleTimeout(Exception):
     """One sample took longer than the per-sample timeout."""
 
 
-def measure(fn: Callable[[], object], samples: int, warmup: int = 0, timeout_s: float | None = None) -> np.ndarray:
-    """Call `fn` `warmup` times untimed, then `samples` times timed; return the durations in ms."""
+def measure(
+    fn: Callable[[], object],
+    samples: int,
+    warmup: int = 0,
+    timeout_s: float | None = None,
+    before_each: Callable[[], object] | None = None,
+) -> np.ndarray:
+    """Call `fn` `warmup` times untimed, then `samples` times timed; return the durations in ms.
+
+    `before_each` runs untimed before every timed call (a cold profile uses it to evict caches or drop the
+    connection).
+    """
     for _ in range(warmup):
         fn()
     limit_ns = None if timeout_s is None else int(timeout_s * 1e9)
@@ -30,6 +40,8 @@ def measure(fn: Callable[[], object], samples: int, warmup: int = 0, timeout_s: 
     gc.disable()
     try:
         for index in range(samples):
+            if before_each is not None:
+                before_each()
             start = clock()
             fn()
             elapsed = clock() - start
