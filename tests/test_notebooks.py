@@ -162,3 +162,16 @@ def test_cold_vs_warm_table_when_profiles_exist(report_dir: Path) -> None:
     assert render(report_dir).returncode == 0
     page = (report_dir / "perf_analysis.html").read_text()
     assert "cold p95 ms" in page and "<td>4.0</td>" in page.replace(" ", "")
+
+
+def test_report_without_a_working_stack_still_renders(tmp_path: Path) -> None:
+    """npm missing from PATH: the stack cannot start, the core suite still runs and the report is written."""
+    import os
+
+    reports, state = tmp_path / "reports", tmp_path / "state"
+    path = ":".join(p for p in os.environ["PATH"].split(":") if not (Path(p) / "node").exists())
+    done = hologram("report", "--reports-dir", str(reports), "--state-dir", str(state), env={"PATH": path})
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert "problem: the embedded stack did not start" in done.stdout
+    assert (reports / "index.html").exists() and (reports / "perf" / "core_perf.csv").exists()
+    assert "IPFS_API and GRAPHQL_URL not set" in (reports / "e2e" / "events.jsonl").read_text()

@@ -111,7 +111,10 @@ def _spawn(argv: list[str], log_path: Path, env: dict[str, str]) -> int:
         (os.POSIX_SPAWN_OPEN, 1, str(log_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
         (os.POSIX_SPAWN_DUP2, 1, 2),
     ]
-    return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+    try:
+        return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+    except OSError as exc:
+        raise StackError(f"cannot start {argv[0]}: {exc.strerror}") from None
 
 
 def _log_tail(path: Path, lines: int = 8) -> str:
@@ -168,7 +171,9 @@ def _clear_stale(state_dir: Path, name: str) -> None:
 
 def _start_ipfs(state_dir: Path, deadline: float) -> tuple[int, str]:
     ensure_node_modules()
-    node = shutil.which("node") or "node"
+    node = shutil.which("node")
+    if node is None:
+        raise StackError("node is not installed: the embedded IPFS node needs Node.js 20")
     log = state_dir / "ipfs.log"
     pid = _spawn(
         [node, str(NODE_SCRIPT), str(state_dir / "ipfs-repo"), str(PREFERRED_IPFS_PORT)], log, dict(os.environ)

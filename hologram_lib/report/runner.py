@@ -7,6 +7,7 @@ written at all is an error.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from hologram_lib import config
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
-from hologram_lib.errors import InputError
+from hologram_lib.errors import InputError, StackError
 from hologram_lib.perf.collect import collect
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.suites import SUITE_BUILDERS
@@ -31,25 +32,35 @@ class ReportOutcome:
     verdict: Overall
     runs: list[render.NotebookRun]
     seconds: float
+    problems: list[str]
 
     def lines(self) -> list[str]:
         failed = [f"  notebook {r.name} failed: {r.error}" for r in self.runs if not r.ok]
-        return [*self.verdict.lines(), *failed, f"report: {self.index} ({self.seconds:.1f} s)"]
+        problems = [f"  problem: {p}" for p in self.problems]
+        return [*self.verdict.lines(), *problems, *failed, f"report: {self.index} ({self.seconds:.1f} s)"]
 
 
-def collect_everything(reports_dir: Path, state_dir: Path, profile: str | None) -> None:
-    """Perf suites + one E2E probe run, on the configured services or the embedded stack."""
-    with stack.serving(state_dir) as env:
-        settings = config.gate_settings(profile, environ=env)
-        collect(
-            reports_dir / "perf",
-            list(SUITE_BUILDERS),
-            config.perf_knobs(environ=env),
-            settings,
-            config.DEFAULT_MAX_SAMPLES,
-        )
-        result = Probe(config.probe_settings(environ=env), reports_dir / "e2e" / "events.jsonl").run()
-        record_latencies(reports_dir / "perf", result)
+def _measure(reports_dir: Path, env: dict[str, str], profile: str | None) -> None:
+    settings = config.gate_settings(profile, environ=env)
+    knobs = config.perf_knobs(environ=env)
+    collect(reports_dir / "perf", list(SUITE_BUILDERS), knobs, settings, config.DEFAULT_MAX_SAMPLES)
+    result = Probe(config.probe_settings(environ=env), reports_dir / "e2e" / "events.jsonl").run()
+    record_latencies(reports_dir / "perf", result)
+
+
+def collect_everything(reports_dir: Path, state_dir: Path, profile: str | None) -> list[str]:
+    """Perf suites + one E2E probe run, on the configured services or the embedded stack.
+
+    A stack that will not start is reported, and the run goes on without it (the service suites and the
+    probe then record why they skipped): a report with the core figures beats no report.
+    """
+    try:
+        with stack.serving(state_dir) as env:
+            _measure(reports_dir, env, profile)
+    except StackError as exc:
+        _measure(reports_dir, dict(os.environ), profile)
+        return [f"the embedded stack did not start, services were not probed: {exc}"]
+    return []
 
 
 def build_report(
@@ -64,8 +75,9 @@ def build_report(
     for name, values in parameters.items():  # a bad parameter fails before any work
         params.check(name, values)
     settings = config.gate_settings(profile)
+    problems: list[str] = []
     if collect:
-        collect_everything(reports_dir, state_dir, profile)
+        problems = collect_everything(reports_dir, state_dir, profile)
     if profile:
         for name in ("perf_analysis", "baseline_drift"):
             parameters.setdefault(name, {}).setdefault("profile", profile)
@@ -84,4 +96,4 @@ def build_report(
     except InputError:
         events = []
     index = write_index(reports_dir / "index.html", verdict, metrics, events, runs, config.commit())
-    return ReportOutcome(index, verdict, runs, time.perf_counter() - start)
+    return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)
