@@ -58,3 +58,14 @@ def test_baseline_compare_script(tmp_path: Path, make_perf_dir) -> None:
     done = script("baseline_compare.py", root)
     assert done.returncode == 1, done.stdout + done.stderr  # verify p95 ≈ 7 ms vs 4 ms: regressed
     assert "REGRESSED  core.verify_ms" in done.stdout and "UNCHANGED  core.encode_1MB_ms" in done.stdout
+
+
+def test_aggregate_reports_script_renders_the_report(report_dir: Path) -> None:
+    done = script("aggregate_reports.py", report_dir.parent)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert (report_dir / "index.html").exists() and "report: reports/index.html" in done.stdout
+
+
+def test_jupyterlab_is_in_the_venv_for_make_lab() -> None:
+    done = run_command([str(Path(sys.executable).with_name("jupyter-lab")), "--version"])
+    assert done.returncode == 0 and done.stdout.strip()[0].isdigit()
