@@ -90,6 +90,18 @@ def hologram(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) ->
     return run_command([sys.executable, "-m", "hologram_lib.cli", *args], env=env, cwd=cwd)
 
 
+def perf_collect(
+    perf_dir: Path, *suites: str, samples: int | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`hologram perf collect --perf-dir DIR [--suite S]… [--samples N]` as a user runs it."""
+    args = ["perf", "collect", "--perf-dir", str(perf_dir)]
+    for suite in suites:
+        args += ["--suite", suite]
+    if samples is not None:
+        args += ["--samples", str(samples)]
+    return hologram(*args, env=env)
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory):
     """The embedded stack (real js-ipfs node + reference marketplace), fresh state, shared by a session."""

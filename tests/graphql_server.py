@@ -7,13 +7,13 @@ top-level fields (graphql-core's default resolver). Validation errors answer HTT
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from graphql import GraphQLError, build_schema, execute, parse, specified_rules, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from tests.http_server import serving
 
 RESOLVE_SDL = """
 type Proofs { merkleRoot: String! witnesses: [String!]! }
@@ -55,29 +55,10 @@ def graphql_server(sdl: str, root: object, introspection: bool = True) -> Iterat
     schema = build_schema(sdl)
     rules = list(specified_rules) + ([] if introspection else [NoSchemaIntrospectionCustomRule])
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(_path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        context = {"authorization": headers.get("Authorization")}
+        status, payload = _answer(schema, rules, root, json.loads(body), context)
+        return status, json.dumps(payload).encode()
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            context = {"authorization": self.headers.get("Authorization")}
-            status, payload = _answer(schema, rules, root, body, context)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/graphql"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(answer) as url:
+        yield f"{url}/graphql"

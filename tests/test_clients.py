@@ -3,45 +3,26 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError, authorization_header
+from tests.http_server import serving
 
 
 @contextmanager
 def replying(body: bytes, status: int = 200) -> Iterator[tuple[str, list]]:
-    """A loopback server answering every POST with `body`; yields its URL and the requests it saw."""
-    seen: list[tuple[str, str, dict]] = []
+    """A loopback server answering every POST with `body`; yields its URL and the (path, headers) it saw."""
+    seen: list[tuple[str, dict[str, str]]] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            seen.append(("POST", self.path, dict(self.headers)))
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(path: str, headers: dict[str, str], _body: bytes) -> tuple[int, bytes]:
+        seen.append((path, headers))
+        return status, body
 
-        def do_GET(self) -> None:
-            seen.append(("GET", self.path, dict(self.headers)))
-            self.send_response(405)
-            self.end_headers()
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(answer) as url:
+        yield url, seen
 
 
 @pytest.mark.parametrize("size", ['"1048576"', "1048576"])
@@ -52,8 +33,8 @@ def test_add_reads_the_last_ndjson_line_whatever_type_size_has(size: str) -> Non
     ).encode()
     with replying(reply) as (url, seen), IpfsClient(url) as client:
         assert client.add(b"x" * 10) == "bafkreilast"
-    method, path, _ = seen[0]
-    assert method == "POST" and path.startswith("/api/v0/add?") and "pin=true" in path and "cid-version=1" in path
+    path, _ = seen[0]
+    assert path.startswith("/api/v0/add?") and "pin=true" in path and "cid-version=1" in path
 
 
 def test_kubo_error_message_is_reported() -> None:
@@ -70,7 +51,7 @@ def test_token_with_or_without_bearer_prefix(token: str) -> None:
     with replying(json.dumps({"data": {"ok": True}}).encode()) as (url, seen), GraphQLClient(url, token) as client:
         assert client.execute("{ ok }") == {"ok": True}
         client.execute("{ ok }")
-    assert [h["Authorization"] for _, _, h in seen] == [header, header]
+    assert [h["Authorization"] for _, h in seen] == [header, header]
     assert authorization_header(None) == {} and authorization_header("") == {}
 
 

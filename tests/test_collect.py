@@ -16,7 +16,7 @@ from hologram_lib.perf import collect as collect_mod
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import SampleTimeout, measure
 from hologram_lib.perf.suites import Metric
-from tests.conftest import hologram
+from tests.conftest import hologram, perf_collect
 from tests.graphql_server import RESOLVE_SDL, ResolveOnly, graphql_server
 
 
@@ -55,16 +55,8 @@ def test_inconclusive_metric_is_extended_until_settled() -> None:
 
 def test_collect_core_writes_samples_and_summary(tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
-    done = hologram(
-        "perf",
-        "collect",
-        "--suite",
-        "core",
-        "--samples",
-        "80",
-        "--perf-dir",
-        str(perf_dir),
-        env={"ENC_MB": "1", "SLO_VERIFY_P95_MS": "1000", "SLO_ENCODE_P95_MS": "1000"},
+    done = perf_collect(
+        perf_dir, "core", samples=80, env={"ENC_MB": "1", "SLO_VERIFY_P95_MS": "1000", "SLO_ENCODE_P95_MS": "1000"}
     )
     assert done.returncode == 0, done.stderr
     metrics = load_perf_dir(perf_dir)
@@ -78,7 +70,7 @@ def test_collect_core_writes_samples_and_summary(tmp_path: Path) -> None:
 
 def test_skipped_suites_record_their_reason(tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
-    done = hologram("perf", "collect", "--suite", "graphql", "--suite", "ipfs", "--perf-dir", str(perf_dir))
+    done = perf_collect(perf_dir, "graphql", "ipfs")
     assert done.returncode == 0, done.stderr
     metrics = load_perf_dir(perf_dir)
     assert metrics["graphql.resolve_ms"].skip_reason == "GRAPHQL_URL is not set"
@@ -89,13 +81,9 @@ def test_skipped_suites_record_their_reason(tmp_path: Path) -> None:
 def test_graphql_suite_measures_resolve_over_http(tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
     with graphql_server(RESOLVE_SDL, ResolveOnly({"demo/object/alpha": '{"scheme":"atlas-12288"}'})) as url:
-        done = hologram(
-            "perf",
-            "collect",
-            "--suite",
+        done = perf_collect(
+            perf_dir,
             "graphql",
-            "--perf-dir",
-            str(perf_dir),
             env={"GRAPHQL_URL": url, "GQL_SAMPLES": "90", "GQL_WARMUP": "3", "SLO_GQL_P95_MS": "5000"},
         )
     assert done.returncode == 0, done.stderr
@@ -106,15 +94,7 @@ def test_graphql_suite_measures_resolve_over_http(tmp_path: Path) -> None:
 def test_graphql_errors_are_recorded_and_fail_the_gate(tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
     with graphql_server(RESOLVE_SDL, ResolveOnly({})) as url:
-        done = hologram(
-            "perf",
-            "collect",
-            "--suite",
-            "graphql",
-            "--perf-dir",
-            str(perf_dir),
-            env={"GRAPHQL_URL": url, "GRAPHQL_TEST_NAME": "demo/none"},
-        )
+        done = perf_collect(perf_dir, "graphql", env={"GRAPHQL_URL": url, "GRAPHQL_TEST_NAME": "demo/none"})
     assert done.returncode == 1
     resolve = load_perf_dir(perf_dir)["graphql.resolve_ms"]
     assert resolve.error is not None and "no object named demo/none" in resolve.error
@@ -124,15 +104,7 @@ def test_graphql_errors_are_recorded_and_fail_the_gate(tmp_path: Path) -> None:
 
 def test_unreachable_graphql_is_an_error_not_a_skip(tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
-    done = hologram(
-        "perf",
-        "collect",
-        "--suite",
-        "graphql",
-        "--perf-dir",
-        str(perf_dir),
-        env={"GRAPHQL_URL": "http://127.0.0.1:9/graphql"},
-    )
+    done = perf_collect(perf_dir, "graphql", env={"GRAPHQL_URL": "http://127.0.0.1:9/graphql"})
     assert done.returncode == 1
     assert "unreachable" in load_perf_dir(perf_dir)["graphql.resolve_ms"].error
 
@@ -145,16 +117,8 @@ def test_a_users_own_target_plugs_in(tmp_path: Path) -> None:
         "codec = Codec()\n"
     )
     perf_dir = tmp_path / "perf"
-    done = hologram(
-        "perf",
-        "collect",
-        "--suite",
-        "core",
-        "--samples",
-        "75",
-        "--perf-dir",
-        str(perf_dir),
-        env={"HOLOGRAM_TARGET": "mycodec:codec", "PYTHONPATH": str(tmp_path)},
+    done = perf_collect(
+        perf_dir, "core", samples=75, env={"HOLOGRAM_TARGET": "mycodec:codec", "PYTHONPATH": str(tmp_path)}
     )
     assert done.returncode == 0, done.stderr
     assert load_perf_dir(perf_dir)["core.verify_ms"].n >= 75
@@ -163,15 +127,7 @@ def test_a_users_own_target_plugs_in(tmp_path: Path) -> None:
 def test_target_whose_verify_rejects_its_own_encoding_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "badcodec.py").write_text("def encode(d):\n    return d\ndef verify(s):\n    return False\n")
     perf_dir = tmp_path / "perf"
-    done = hologram(
-        "perf",
-        "collect",
-        "--suite",
-        "core",
-        "--perf-dir",
-        str(perf_dir),
-        env={"HOLOGRAM_TARGET": "badcodec", "PYTHONPATH": str(tmp_path)},
-    )
+    done = perf_collect(perf_dir, "core", env={"HOLOGRAM_TARGET": "badcodec", "PYTHONPATH": str(tmp_path)})
     assert done.returncode == 1
     assert "rejects the state" in load_perf_dir(perf_dir)["core.verify_ms"].error
 
@@ -199,21 +155,9 @@ def test_progress_bar_on_a_terminal() -> None:
 def test_cold_profile_goes_beside_the_warm_data_and_is_compared(stack, tmp_path: Path) -> None:
     perf_dir = tmp_path / "perf"
     env = {"GRAPHQL_URL": stack.graphql_url, "IPFS_API": stack.ipfs_api}
-    common = [
-        "perf",
-        "collect",
-        "--suite",
-        "core",
-        "--suite",
-        "graphql",
-        "--samples",
-        "80",
-        "--perf-dir",
-        str(perf_dir),
-    ]
-    assert hologram(*common, env=env).returncode == 0
+    assert perf_collect(perf_dir, "core", "graphql", samples=80, env=env).returncode == 0
     gate_before = hologram("gate", "--perf-dir", str(perf_dir), "--json", str(tmp_path / "before.json"))
-    cold = hologram(*common, env={**env, "COLD": "1"})
+    cold = perf_collect(perf_dir, "core", "graphql", samples=80, env={**env, "COLD": "1"})
     assert cold.returncode == 0, cold.stderr
     profiles = json.loads((perf_dir / "cache_profiles.json").read_text())
     assert set(profiles) == {"core.encode_1MB_ms", "core.verify_ms", "graphql.resolve_ms"}

@@ -16,7 +16,7 @@ import requests
 from hologram_lib import atlas
 from hologram_lib.clients import IpfsClient
 from hologram_lib.devstack import stack as devstack
-from tests.conftest import hologram, stack_token
+from tests.conftest import hologram, perf_collect, stack_token
 
 PUBLISH = """mutation($n:String!,$c:String!,$m:String,$s:String,$v:String){
   publishApp(name:$n, cid:$c, manifestCid:$m, sha256:$s, version:$v){ ok id name cid manifestCid } }"""
@@ -183,19 +183,7 @@ def test_perf_ipfs_and_graphql_suites_against_the_stack(stack, tmp_path: Path) -
         "GRAPHQL_TOKEN": stack_token(stack),
         "SLO_GQL_P95_MS": "5000",
     }
-    done = hologram(
-        "perf",
-        "collect",
-        "--suite",
-        "ipfs",
-        "--suite",
-        "graphql",
-        "--samples",
-        "80",
-        "--perf-dir",
-        str(perf_dir),
-        env=env,
-    )
+    done = perf_collect(perf_dir, "ipfs", "graphql", samples=80, env=env)
     assert done.returncode == 0, done.stderr
     summary = (perf_dir / "ipfs_perf.csv").read_text()
     assert "ipfs,add_ms," in summary and "ipfs,cat_ms," in summary

@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,6 +14,7 @@ from hologram_lib.perf.files import load_perf_dir
 from tests.conftest import ROOT, VERDICT_ENV, hologram, stack_token
 from tests.fake_marketplace import ALT_SDL, STANDARD_SDL, FakeMarket
 from tests.graphql_server import graphql_server
+from tests.http_server import serving
 
 DEAD = "http://127.0.0.1:9"
 
@@ -79,34 +76,15 @@ def test_graphql_down(stack, tmp_path: Path) -> None:
     assert_failed_at(done, events, "preflight", "GraphQL unreachable")
 
 
-@contextmanager
-def ipfs_failing_add(real_api: str) -> Iterator[str]:
+def failing_add(path: str, _headers: dict[str, str], _body: bytes) -> tuple[int, bytes]:
     """A Kubo-RPC lookalike: `version` answers, `add` fails with HTTP 500 as a full disk would."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            ok = self.path.startswith("/api/v0/version")
-            body = json.dumps({"Version": "0.0-fault"} if ok else {"Message": "no space left", "Code": 0}).encode()
-            self.send_response(200 if ok else 500)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    if path.startswith("/api/v0/version"):
+        return 200, json.dumps({"Version": "0.0-fault"}).encode()
+    return 500, json.dumps({"Message": "no space left", "Code": 0}).encode()
 
 
 def test_ipfs_answering_500_on_add(stack, tmp_path: Path) -> None:
-    with ipfs_failing_add(stack.ipfs_api) as api:
+    with serving(failing_add) as api:
         done, events = probe(tmp_path, api, stack.graphql_url, stack_token(stack))
     end = assert_failed_at(done, events, "ipfs_publish", "HTTP 500: no space left")
     assert end["last_ok"] == "manifest"
