@@ -253,3 +253,15 @@ class TestLifecycle:
             down = hologram("stack", "down", "--state-dir", state)
         assert "stopped marketplace" in down.stdout
         assert hologram("stack", "status", "--state-dir", state).returncode == 1
+
+
+def test_garbled_pid_files_do_not_stop_a_start(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "ipfs.pid").write_text("not a pid")
+    (state / "marketplace.pid").write_text("")
+    info = devstack.up(state, reports_dir=None)
+    try:
+        assert devstack.status(state) == info
+    finally:
+        devstack.down(state)

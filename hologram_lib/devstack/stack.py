@@ -161,9 +161,17 @@ def _wait_answering(check: Callable[[], None], what: str, deadline: float) -> No
     raise StackError(f"{what} does not answer: {last}")
 
 
+def _read_pid(path: Path) -> int:
+    """The pid in a pid file; 0 (no process) for a missing, empty or garbled file."""
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
 def _clear_stale(state_dir: Path, name: str) -> None:
     pid_file = state_dir / f"{name}.pid"
-    if pid_file.exists() and not _ours(int(pid_file.read_text() or 0), state_dir):
+    if pid_file.exists() and not _ours(_read_pid(pid_file), state_dir):
         pid_file.unlink()
         if name == "ipfs":
             shutil.rmtree(state_dir / "ipfs-repo" / "repo.lock", ignore_errors=True)
@@ -178,7 +186,7 @@ def _start_ipfs(state_dir: Path, deadline: float) -> tuple[int, str]:
     pid = _spawn(
         [node, str(NODE_SCRIPT), str(state_dir / "ipfs-repo"), str(PREFERRED_IPFS_PORT)], log, dict(os.environ)
     )
-    (state_dir / "ipfs.pid").write_text(str(pid))
+    atomic.write_text(state_dir / "ipfs.pid", str(pid))
     return pid, _announcement(pid, log, "api", deadline)
 
 
@@ -199,7 +207,7 @@ def _start_marketplace(state_dir: Path, ipfs_api: str, introspection: bool, dead
     env = {**os.environ, TOKEN_ENV: read_token(state_dir)}
     log = state_dir / "marketplace.log"
     pid = _spawn(argv, log, env)
-    (state_dir / "marketplace.pid").write_text(str(pid))
+    atomic.write_text(state_dir / "marketplace.pid", str(pid))
     return pid, _announcement(pid, log, "url", deadline)
 
 
@@ -224,7 +232,7 @@ def up(
     info = status(state_dir) or _start(state_dir, introspection)
     if reports_dir is not None:
         public = {"ipfs_api": info.ipfs_api, "graphql_url": info.graphql_url, "started": info.started}
-        atomic.write_text(reports_dir / "stack.json", json.dumps(public, indent=2) + "\n")
+        atomic.write_json(reports_dir / "stack.json", public)
     return info
 
 
@@ -247,7 +255,7 @@ def _start(state_dir: Path, introspection: bool) -> StackInfo:
     except ServiceError as exc:
         down(state_dir)
         raise StackError(f"the stack started but misbehaved: {exc}") from None
-    atomic.write_text(state_dir / "stack.json", json.dumps(asdict(info), indent=2) + "\n")
+    atomic.write_json(state_dir / "stack.json", asdict(info))
     return info
 
 
@@ -276,7 +284,7 @@ def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str
         pid_file = state_dir / f"{name}.pid"
         if not pid_file.exists():
             continue
-        pid = int(pid_file.read_text() or 0)
+        pid = _read_pid(pid_file)
         if _ours(pid, state_dir):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + grace_s
