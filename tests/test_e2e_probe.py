@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hologram_lib import config
+from hologram_lib.e2e.probe import Probe
 from hologram_lib.perf.files import load_perf_dir
 from tests.conftest import ROOT, VERDICT_ENV, hologram, stack_token
 from tests.fake_marketplace import ALT_SDL, STANDARD_SDL, FakeMarket
@@ -165,3 +167,20 @@ def test_concurrent_probes_never_tear_a_line(stack, tmp_path: Path) -> None:
     assert len(records) == 3 * 13
     assert sum(r["event"] == "run_end" and r["status"] == "ok" for r in records) == 3
     assert load_perf_dir(tmp_path / "perf")["e2e.resolve_ms"].n == 3
+
+
+def test_a_bug_in_a_step_still_ends_the_log(tmp_path: Path) -> None:
+    """An exception the probe does not expect is re-raised (a crash), but only after the log says where."""
+    settings = config.probe_settings(environ={"IPFS_API": DEAD, "GRAPHQL_URL": DEAD, "GRAPHQL_TOKEN": "tok-12345"})
+    events = tmp_path / "events.jsonl"
+    probe_run = Probe(settings, events)
+
+    def broken() -> dict:
+        raise KeyError("tok-12345 was not expected")
+
+    with pytest.raises(KeyError):
+        probe_run._step("resolve", broken)
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [(r["event"], r["status"]) for r in records] == [("resolve", "fail"), ("run_end", "fail")]
+    assert records[-1]["failed_step"] == "resolve" and "internal error: KeyError" in records[-1]["error"]
+    assert "tok-12345" not in events.read_text()

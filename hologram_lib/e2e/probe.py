@@ -135,23 +135,25 @@ class Probe:
             self.log.emit(name, "skip", (time.perf_counter() - start) * 1000, reason=str(exc))
             return
         except (ServiceError, StepFailed, NotOffered) as exc:
-            elapsed = (time.perf_counter() - start) * 1000
-            error = one_line(str(exc), [self.settings.graphql_token])
-            self.log.emit(name, "fail", elapsed, error=error)
-            self.result.status, self.result.failed_step, self.result.error = "fail", name, error
-            self.log.emit(
-                "run_end",
-                "fail",
-                self._total_ms() + elapsed,
-                last_ok=self.result.last_ok,
-                failed_step=name,
-                error=error,
-            )
+            self._fail(name, start, str(exc))
             raise _RunStopped from None
+        except Exception as exc:
+            # A bug in the probe (or an answer it could not make sense of): still say where the run stopped.
+            self._fail(name, start, f"internal error: {type(exc).__name__}: {exc}")
+            raise
         elapsed = (time.perf_counter() - start) * 1000
         self.result.step_ms[name] = elapsed
         self.result.last_ok = name
         self.log.emit(name, "ok", elapsed, **fields)
+
+    def _fail(self, name: str, start: float, reason: str) -> None:
+        elapsed = (time.perf_counter() - start) * 1000
+        error = one_line(reason, [self.settings.graphql_token])
+        self.log.emit(name, "fail", elapsed, error=error)
+        self.result.status, self.result.failed_step, self.result.error = "fail", name, error
+        self.log.emit(
+            "run_end", "fail", self._total_ms() + elapsed, last_ok=self.result.last_ok, failed_step=name, error=error
+        )
 
     def _preflight_skipped(self) -> bool:
         missing = [
