@@ -47,9 +47,11 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+# The seed's phase6 / phase8 tests write where a report would; under `make test` they write to reports/test-run/
+# so that a test run never replaces the data of your last `make report`.
 test: $(STAMP) chromium
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
-	$(BIN)/python -m pytest
+	HOLOGRAM_PERF_DIR=reports/test-run/perf HOLOGRAM_EVENTS=reports/test-run/e2e/events.jsonl $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_core.py

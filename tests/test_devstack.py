@@ -243,16 +243,18 @@ class TestLifecycle:
             assert up.returncode == 0, up.stderr
             assert "export IPFS_API=http://127.0.0.1:" in up.stdout and 'GRAPHQL_TOKEN="$(cat ' in up.stdout
             assert (tmp_path / ".stack" / "token").exists() is False  # the state dir given was used
-            assert hologram("stack", "status", "--state-dir", state).returncode == 0
+            assert hologram("stack", "status", "--state-dir", state, cwd=tmp_path).returncode == 0
+            assert json.loads((tmp_path / "reports" / "stack.json").read_text())["ipfs_api"].startswith("http://")
             probe = (
                 "import os; print(os.environ['IPFS_API'], os.environ['GRAPHQL_URL'], bool(os.environ['GRAPHQL_TOKEN']))"
             )
-            ran = hologram("stack", "run", "--state-dir", state, "--", "python3", "-c", probe)
+            ran = hologram("stack", "run", "--state-dir", state, "--", "python3", "-c", probe, cwd=tmp_path)
             assert ran.returncode == 0 and ran.stdout.split()[2] == "True"
         finally:
-            down = hologram("stack", "down", "--state-dir", state)
+            down = hologram("stack", "down", "--state-dir", state, cwd=tmp_path)
         assert "stopped marketplace" in down.stdout
-        assert hologram("stack", "status", "--state-dir", state).returncode == 1
+        assert hologram("stack", "status", "--state-dir", state, cwd=tmp_path).returncode == 1
+        assert not (tmp_path / "reports" / "stack.json").exists()  # no endpoints left pointing at nothing
 
 
 def test_garbled_pid_files_do_not_stop_a_start(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ PREFERRED_IPFS_PORT = 5001
 PREFERRED_GRAPHQL_PORT = 4000
 START_TIMEOUT_S = 60.0
 DEMO_OBJECT = "demo/object/alpha"
+PUBLISHED = "published"  # names the reports/stack.json this state directory wrote
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,8 @@ def up(
     info = status(state_dir) or _start(state_dir, introspection)
     if reports_dir is not None:
         public = {"ipfs_api": info.ipfs_api, "graphql_url": info.graphql_url, "started": info.started}
-        atomic.write_json(reports_dir / "stack.json", public)
+        published = atomic.write_json(reports_dir / "stack.json", public)
+        atomic.write_text(state_dir / PUBLISHED, str(published.resolve()))  # `down` removes it again
     return info
 
 
@@ -295,6 +297,9 @@ def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str
             stopped.append(f"{name} (pid {pid})")
         pid_file.unlink(missing_ok=True)
     (state_dir / "stack.json").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the endpoints in reports/ would point at nothing now
+        Path((state_dir / PUBLISHED).read_text()).unlink(missing_ok=True)
+    (state_dir / PUBLISHED).unlink(missing_ok=True)
     return stopped
 
 
