@@ -13,6 +13,7 @@ from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.verdict import Overall
 
 TOP_ROWS = 10
+MIN_ROW_SAMPLES = 20
 
 
 def _e(value: object) -> str:
@@ -61,7 +62,9 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
     by_metric = {v.metric: v for v in verdict.gate.verdicts}
     rows = []
     for key, data in metrics.items():
-        if data.p95_ms is None:
+        # A p95 of a handful of samples (one E2E run adds one per step) says nothing at a glance: those rows
+        # live in the E2E section and the perf notebook.
+        if data.p95_ms is None or (key not in by_metric and data.n < MIN_ROW_SAMPLES):
             continue
         low, high = stats.quantile_ci(data.samples) if data.samples is not None else (math.nan, math.nan)
         interval = f"{_ms(low)} – {_ms(high)}" if math.isfinite(high) else "— (too few samples)"
