@@ -8,7 +8,6 @@ been seen. Metrics only one side has are `new` or `gone`; a gone budgeted metric
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -214,10 +213,6 @@ def compare_metric_sets(
 ) -> list[MetricDrift]:
     """Drift of every metric either side has; BH across the metrics tested with samples on both sides."""
     keys = sorted(set(baseline.metrics) | {k for k, d in current.items() if d.has_data or k in baseline.metrics})
-
-    def budgeted(key: str) -> bool:
-        return any(fnmatch.fnmatchcase(key, pattern) for pattern in settings.budgets)
-
     estimates: dict[str, stats.RatioEstimate] = {}
     for key in keys:
         base, cur = baseline.metrics.get(key), current.get(key)
@@ -238,7 +233,7 @@ def compare_metric_sets(
                 reason = f"{skip} (allowed by profile {settings.profile})"
                 drifts.append(MetricDrift(key, "skipped", False, base.p95_ms, None, base.n, 0, None, reason))
                 continue
-            blocks = budgeted(key)
+            blocks = settings.budget_for(key) is not None
             reason = (skip or "not measured in this run") + ("; it has a budget" if blocks else "")
             drifts.append(MetricDrift(key, "gone", blocks, base.p95_ms, None, base.n, 0, None, reason))
             continue

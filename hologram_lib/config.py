@@ -7,6 +7,7 @@ budget applies to `core.encode_4MB_ms` as well as `core.encode_1MB_ms`.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import os
 import tomllib
@@ -53,6 +54,10 @@ class GateSettings:
     budgets: dict[str, float]
     allowed_skips: frozenset[str]
     budget_sources: dict[str, str] = field(default_factory=dict)
+
+    def budget_for(self, metric: str) -> float | None:
+        """The p95 budget (ms) of a metric key, matching budget names as fnmatch patterns; None if unbudgeted."""
+        return next((b for pattern, b in self.budgets.items() if fnmatch.fnmatchcase(metric, pattern)), None)
 
 
 def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -134,8 +134,8 @@ def test_target_whose_verify_rejects_its_own_encoding_is_an_error(tmp_path: Path
 
 def test_profile_budgets_reach_collect() -> None:
     settings = config.gate_settings("main", environ={})
-    assert collect_mod._budget_for("core.encode_2MB_ms", settings.budgets) == 80.0
-    assert collect_mod._budget_for("ipfs.add_ms", settings.budgets) is None
+    assert settings.budget_for("core.encode_2MB_ms") == 80.0
+    assert settings.budget_for("ipfs.add_ms") is None
 
 
 def test_progress_bar_on_a_terminal() -> None:

@@ -6,7 +6,6 @@ interval clears the budget — "unknown → run more" — instead of guessing.
 
 from __future__ import annotations
 
-import fnmatch
 import sys
 import uuid
 from dataclasses import dataclass, replace
@@ -59,10 +58,6 @@ class CollectOutcome:
     files: tuple[Path, Path]
 
 
-def _budget_for(key: str, budgets: dict[str, float]) -> float | None:
-    return next((b for pattern, b in budgets.items() if fnmatch.fnmatchcase(key, pattern)), None)
-
-
 def _sample_metric(metric: Metric, key: str, budget: float | None, max_samples: int, progress: Progress) -> np.ndarray:
     target = metric.initial_samples
     batches: list[np.ndarray] = []
@@ -97,7 +92,7 @@ def run_suite(
     try:
         for metric in suite.metrics:
             key = f"{name}.{metric.name}"
-            samples = _sample_metric(metric, key, _budget_for(key, settings.budgets), max_samples, progress)
+            samples = _sample_metric(metric, key, settings.budget_for(key), max_samples, progress)
             results.append(MetricResult(name, metric.name, samples))
             progress.line(f"{key}: n={len(samples)} p50={np.median(samples):.3f} ms")
     except _SUITE_FAILURES as exc:
