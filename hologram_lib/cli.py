@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     perf = commands.add_parser("perf", help="measure latency").add_subparsers(dest="perf_command", required=True)
     collect = perf.add_parser("collect", help="run the perf suites and write reports/perf")
+    collect.set_defaults(handler=cmd_collect)
     _add_common(collect)
     collect.add_argument("--suite", action="append", choices=SUITES, help="suite to run (repeatable; default all)")
     collect.add_argument("--samples", type=_positive_int, help="samples per metric (default 200)")
@@ -55,22 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     gate = commands.add_parser("gate", help="judge p95 budgets; exit 1 when the gate fails")
+    gate.set_defaults(handler=cmd_gate)
     _add_common(gate)
     gate.add_argument("--json", type=Path, help="write the machine-readable verdict here")
 
     baseline = commands.add_parser("baseline", help="promote or compare a baseline")
     baseline_commands = baseline.add_subparsers(dest="baseline_command", required=True)
     promote = baseline_commands.add_parser("promote", help="write baseline.json from this run (main only)")
+    promote.set_defaults(handler=cmd_promote)
     _add_common(promote, baseline=True)
     promote.add_argument("--force", action="store_true", help="promote off main or after a failed gate")
     compare = baseline_commands.add_parser(
         "compare", help="drift verdicts against the baseline; exit 1 on a regression"
     )
+    compare.set_defaults(handler=cmd_compare)
     _add_common(compare, baseline=True)
     compare.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
     compare.add_argument("--json", type=Path, help="write the machine-readable verdict here")
 
     verdict = commands.add_parser("verdict", help="budget gate + baseline drift + latest E2E run; exit 1 on failure")
+    verdict.set_defaults(handler=cmd_verdict)
     _add_common(verdict, baseline=True)
     verdict.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="E2E event log (%(default)s)")
     verdict.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
@@ -78,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--json", type=Path, help="write the machine-readable verdict here")
 
     report = commands.add_parser("report", help="collect, execute the notebooks, render reports/index.html")
+    report.set_defaults(handler=cmd_report)
     report.add_argument("--reports-dir", type=Path, default=Path("reports"), help="output directory (%(default)s)")
     report.add_argument("--no-collect", action="store_true", help="render from the data already in reports/")
     report.add_argument("--profile", help="budget profile for the verdicts (default: from the CI env)")
@@ -92,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     e2e = commands.add_parser("e2e", help="the end-to-end probe and its event log")
+    e2e.set_defaults(handler=cmd_e2e)
     e2e_commands = e2e.add_subparsers(dest="e2e_command", required=True)
     probe = e2e_commands.add_parser("probe", help="publish → install → resolve → search against IPFS_API / GRAPHQL_URL")
     probe.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="event log to append to (%(default)s)")
@@ -105,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--json", type=Path, help="write the summary as JSON here")
 
     stack = commands.add_parser("stack", help="the embedded IPFS node and GraphQL marketplace on loopback")
+    stack.set_defaults(handler=cmd_stack)
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
     for name, text in (
         ("up", "start both servers (or reuse running ones) and print the export lines"),
@@ -301,26 +309,10 @@ def _command(argv: list[str]) -> list[str]:
     return command
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "stack":
-        return cmd_stack(args)
-    if args.command == "e2e":
-        return cmd_e2e(args)
-    if args.command == "verdict":
-        return cmd_verdict(args)
-    if args.command == "report":
-        return cmd_report(args)
-    if args.command == "perf":
-        return cmd_collect(args)
-    if args.command == "gate":
-        return cmd_gate(args)
-    return cmd_promote(args) if args.baseline_command == "promote" else cmd_compare(args)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        return args.handler(args)
     except InputError as exc:
         print(f"hologram: error: {exc.one_line()}", file=sys.stderr)
         return 2
