@@ -1,9 +1,12 @@
-"""baseline.json: read, promote, and compare a run against it (drift verdicts).
+"""baseline.json: read, promote, and compare a run against it (drift verdicts, maths in `drift`).
 
-A metric `regressed` only when its p95 ratio (current / baseline) is above 1 + threshold **and** the bootstrap
-evidence is significant after Benjamini–Hochberg across all metrics compared; `improved` likewise below
-1 - threshold; otherwise `unchanged`, with the minimum detectable effect so a reader sees what could not have
-been seen. Metrics only one side has are `new` or `gone`; a gone budgeted metric fails the comparison.
+`hologram-baseline/3` stores each metric's runs (per-run samples) with provenance, so the comparison can measure the
+noise between processes. `/2` (one run with samples) and the upstream flat form `{"core.verify_ms": 7.41}` are still
+read, labelled "1 run: machine noise not measured"; such a baseline says `inconclusive`, never `regressed`, unless
+the user asks for the one-run test (`--allow-one-run` / HOLOGRAM_ALLOW_ONE_RUN=1).
+
+Across metrics, the centre and the tail p-values are each Benjamini–Hochberg adjusted as one family. Metrics only one
+side has are `new` or `gone`; a gone budgeted metric fails the comparison.
 """
 
 from __future__ import annotations
@@ -18,20 +21,42 @@ import numpy as np
 
 from hologram_lib import atomic, stats
 from hologram_lib.config import GateSettings
+from hologram_lib.drift import (
+    DriftResult,
+    RunEvidence,
+    bootstrap,
+    compare_runs,
+    compare_samples,
+    decide,
+    from_estimate,
+    judge_runs,
+    run_evidence,
+    too_few_runs,
+    too_few_samples,
+)
 from hologram_lib.errors import InputError, Refused
 from hologram_lib.perf.files import MetricData
 
-SCHEMA = "hologram-baseline/2"
+__all__ = ["DriftResult", "compare", "compare_runs", "compare_samples", "promote", "read_baseline"]
+
+SCHEMA = "hologram-baseline/3"
+SCHEMA_V2 = "hologram-baseline/2"
 UPSTREAM_FLAT = "upstream-flat"
-MIN_SAMPLES_FOR_BOOTSTRAP = 20
 NO_SAMPLES = "no samples (point estimate only)"
+ONE_RUN = "1 run: machine noise not measured"
+# Stored p95s are rounded to 6 decimals; a larger disagreement with the stored samples means an edited file.
+P95_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
 class BaselineMetric:
     p95_ms: float
     n: int
-    samples: np.ndarray | None
+    runs: tuple[np.ndarray, ...]  # each sorted; () for a point estimate
+
+    @property
+    def samples(self) -> np.ndarray | None:
+        return stats.as_sorted(np.concatenate(self.runs)) if self.runs else None
 
 
 @dataclass(frozen=True)
@@ -42,17 +67,48 @@ class Baseline:
     provenance: dict[str, object]
     metrics: dict[str, BaselineMetric]
 
+    @property
+    def label(self) -> str:
+        if self.schema == UPSTREAM_FLAT:
+            return f"upstream flat form, {NO_SAMPLES}; {ONE_RUN}"
+        if self.schema == SCHEMA_V2:
+            return f"{SCHEMA_V2}, {ONE_RUN}"
+        runs = sorted({len(m.runs) for m in self.metrics.values()})
+        return f"{SCHEMA}, {'/'.join(map(str, runs))} runs"
+
+
+def _number(value: object) -> float | None:
+    """A finite JSON number as a float, or None (bool, string, 1e999, a 401-digit integer…)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
 
 def _positive_p95(value: object, key: str, path: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+    number = _number(value)
+    if number is None or number <= 0:
         raise InputError(
-            f"metric {key}: expected a positive p95 in ms, got {value!r} (a 0 ms baseline cannot be compared)", path
+            f"metric {key}: expected a positive p95 in ms, got {value!r:.40} (a 0 ms baseline cannot be compared)",
+            path,
         )
-    return float(value)
+    return number
+
+
+def _samples(raw: object, key: str, what: str, path: Path) -> np.ndarray:
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f"metric {key}: expected {what} as a non-empty list of non-negative numbers", path)
+    numbers = [_number(v) for v in raw]
+    if any(v is None or v < 0 for v in numbers):
+        raise InputError(f"metric {key}: expected {what} as a non-empty list of non-negative numbers", path)
+    return stats.as_sorted(numbers)
 
 
 def read_baseline(path: Path) -> Baseline:
-    """Read a hologram-baseline/2 file, or the upstream flat form {"core.verify_ms": 7.41} (point estimates)."""
+    """Read a hologram-baseline/3 or /2 file, or the upstream flat form {"core.verify_ms": 7.41}."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -66,88 +122,92 @@ def read_baseline(path: Path) -> Baseline:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"expected JSON ({exc.msg})", path, exc.lineno) from None
+    except (RecursionError, ValueError) as exc:
+        raise InputError(
+            f"expected a JSON baseline ({type(exc).__name__}: nested or sized beyond reason)", path
+        ) from None
     if not isinstance(document, dict):
         raise InputError("expected a JSON object", path)
-    if document.get("schema") == SCHEMA:
-        return _read_v2(document, path)
+    if document.get("schema") in (SCHEMA, SCHEMA_V2):
+        return _read_versioned(document, path)
     if "schema" in document:
-        raise InputError(f"unknown baseline schema {document['schema']!r}: expected {SCHEMA!r}", path)
-    metrics = {key: BaselineMetric(_positive_p95(value, key, path), 0, None) for key, value in document.items()}
+        raise InputError(f"unknown baseline schema {document['schema']!r:.60}: expected {SCHEMA!r}", path)
+    metrics = {key: BaselineMetric(_positive_p95(value, key, path), 0, ()) for key, value in document.items()}
     if not metrics:
         raise InputError("expected at least one metric in the baseline", path)
     return Baseline(str(path), UPSTREAM_FLAT, None, {}, metrics)
 
 
-def _read_v2(document: dict, path: Path) -> Baseline:
+def _read_metric(key: str, entry: object, schema: str, path: Path) -> BaselineMetric:
+    if not isinstance(entry, dict):
+        raise InputError(
+            f"metric {key}: expected an object with p95_ms, n and {'runs' if schema == SCHEMA else 'samples'}", path
+        )
+    if schema == SCHEMA:
+        raw_runs = entry.get("runs")
+        if not isinstance(raw_runs, list) or not raw_runs:
+            raise InputError(f"metric {key}: expected runs as a non-empty list of runs (lists of samples)", path)
+        runs = tuple(_samples(run, key, f"run {i}", path) for i, run in enumerate(raw_runs, start=1))
+    else:
+        runs = () if entry.get("samples") in (None, []) else (_samples(entry.get("samples"), key, "samples", path),)
+    p95 = _positive_p95(entry.get("p95_ms"), key, path)
+    n = _number(entry.get("n", 0))
+    if n is None or n < 0 or n != int(n):
+        raise InputError(f"metric {key}: expected n as a whole number of samples, got {entry.get('n')!r:.40}", path)
+    if runs:
+        pooled = stats.as_sorted(np.concatenate(runs))
+        measured = stats.quantile(pooled)
+        if abs(measured - p95) > P95_TOLERANCE * max(measured, 1e-9) + 1e-6:
+            raise InputError(
+                f"metric {key}: p95_ms {p95:g} contradicts its own samples (their p95 is {measured:.6g}): an edited "
+                "baseline? promote a new one",
+                path,
+            )
+        return BaselineMetric(p95, len(pooled), runs)
+    return BaselineMetric(p95, int(n), ())
+
+
+def _read_versioned(document: dict, path: Path) -> Baseline:
+    schema = document["schema"]
     raw_metrics = document.get("metrics")
     if not isinstance(raw_metrics, dict) or not raw_metrics:
         raise InputError('expected a non-empty "metrics" object', path)
-    metrics: dict[str, BaselineMetric] = {}
-    for key, entry in raw_metrics.items():
-        if not isinstance(entry, dict):
-            raise InputError(f"metric {key}: expected an object with p95_ms, n, samples", path)
-        samples = entry.get("samples")
-        ordered = None
-        if samples is not None:
-            if not isinstance(samples, list) or not all(
-                isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s) and s >= 0 for s in samples
-            ):
-                raise InputError(f"metric {key}: expected samples as a list of non-negative numbers", path)
-            ordered = stats.as_sorted(samples) if samples else None
-        p95 = _positive_p95(entry.get("p95_ms"), key, path)
-        metrics[key] = BaselineMetric(p95, len(ordered) if ordered is not None else int(entry.get("n") or 0), ordered)
+    metrics = {key: _read_metric(key, entry, schema, path) for key, entry in raw_metrics.items()}
     provenance = document.get("provenance") if isinstance(document.get("provenance"), dict) else {}
-    return Baseline(str(path), SCHEMA, document.get("created"), provenance, metrics)
+    created = document.get("created") if isinstance(document.get("created"), str) else None
+    return Baseline(str(path), schema, created, provenance, metrics)
 
 
 def baseline_document(metrics: dict[str, MetricData], provenance: dict[str, object]) -> dict[str, object]:
-    """A hologram-baseline/2 document from the measured metrics that have raw samples."""
+    """A hologram-baseline/3 document from the measured metrics that have raw samples (runs kept apart)."""
     entries = {
         key: {
             "p95_ms": round(stats.quantile(data.samples), 6),
             "n": len(data.samples),
-            "samples": [round(float(v), 6) for v in data.samples],
+            "runs": [[round(float(v), 6) for v in run] for run in data.runs],
         }
         for key, data in sorted(metrics.items())
-        if data.samples is not None and len(data.samples)
+        if data.samples is not None and len(data.samples) and data.runs
     }
     created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return {"schema": SCHEMA, "created": created, "provenance": provenance, "metrics": entries}
 
 
 def write_baseline(path: Path, document: dict[str, object]) -> Path:
-    return atomic.write_text(path, json.dumps(document, indent=1, sort_keys=False) + "\n")
+    return atomic.write_text(path, json.dumps(document, separators=(",", ":")) + "\n")
 
 
 @dataclass(frozen=True)
-class DriftResult:
+class MetricDrift:
+    metric: str
     status: str
-    ratio: float
-    ci_low: float
-    ci_high: float
-    mde_pct: float
-    p_value: float | None = None
-    note: str = ""
-
-
-def _decide(ratio: float, significant: bool, threshold_pct: float) -> str:
-    if significant and ratio > 1.0 + threshold_pct / 100.0:
-        return "regressed"
-    if significant and ratio < 1.0 - threshold_pct / 100.0:
-        return "improved"
-    return "unchanged"
-
-
-def _bootstrap(baseline_sorted: np.ndarray, current_sorted: np.ndarray) -> stats.RatioEstimate | None:
-    if min(len(baseline_sorted), len(current_sorted)) < MIN_SAMPLES_FOR_BOOTSTRAP:
-        return None
-    return stats.bootstrap_quantile_ratio(baseline_sorted, current_sorted)
-
-
-def _from_estimate(estimate: stats.RatioEstimate, p_adjusted: float, threshold_pct: float) -> DriftResult:
-    status = _decide(estimate.ratio, p_adjusted < stats.DRIFT_ALPHA, threshold_pct)
-    mde = max(threshold_pct, 100.0 * stats.minimum_detectable_effect(estimate.se_log))
-    return DriftResult(status, estimate.ratio, estimate.ci_low, estimate.ci_high, mde, p_adjusted)
+    blocks: bool
+    baseline_p95_ms: float | None
+    current_p95_ms: float | None
+    baseline_n: int
+    current_n: int
+    result: DriftResult | None
+    reason: str
 
 
 def _one_sided_samples(
@@ -168,85 +228,92 @@ def _one_sided_samples(
     mde = max(threshold_pct, 100.0 * (ci_high / ratio - 1.0))
     side = "baseline" if samples_are_current else "current run"
     return DriftResult(
-        _decide(ratio, significant, threshold_pct), ratio, ci_low, ci_high, mde, None, f"{side}: {NO_SAMPLES}"
+        decide(ratio, significant, threshold_pct), ratio, ci_low, ci_high, mde, None, f"{side}: {NO_SAMPLES}"
     )
-
-
-def compare_samples(baseline_ms: object, current_ms: object, threshold_pct: float = 10.0) -> DriftResult:
-    """Drift verdict for one metric from raw samples of both runs (no correction for other metrics)."""
-    base, cur = stats.as_sorted(baseline_ms), stats.as_sorted(current_ms)
-    if min(len(base), len(cur)) == 0 or stats.quantile(base) <= 0:
-        raise ValueError("compare_samples needs samples on both sides and a positive baseline p95")
-    estimate = _bootstrap(base, cur)
-    if estimate is None:
-        return _too_few(base, cur, threshold_pct)
-    return _from_estimate(estimate, estimate.p_value, threshold_pct)
-
-
-def _too_few(base: np.ndarray, cur: np.ndarray, threshold_pct: float) -> DriftResult:
-    ratio = stats.quantile(cur) / stats.quantile(base)
-    note = f"too few samples to test (n={len(base)} / {len(cur)}, need {MIN_SAMPLES_FOR_BOOTSTRAP} each)"
-    return DriftResult("unchanged", ratio, 0.0, math.inf, math.inf, None, note)
-
-
-@dataclass(frozen=True)
-class MetricDrift:
-    metric: str
-    status: str
-    blocks: bool
-    baseline_p95_ms: float | None
-    current_p95_ms: float | None
-    baseline_n: int
-    current_n: int
-    result: DriftResult | None
-    reason: str
 
 
 def _point_only(base_p95: float, cur_p95: float, threshold_pct: float) -> DriftResult:
     ratio = cur_p95 / base_p95
     note = f"{NO_SAMPLES} on both sides: the ratio is not statistically tested"
-    return DriftResult(_decide(ratio, True, threshold_pct), ratio, ratio, ratio, threshold_pct, None, note)
+    return DriftResult(decide(ratio, True, threshold_pct), ratio, ratio, ratio, threshold_pct, None, note)
+
+
+def _one_run_result(
+    base: BaselineMetric, cur: MetricData, estimate: stats.RatioEstimate | None, p_adjusted: float, threshold_pct: float
+) -> DriftResult:
+    """The one-run comparison the user asked for (--allow-one-run): samples of one process per side."""
+    base_samples, cur_samples = base.samples, cur.samples
+    if estimate is not None:
+        result = from_estimate(estimate, p_adjusted, threshold_pct)
+    elif base_samples is not None and cur_samples is not None:
+        result = too_few_samples(base_samples, cur_samples)
+    elif cur_samples is not None:
+        result = _one_sided_samples(base.p95_ms, cur_samples, True, threshold_pct)
+    elif base_samples is not None:
+        assert cur.p95_ms is not None
+        result = _one_sided_samples(cur.p95_ms, base_samples, False, threshold_pct)
+    else:
+        assert cur.p95_ms is not None
+        result = _point_only(base.p95_ms, cur.p95_ms, threshold_pct)
+    note = f"{ONE_RUN} (--allow-one-run)" + (f"; {result.note}" if result.note else "")
+    return DriftResult(result.status, result.ratio, result.ci_low, result.ci_high, result.mde_pct, result.p_value, note)
+
+
+def _not_without_runs(base: BaselineMetric, cur: MetricData) -> DriftResult:
+    ratio = (cur.p95_ms or math.nan) / base.p95_ms
+    result = too_few_runs(max(len(base.runs), 1), max(cur.run_count, 1), ratio)
+    hint = "; --allow-one-run judges one process per side anyway, blind to the noise between processes"
+    return DriftResult(**{**asdict(result), "note": result.note + hint})
+
+
+def _evidence(
+    baseline: Baseline, current: dict[str, MetricData], keys: list[str], allow_one_run: bool
+) -> tuple[dict[str, RunEvidence], dict[str, stats.RatioEstimate]]:
+    runs: dict[str, RunEvidence] = {}
+    one_run: dict[str, stats.RatioEstimate] = {}
+    for key in keys:
+        base, cur = baseline.metrics.get(key), current.get(key)
+        if base is None or cur is None or not cur.runs or not base.runs:
+            continue
+        evidence = run_evidence(base.runs, cur.runs, paired=False)
+        if evidence is not None:
+            runs[key] = evidence
+        elif allow_one_run and base.samples is not None and cur.samples is not None:
+            estimate = bootstrap(base.samples, cur.samples)
+            if estimate is not None:
+                one_run[key] = estimate
+    return runs, one_run
+
+
+def _adjusted(p_values: dict[str, float]) -> dict[str, float]:
+    return dict(zip(p_values, stats.benjamini_hochberg(list(p_values.values())), strict=True))
 
 
 def compare_metric_sets(
     baseline: Baseline, current: dict[str, MetricData], threshold_pct: float, settings: GateSettings
 ) -> list[MetricDrift]:
-    """Drift of every metric either side has; BH across the metrics tested with samples on both sides."""
+    """Drift of every metric either side has; BH across metrics, the centre and the tail each as one family."""
     keys = sorted(set(baseline.metrics) | {k for k, d in current.items() if d.has_data or k in baseline.metrics})
-    estimates: dict[str, stats.RatioEstimate] = {}
-    for key in keys:
-        base, cur = baseline.metrics.get(key), current.get(key)
-        if base is not None and base.samples is not None and cur is not None and cur.samples is not None:
-            estimate = _bootstrap(base.samples, cur.samples)
-            if estimate is not None:
-                estimates[key] = estimate
-    adjusted = dict(zip(estimates, stats.benjamini_hochberg([e.p_value for e in estimates.values()]), strict=True))
+    runs, one_run = _evidence(baseline, current, keys, settings.allow_one_run)
+    centre_p = _adjusted({k: e.centre.p_value for k, e in runs.items()})
+    tail_p = _adjusted({k: e.tail.p_value for k, e in runs.items()})
+    one_run_p = _adjusted({k: e.p_value for k, e in one_run.items()})
     drifts = []
     for key in keys:
         base, cur = baseline.metrics.get(key), current.get(key)
         if base is None:
+            assert cur is not None
             drifts.append(MetricDrift(key, "new", False, None, cur.p95_ms, 0, cur.n, None, "not in the baseline"))
             continue
         if cur is None or not cur.has_data:
-            skip = cur.skip_reason if cur is not None else None
-            if skip is not None and cur is not None and cur.suite in settings.allowed_skips:
-                reason = f"{skip} (allowed by profile {settings.profile})"
-                drifts.append(MetricDrift(key, "skipped", False, base.p95_ms, None, base.n, 0, None, reason))
-                continue
-            blocks = settings.budget_for(key) is not None
-            reason = (skip or "not measured in this run") + ("; it has a budget" if blocks else "")
-            drifts.append(MetricDrift(key, "gone", blocks, base.p95_ms, None, base.n, 0, None, reason))
+            drifts.append(_absent(key, base, cur, settings))
             continue
-        if key in estimates:
-            result = _from_estimate(estimates[key], adjusted[key], threshold_pct)
-        elif base.samples is not None and cur.samples is not None:
-            result = _too_few(base.samples, cur.samples, threshold_pct)
-        elif cur.samples is not None:
-            result = _one_sided_samples(base.p95_ms, cur.samples, True, threshold_pct)
-        elif base.samples is not None:
-            result = _one_sided_samples(cur.p95_ms, base.samples, False, threshold_pct)
+        if key in runs:
+            result = judge_runs(runs[key], centre_p[key], tail_p[key], threshold_pct)
+        elif min(len(base.runs), cur.run_count) >= 2 or not settings.allow_one_run:
+            result = _not_without_runs(base, cur)
         else:
-            result = _point_only(base.p95_ms, cur.p95_ms, threshold_pct)
+            result = _one_run_result(base, cur, one_run.get(key), one_run_p.get(key, 1.0), threshold_pct)
         drifts.append(
             MetricDrift(
                 key,
@@ -263,16 +330,38 @@ def compare_metric_sets(
     return drifts
 
 
-def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> str:
-    def num(value: float) -> str:
-        return "∞" if not math.isfinite(value) else f"{value:.3f}"
+def _absent(key: str, base: BaselineMetric, cur: MetricData | None, settings: GateSettings) -> MetricDrift:
+    skip = cur.skip_reason if cur is not None else None
+    if skip is not None and cur is not None and cur.suite in settings.allowed_skips:
+        reason = f"{skip} (allowed by profile {settings.profile})"
+        return MetricDrift(key, "skipped", False, base.p95_ms, None, base.n, 0, None, reason)
+    blocks = settings.budget_for(key) is not None
+    reason = (skip or "not measured in this run") + ("; it has a budget" if blocks else "")
+    return MetricDrift(key, "gone", blocks, base.p95_ms, None, base.n, 0, None, reason)
 
-    text = f"p95 {base_p95:.3f} → {num(cur_p95 or math.nan)} ms, ratio ×{result.ratio:.3f}"
+
+def _num(value: float | None) -> str:
+    return "∞" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> str:
+    if result.tail_ratio is not None:
+        confidence = f"{100 * (1 - 2 * stats.RUN_DRIFT_ALPHA):g}%"
+        text = (
+            f"median ×{result.ratio:.3f} [{confidence} CI {_num(result.ci_low)}–{_num(result.ci_high)}] over "
+            f"{result.runs_baseline} → {result.runs_current} runs, p(BH)={result.p_value:.4f}, smallest change it "
+            f"could flag {_num(result.mde_pct)}%; p95 {base_p95:.3f} → {_num(cur_p95)} ms, "
+            f"tail ×{result.tail_ratio:.3f} [{_num(result.tail_ci_low)}–{_num(result.tail_ci_high)}]: this "
+            f"runner's p95 can only reveal changes above {_num(result.tail_mde_pct)}%"
+        )
+        return text + (f"; {result.note}" if result.note else "")
+    text = f"p95 {base_p95:.3f} → {_num(cur_p95)} ms, ratio ×{result.ratio:.3f}"
     if result.ci_low != result.ci_high:
-        text += f" [{100 * (1 - 2 * stats.DRIFT_ALPHA):g}% CI {num(result.ci_low)}–{num(result.ci_high)}]"
+        text += f" [{100 * (1 - 2 * stats.DRIFT_ALPHA):g}% CI {_num(result.ci_low)}–{_num(result.ci_high)}]"
     if result.p_value is not None:
         text += f", p(BH)={result.p_value:.4f}"
-    text += f"; smallest change it could flag: {num(result.mde_pct)}%"
+    if math.isfinite(result.mde_pct):
+        text += f"; smallest change it could flag: {_num(result.mde_pct)}%"
     return text + (f"; {result.note}" if result.note else "")
 
 
@@ -288,15 +377,17 @@ class DriftReport:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "kind": "hologram-drift/1",
+            "kind": "hologram-drift/2",
             "baseline": {
                 "path": self.baseline.path,
                 "schema": self.baseline.schema,
+                "label": self.baseline.label,
                 "created": self.baseline.created,
                 "provenance": self.baseline.provenance,
             },
             "threshold_pct": self.threshold_pct,
-            "alpha": stats.DRIFT_ALPHA,
+            "alpha": stats.RUN_DRIFT_ALPHA,
+            "tail_alpha": stats.TAIL_DRIFT_ALPHA,
             "passed": self.passed,
             "drifts": [asdict(d) for d in self.drifts],
         }
@@ -304,18 +395,19 @@ class DriftReport:
     def lines(self) -> list[str]:
         blocking = [d for d in self.drifts if d.blocks]
         head = "PASS" if self.passed else "FAIL"
-        label = "no samples, point estimates only" if self.baseline.schema == UPSTREAM_FLAT else self.baseline.schema
         summary = f"{len(blocking)} blocking" if blocking else "no significant regression"
         return [
-            f"baseline drift: {head} vs {self.baseline.path} ({label}); threshold {self.threshold_pct:g}%, "
-            f"BH-adjusted alpha {stats.DRIFT_ALPHA:g}: {summary}"
-        ] + [f"  {d.status.upper():<10} {d.metric}: {d.reason}" for d in self.drifts]
+            f"baseline drift: {head} vs {self.baseline.path} ({self.baseline.label}); threshold "
+            f"{self.threshold_pct:g}%, BH-adjusted alpha {stats.RUN_DRIFT_ALPHA:g} (median) / "
+            f"{stats.TAIL_DRIFT_ALPHA:g} (p95): {summary}"
+        ] + [f"  {d.status.upper():<12} {d.metric}: {d.reason}" for d in self.drifts]
 
 
 def promote(
     metrics: dict[str, MetricData], path: Path, provenance: dict[str, object], gate_passed: bool, force: bool
 ) -> Path:
-    """Write a new baseline (atomically). Baselines come from green runs on main unless forced."""
+    """Write a new baseline (atomically). Baselines come from green runs on main, with runs enough to measure the
+    noise between processes, unless forced."""
     branch = provenance.get("branch")
     if branch != "main" and not force:
         raise Refused(
@@ -327,6 +419,16 @@ def promote(
     document = baseline_document(metrics, provenance)
     if not document["metrics"]:
         raise InputError("no raw samples to promote: run `hologram perf collect` first")
+    few = sorted(
+        key for key, data in metrics.items() if data.runs and data.suite != "e2e" and data.run_count < stats.MIN_RUNS
+    )
+    if few and not force:
+        raise Refused(
+            f"refusing to promote a baseline of {metrics[few[0]].run_count} run(s) ({', '.join(few)}): a baseline "
+            f"needs at least {stats.MIN_RUNS} runs to measure the noise between processes (`hologram perf collect "
+            "--runs 10`; --force overrides)",
+            exit_code=2,
+        )
     return write_baseline(path, document)
 
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_MAX_SAMPLES, DEFAULT_PERF_DIR
+from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_PERF_DIR
 from hologram_lib.errors import InputError, Refused, StackError
 
 SUITES = ("core", "graphql", "ipfs")
@@ -35,6 +35,20 @@ def _add_common(parser: argparse.ArgumentParser, baseline: bool = False) -> None
         parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help="baseline file (%(default)s)")
 
 
+def _add_runs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=_positive_int, help="process runs per suite (default: the profile's, 10 or 30)")
+    parser.add_argument("--max-runs", type=_positive_int, help="ceiling when a budget stays inconclusive (profile's)")
+    parser.add_argument("--samples", type=_positive_int, help="samples per metric in each run (default 200)")
+
+
+def _add_one_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-one-run",
+        action="store_true",
+        help="let a one-run baseline or run decide drift (blind to the noise between processes)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hologram", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -44,15 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.set_defaults(handler=cmd_collect)
     _add_common(collect)
     collect.add_argument("--suite", action="append", choices=SUITES, help="suite to run (repeatable; default all)")
-    collect.add_argument("--samples", type=_positive_int, help="samples per metric (default 200)")
+    _add_runs(collect)
     collect.add_argument(
         "--cold", action="store_true", help="cold profile (as COLD=1): into DIR/cold/, then DIR/cache_profiles.json"
-    )
-    collect.add_argument(
-        "--max-samples",
-        type=_positive_int,
-        default=DEFAULT_MAX_SAMPLES,
-        help="ceiling when extending an inconclusive metric (%(default)s)",
     )
 
     gate = commands.add_parser("gate", help="judge p95 budgets; exit 1 when the gate fails")
@@ -71,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(handler=cmd_compare)
     _add_common(compare, baseline=True)
-    compare.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
+    compare.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
     compare.add_argument("--json", type=Path, help="write the machine-readable verdict here")
+    _add_one_run(compare)
 
     verdict = commands.add_parser("verdict", help="budget gate + baseline drift + latest E2E run; exit 1 on failure")
     verdict.set_defaults(handler=cmd_verdict)
@@ -80,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="E2E event log (%(default)s)")
     verdict.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
     verdict.add_argument("--require-baseline", action="store_true", help="a missing baseline fails (exit 2)")
+    _add_one_run(verdict)
     verdict.add_argument("--json", type=Path, help="write the machine-readable verdict here")
 
     report = commands.add_parser("report", help="collect, execute the notebooks, render reports/index.html")
@@ -140,16 +150,32 @@ def _print(lines: list[str]) -> None:
     print("\n".join(lines))
 
 
-def cmd_collect(args: argparse.Namespace) -> int:
-    from hologram_lib.config import gate_settings, perf_knobs
-    from hologram_lib.perf.collect import collect
+def _settings(args: argparse.Namespace):
+    """The gate settings of a command, with its --runs / --max-runs / --allow-one-run flags applied."""
+    from dataclasses import replace
+
+    from hologram_lib.config import gate_settings
 
     settings = gate_settings(args.profile, args.budgets)
+    runs = getattr(args, "runs", None) or settings.runs
+    max_runs = getattr(args, "max_runs", None) or max(settings.max_runs, runs)
+    if max_runs < runs:
+        raise InputError(f"--max-runs {max_runs}: expected at least --runs ({runs})")
+    allow_one_run = settings.allow_one_run or getattr(args, "allow_one_run", False)
+    return replace(settings, runs=runs, max_runs=max_runs, allow_one_run=allow_one_run)
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from hologram_lib.config import perf_knobs
+    from hologram_lib.perf.collect import collect
+
+    settings = _settings(args)
     knobs = perf_knobs(args.samples, cold=args.cold)
-    outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings, args.max_samples)
+    outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings)
     errors = [r for o in outcomes for r in o.results if r.note.startswith("error: ")]
     for outcome in outcomes:
-        print(f"{outcome.suite}: wrote {outcome.files[0]} and {outcome.files[1]}")
+        startup = f", {outcome.startup_s * 1000:.0f} ms start-up per run" if outcome.runs else ""
+        print(f"{outcome.suite}: {outcome.runs} runs{startup}; wrote {outcome.files[0]} and {outcome.files[1]}")
     return 1 if errors else 0
 
 
@@ -181,10 +207,10 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from hologram_lib.baseline import compare, read_baseline
-    from hologram_lib.config import gate_settings, regression_threshold_pct
+    from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.files import load_perf_dir
 
-    settings = gate_settings(args.profile, args.budgets)
+    settings = _settings(args)
     threshold = regression_threshold_pct(args.threshold_pct)
     report = compare(read_baseline(args.baseline), load_perf_dir(args.perf_dir), threshold, settings)
     _write_json(args.json, report.to_dict())
@@ -247,11 +273,11 @@ def cmd_e2e(args: argparse.Namespace) -> int:
 
 
 def cmd_verdict(args: argparse.Namespace) -> int:
-    from hologram_lib.config import gate_settings, regression_threshold_pct
+    from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.files import load_perf_dir
     from hologram_lib.verdict import overall
 
-    settings = gate_settings(args.profile, args.budgets)
+    settings = _settings(args)
     result = overall(
         load_perf_dir(args.perf_dir),
         args.baseline,

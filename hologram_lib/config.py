@@ -35,6 +35,15 @@ _PROFILE_ALLOWED_SKIPS: dict[str, frozenset[str]] = {
     "nightly": frozenset(),
     "default": frozenset({"graphql", "ipfs", "e2e"}),
 }
+# Process runs per suite that `perf collect` takes, and the ceiling when a budget stays inconclusive. Measured on
+# this 2-core machine kind (README "Runs"): a core run costs ≈0.6 s (start-up ≈0.25 s + 2 × 200 samples), so 10 runs
+# keep a PR's `make report` within a minute; nightly buys the resolution of 30.
+_PROFILE_RUNS: dict[str, tuple[int, int]] = {
+    "pr": (10, 20),
+    "main": (10, 20),
+    "nightly": (30, 60),
+    "default": (10, 20),
+}
 PROFILES = tuple(_PROFILE_BUDGETS)
 _BUDGET_ENV = {
     VERIFY_METRIC: "SLO_VERIFY_P95_MS",
@@ -54,6 +63,9 @@ class GateSettings:
     budgets: dict[str, float]
     allowed_skips: frozenset[str]
     budget_sources: dict[str, str] = field(default_factory=dict)
+    allow_one_run: bool = False
+    runs: int = 10
+    max_runs: int = 20
 
     def budget_for(self, metric: str) -> float | None:
         """The p95 budget (ms) of a metric key, matching budget names as fnmatch patterns; None if unbudgeted."""
@@ -122,7 +134,13 @@ def gate_settings(
         if raw is not None and raw.strip():
             budgets[metric] = positive_number(raw, var)
             sources[metric] = var
-    return GateSettings(name, budgets, _PROFILE_ALLOWED_SKIPS[name], sources)
+    runs, max_runs = _PROFILE_RUNS[name]
+    raw_runs = env.get("HOLOGRAM_RUNS", "").strip()
+    if raw_runs:
+        runs = positive_int(raw_runs, "HOLOGRAM_RUNS")
+        max_runs = max(max_runs, runs)
+    allow_one_run = env.get("HOLOGRAM_ALLOW_ONE_RUN", "").strip().lower() in ("1", "true", "yes")
+    return GateSettings(name, budgets, _PROFILE_ALLOWED_SKIPS[name], sources, allow_one_run, runs, max_runs)
 
 
 def _read_budgets_file(path: Path, profile: str) -> dict[str, float]:
@@ -173,7 +191,6 @@ class PerfKnobs:
 
 
 DEFAULT_SAMPLES = 200
-DEFAULT_MAX_SAMPLES = 2000
 
 
 def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = None, cold: bool = False) -> PerfKnobs:

@@ -1,8 +1,13 @@
 """Budget verdicts: is each budgeted metric's p95 within its SLO, judged with its confidence interval?
 
 - pass: the interval's upper end is within the budget; fail: its lower end is above the budget;
-- inconclusive: the budget lies inside the interval (reported with the samples that would settle it); the
+- inconclusive: the budget lies inside the interval (reported with the runs that would settle it); the
   gate then follows the point estimate and says so;
+
+The budget is about the p95 over the runs of a configuration: the estimate pools every run's samples, and its
+interval resamples whole runs (`stats.run_bootstrap_quantile_ci`), because the p95 varies far more between
+processes than inside one. One run (`check_budget`) is the special case: its order-statistic interval says nothing
+about the next process, and the verdict says so.
 - missing: a budgeted metric has no data (or its suite failed) — this fails the gate;
 - skipped: no data for a recorded reason the active profile allows.
 """
@@ -12,9 +17,13 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from hologram_lib import stats
 from hologram_lib.config import GateSettings
 from hologram_lib.perf.files import MetricData
+
+ONE_RUN = "1 run: machine noise not measured"
 
 
 @dataclass(frozen=True)
@@ -26,23 +35,47 @@ class BudgetResult:
     n: int
     budget_ms: float
     samples_needed: int | None = None
+    runs: int = 1
+    runs_needed: int | None = None
+
+
+def _status(low: float, high: float, budget_ms: float) -> str:
+    return "pass" if high <= budget_ms else "fail" if low > budget_ms else "inconclusive"
 
 
 def check_budget(samples_ms: object, budget_ms: float) -> BudgetResult:
-    """Judge one metric's raw samples against a p95 budget (ms)."""
+    """One run's raw samples against a p95 budget (ms) — the one-run special case of check_budget_runs: its
+    distribution-free interval covers this process's p95, not the next process's."""
     ordered = stats.as_sorted(samples_ms)
     n = len(ordered)
     if n == 0:
         raise ValueError("check_budget needs at least one sample")
     p95 = stats.quantile(ordered)
     low, high = stats.quantile_ci(ordered)
-    if high <= budget_ms:
-        status, needed = "pass", None
-    elif low > budget_ms:
-        status, needed = "fail", None
-    else:
-        status, needed = "inconclusive", stats.samples_to_settle(n, p95, low, high, budget_ms)
+    status = _status(low, high, budget_ms)
+    needed = stats.samples_to_settle(n, p95, low, high, budget_ms) if status == "inconclusive" else None
     return BudgetResult(status, p95, low, high, n, budget_ms, needed)
+
+
+def check_budget_runs(runs: object, budget_ms: float) -> BudgetResult:
+    """Judge the pooled p95 of several runs (each a sequence of samples in ms) against a p95 budget (ms), with an
+    interval over runs; inconclusive → `runs_needed` says how many runs would settle it."""
+    sorted_runs = [stats.as_sorted(run) for run in runs]  # type: ignore[attr-defined]
+    if not sorted_runs or any(len(run) == 0 for run in sorted_runs):
+        raise ValueError("check_budget_runs needs at least one run, and samples in every run")
+    if len(sorted_runs) == 1:
+        return check_budget(sorted_runs[0], budget_ms)
+    pooled = stats.as_sorted(np.concatenate(sorted_runs))
+    p95 = stats.quantile(pooled)
+    low, high = stats.run_bootstrap_quantile_ci(sorted_runs)
+    status = _status(low, high, budget_ms)
+    k = len(sorted_runs)
+    needed = (
+        stats.samples_to_settle(k, p95, low, high, budget_ms, floor=stats.MIN_RUNS)
+        if status == "inconclusive"
+        else None
+    )
+    return BudgetResult(status, p95, low, high, len(pooled), budget_ms, None, k, needed)
 
 
 @dataclass(frozen=True)
@@ -104,15 +137,17 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
             "estimate only, from a summary file): the gate follows the point estimate"
         )
         return MetricVerdict(data.key, "inconclusive", budget, source, over, reason)
-    result = check_budget(data.samples, budget)
+    result = check_budget_runs(data.runs, budget) if data.runs else check_budget(data.samples, budget)
     interval = f"p95 {_ms(result.p95_ms)} ms [95% CI {_ms(result.ci_low_ms)}–{_ms(result.ci_high_ms)}]"
+    size = f"{result.runs} runs, n={result.n}" if result.runs > 1 else f"n={result.n}; {ONE_RUN}"
     if result.status == "pass":
-        return MetricVerdict(data.key, "pass", budget, source, False, f"{interval} <= {label}, n={result.n}", result)
+        return MetricVerdict(data.key, "pass", budget, source, False, f"{interval} <= {label}, {size}", result)
     if result.status == "fail":
-        return MetricVerdict(data.key, "fail", budget, source, True, f"{interval} > {label}, n={result.n}", result)
+        return MetricVerdict(data.key, "fail", budget, source, True, f"{interval} > {label}, {size}", result)
     over = result.p95_ms > budget
+    more = f"~{result.runs_needed} runs" if result.runs > 1 else f"~{result.samples_needed} samples"
     reason = (
-        f"{interval} straddles {label}, n={result.n}; ~{result.samples_needed} samples would settle it; "
+        f"{interval} straddles {label}, {size}; {more} would settle it; "
         f"the gate follows the point estimate ({'over' if over else 'within'} budget)"
     )
     return MetricVerdict(data.key, "inconclusive", budget, source, over, reason, result)

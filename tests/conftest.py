@@ -48,9 +48,18 @@ def lognormal(median_ms: float, sigma: float, n: int, seed: int) -> np.ndarray:
     return median_ms * np.exp(sigma * np.random.default_rng(seed).standard_normal(n))
 
 
+def lognormal_runs(
+    median_ms: float, sigma: float, runs: int, n: int, seed: int, between: float = 0.05
+) -> list[np.ndarray]:
+    """Runs of lognormal samples whose medians vary between runs by `between` (log-sd), as real processes do."""
+    rng = np.random.default_rng(seed)
+    return [median_ms * np.exp(between * rng.standard_normal() + sigma * rng.standard_normal(n)) for _ in range(runs)]
+
+
 @pytest.fixture
 def make_perf_dir(tmp_path: Path) -> Callable[..., Path]:
-    """Write a perf dir: metrics maps 'suite.metric' to samples (array) or to a note string (skip/error)."""
+    """Write a perf dir: metrics maps 'suite.metric' to samples of one run (a 1-D array), to runs (a list of
+    arrays), or to a note string (skip/error)."""
 
     def make(metrics: dict[str, object], name: str = "perf") -> Path:
         perf_dir = tmp_path / name
@@ -59,8 +68,10 @@ def make_perf_dir(tmp_path: Path) -> Callable[..., Path]:
             suite, metric = key.split(".", 1)
             if isinstance(value, str):
                 result = MetricResult(suite, metric, None, value)
+            elif isinstance(value, list) and value and np.ndim(value[0]) == 1:
+                result = MetricResult(suite, metric, tuple(np.asarray(run, dtype=float) for run in value))
             else:
-                result = MetricResult(suite, metric, np.asarray(value, dtype=float))
+                result = MetricResult.one_run(suite, metric, value)
             by_suite.setdefault(suite, []).append(result)
         for suite, results in by_suite.items():
             write_suite(perf_dir, suite, results, "test-run")

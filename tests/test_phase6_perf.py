@@ -22,9 +22,7 @@ PERF_DIR = Path(os.environ.get("HOLOGRAM_PERF_DIR", config.DEFAULT_PERF_DIR))
 @pytest.fixture(scope="module")
 def collected() -> dict:
     knobs = config.perf_knobs()
-    collect(
-        PERF_DIR, ["core", "graphql", "ipfs"], knobs, config.gate_settings(), config.DEFAULT_MAX_SAMPLES, Progress()
-    )
+    collect(PERF_DIR, ["core", "graphql", "ipfs"], knobs, config.gate_settings(), Progress())
     return load_perf_dir(PERF_DIR)
 
 

@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hologram_lib import atlas, cid
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
 from hologram_lib.config import ProbeSettings
@@ -322,9 +320,9 @@ class Probe:
 
 
 def record_latencies(perf_dir: Path, result: ProbeResult) -> None:
-    """Add this run's step latencies to perf/samples/e2e.csv as e2e.<step>_ms (one sample per step)."""
+    """Add this probe's step latencies to perf/samples/e2e.csv as e2e.<step>_ms (one run of one sample per step)."""
     if not result.step_ms:
         return
-    samples = [MetricResult("e2e", f"{step}_ms", np.asarray([ms])) for step, ms in result.step_ms.items()]
+    samples = [MetricResult.one_run("e2e", f"{step}_ms", [ms]) for step, ms in result.step_ms.items()]
     with locked(perf_dir / "samples" / "e2e.csv"):
         append_suite(perf_dir, "e2e", samples, result.run_id)

@@ -1,30 +1,36 @@
-"""`perf collect`: run the suites, extend inconclusive metrics, write the sample and summary files.
+"""`perf collect`: K process runs per suite, interleaved, then the sample and summary files.
 
-When a metric's budget verdict is inconclusive, more samples are taken (up to max_samples) until the
-interval clears the budget — "unknown → run more" — instead of guessing.
+Each run is a fresh interpreter (`hologram_lib.perf.worker`), because the process is the unit of replication: on
+the project's real-noise data the p95 varied 13–79 × more between processes than inside one. Suites take turns
+(round-robin: core, graphql, ipfs, core, …) so that a slow minute of the machine hits every suite a little instead
+of one suite entirely. When a budget verdict stays inconclusive, more runs are taken (up to max_runs) — "unknown →
+measure more" adds runs, not samples, since more samples from one process do not measure the next one.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
+import time
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
-from hologram_lib.clients import ServiceError
 from hologram_lib.config import GateSettings, PerfKnobs
-from hologram_lib.gate import check_budget
+from hologram_lib.errors import InputError
+from hologram_lib.gate import check_budget_runs
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
-from hologram_lib.perf.harness import SampleTimeout
 from hologram_lib.perf.profiles import COLD_DIR, write_cache_profiles
-from hologram_lib.perf.suites import SUITE_BUILDERS, Metric, SuiteError, metric_names
+from hologram_lib.perf.suites import metric_names, skip_reason
 
-BATCH = 50
-_SUITE_FAILURES = (SuiteError, ServiceError, SampleTimeout)
+WORKER_TIMEOUT_S = 900.0
 
 
 def new_run_id() -> str:
@@ -32,16 +38,16 @@ def new_run_id() -> str:
 
 
 class Progress:
-    """A live bar on a terminal; plain lines otherwise (CI logs)."""
+    """A live bar of runs on a terminal; plain lines otherwise (CI logs)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
 
-    def update(self, key: str, done: int, total: int) -> None:
+    def update(self, label: str, done: int, total: int) -> None:
         if self.live:
             filled = int(20 * min(done, total) / max(total, 1))
-            self.stream.write(f"\r  {key:<28} [{'#' * filled}{'.' * (20 - filled)}] {done}/{total}")
+            self.stream.write(f"\r  {label:<28} [{'#' * filled}{'.' * (20 - filled)}] run {done}/{total}")
             self.stream.flush()
 
     def line(self, text: str) -> None:
@@ -52,59 +58,147 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class RunRequest:
+    """One process run: which suite, how many samples, and (for `hologram ab`) which tree's target to load."""
+
+    suite: str
+    samples: int
+    cold: bool = False
+    tree: Path | None = None
+
+
+@dataclass
+class RunResult:
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)
+    error: str | None = None
+    wall_s: float = 0.0
+    measure_s: float = 0.0
+
+    @property
+    def startup_s(self) -> float:
+        """Interpreter start and imports: the price of a fresh process per run."""
+        return max(0.0, self.wall_s - self.measure_s)
+
+
+def run_process(request: RunRequest, env: Mapping[str, str] | None = None) -> RunResult:
+    """Measure one run in a fresh interpreter; a bad target (HOLOGRAM_TARGET) is an InputError."""
+    command = [sys.executable, "-m", "hologram_lib.perf.worker", request.suite, "--samples", str(request.samples)]
+    if request.cold:
+        command.append("--cold")
+    if request.tree is not None:
+        command += ["--tree", str(request.tree)]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            command,
+            env=dict(os.environ if env is None else env),
+            capture_output=True,
+            text=True,
+            timeout=WORKER_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return RunResult(error=f"a {request.suite} run did not finish within {WORKER_TIMEOUT_S:g} s")
+    wall = time.perf_counter() - start
+    try:
+        reply = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        tail = " ".join(done.stderr.split())[-300:]
+        return RunResult(error=f"the {request.suite} run crashed (exit {done.returncode}): {tail}", wall_s=wall)
+    if "input_error" in reply:
+        raise InputError(reply["input_error"])
+    if reply.get("error"):
+        return RunResult(error=reply["error"], wall_s=wall)
+    metrics = {name: np.asarray(values, dtype=np.float64) for name, values in reply["metrics"].items()}
+    return RunResult(metrics, None, wall, float(reply.get("measure_s", 0.0)))
+
+
+@dataclass
+class SuiteRuns:
+    """What the runs of one suite produced so far."""
+
+    name: str
+    metric_names: list[str]
+    runs: list[dict[str, np.ndarray]] = field(default_factory=list)
+    note: str = ""
+    startup_s: list[float] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return not self.note
+
+    def results(self) -> list[MetricResult]:
+        if self.note:
+            return [MetricResult(self.name, m, None, self.note) for m in self.metric_names]
+        return [MetricResult(self.name, m, tuple(run[m] for run in self.runs)) for m in self.metric_names]
+
+
+@dataclass(frozen=True)
 class CollectOutcome:
     suite: str
     results: list[MetricResult]
     files: tuple[Path, Path]
+    runs: int = 0
+    startup_s: float = 0.0
 
 
-def _sample_metric(metric: Metric, key: str, budget: float | None, max_samples: int, progress: Progress) -> np.ndarray:
-    target = metric.initial_samples
-    batches: list[np.ndarray] = []
-    taken = 0
+Runner = Callable[[RunRequest], RunResult]
+
+
+def _take_run(suite: SuiteRuns, knobs: PerfKnobs, runner: Runner, progress: Progress, total: int) -> None:
+    progress.update(suite.name, len(suite.runs) + 1, total)
+    result = runner(RunRequest(suite.name, knobs.samples, knobs.cold))
+    if result.error is not None:
+        suite.note = ERROR_PREFIX + result.error
+        progress.line(f"{suite.name}: failed in run {len(suite.runs) + 1} ({result.error})")
+        return
+    suite.runs.append(result.metrics)
+    suite.startup_s.append(result.startup_s)
+
+
+def _unsettled(suite: SuiteRuns, settings: GateSettings) -> int:
+    """Runs a suite still needs for its budgets to be pass or fail (0 when settled)."""
+    needed = 0
+    for result in suite.results():
+        budget = settings.budget_for(result.key)
+        if budget is None or result.runs is None:
+            continue
+        verdict = check_budget_runs(result.runs, budget)
+        if verdict.status == "inconclusive":
+            needed = max(needed, verdict.runs_needed or len(suite.runs) + 1)
+    return needed
+
+
+def measure_suites(
+    suites: list[str], knobs: PerfKnobs, settings: GateSettings, runner: Runner, progress: Progress
+) -> list[SuiteRuns]:
+    """settings.runs runs per suite, round-robin; then more runs for suites whose budgets stay inconclusive."""
+    state = [SuiteRuns(name, metric_names(name, knobs)) for name in suites]
+    for suite in state:
+        reason = skip_reason(suite.name, knobs)
+        if reason is not None:
+            suite.note = SKIP_PREFIX + reason
+            progress.line(f"{suite.name}: skipped ({reason})")
+    for _ in range(settings.runs):
+        for suite in (s for s in state if s.active):
+            _take_run(suite, knobs, runner, progress, settings.runs)
     while True:
-        while taken < target:
-            batch = metric.sample(min(BATCH, target - taken))
-            batches.append(batch)
-            taken += len(batch)
-            progress.update(key, taken, target)
-        samples = np.concatenate(batches)
-        if budget is None or taken >= max_samples:
-            return samples
-        verdict = check_budget(samples, budget)
-        if verdict.status != "inconclusive":
-            return samples
-        target = min(max_samples, max(verdict.samples_needed or 0, taken + BATCH))
-        progress.line(f"  {key}: inconclusive at n={taken} against {budget:g} ms; extending to {target}")
-
-
-def run_suite(
-    name: str, knobs: PerfKnobs, settings: GateSettings, max_samples: int, progress: Progress
-) -> list[MetricResult]:
-    try:
-        suite = SUITE_BUILDERS[name](knobs)
-    except _SUITE_FAILURES as exc:
-        return _failed(name, metric_names(name, knobs), exc)
-    if suite.skip_reason is not None:
-        progress.line(f"{name}: skipped ({suite.skip_reason})")
-        return [MetricResult(name, m, None, SKIP_PREFIX + suite.skip_reason) for m in suite.metric_names]
-    results = []
-    try:
-        for metric in suite.metrics:
-            key = f"{name}.{metric.name}"
-            samples = _sample_metric(metric, key, settings.budget_for(key), max_samples, progress)
-            results.append(MetricResult(name, metric.name, samples))
-            progress.line(f"{key}: n={len(samples)} p50={np.median(samples):.3f} ms")
-    except _SUITE_FAILURES as exc:
-        progress.line(f"{name}: failed ({exc})")
-        return _failed(name, suite.metric_names, exc)
-    finally:
-        suite.close()
-    return results
-
-
-def _failed(name: str, metric_names: list[str], exc: Exception) -> list[MetricResult]:
-    return [MetricResult(name, m, None, ERROR_PREFIX + str(exc)) for m in metric_names]
+        wanting = [(s, _unsettled(s, settings)) for s in state if s.active and len(s.runs) < settings.max_runs]
+        wanting = [(s, n) for s, n in wanting if n > 0]
+        if not wanting:
+            break
+        for suite, needed in wanting:
+            target = min(settings.max_runs, needed)
+            progress.line(
+                f"  {suite.name}: a budget is inconclusive at {len(suite.runs)} runs; adding runs (≤{target})"
+            )
+            _take_run(suite, knobs, runner, progress, target)
+    for suite in state:
+        for result in suite.results():
+            if result.runs:
+                pooled = np.concatenate(result.runs)
+                progress.line(f"{result.key}: {len(result.runs)} runs, n={len(pooled)} p50={np.median(pooled):.3f} ms")
+    return state
 
 
 def collect(
@@ -112,10 +206,11 @@ def collect(
     suites: list[str],
     knobs: PerfKnobs,
     settings: GateSettings,
-    max_samples: int,
     progress: Progress | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[CollectOutcome]:
-    """Measure each suite and write its files; a failing suite records its error and the others still run.
+    """Measure each suite in settings.runs process runs and write its files; a failing suite records its error
+    and the others still run.
 
     A cold profile (knobs.cold) goes to perf_dir/cold/ — never judged against the budgets, so it is not extended
     either — and then perf_dir/cache_profiles.json compares it with the warm data.
@@ -125,10 +220,15 @@ def collect(
     target = perf_dir / COLD_DIR if knobs.cold else perf_dir
     if knobs.cold:
         settings = replace(settings, budgets={})
+
+    def runner(request: RunRequest) -> RunResult:
+        return run_process(request, env)
+
     outcomes = []
-    for name in suites:
-        results = run_suite(name, knobs, settings, max_samples, progress)
-        outcomes.append(CollectOutcome(name, results, write_suite(target, name, results, run_id)))
+    for suite in measure_suites(suites, knobs, settings, runner, progress):
+        files = write_suite(target, suite.name, suite.results(), run_id)
+        startup = float(np.median(suite.startup_s)) if suite.startup_s else 0.0
+        outcomes.append(CollectOutcome(suite.name, suite.results(), files, len(suite.runs), startup))
     if knobs.cold:
         progress.line(f"cold vs warm: {write_cache_profiles(perf_dir)}")
     return outcomes

@@ -1,7 +1,9 @@
 """The perf artifacts: raw samples (`samples/<suite>.csv`) and summaries (`<suite>_perf.csv`).
 
-Reading is strict — a malformed row is an InputError naming the file and line, never a skipped row, so a
-gate can never turn green on data it did not read. Summaries also carry the recorded reason for a suite
+Samples are long format `suite,metric,run,sample_ms`: `run` numbers the process that measured a sample (1…K), the
+unit of replication of every verdict; a file without the column is read as one run. Reading is strict — a
+malformed row is an InputError naming the file and line, never a skipped row, so a gate can never turn green on
+data it did not read. Summaries also carry the recorded reason for a suite
 that did not run (`note` = "skipped: …") or failed ("error: …").
 """
 
@@ -19,30 +21,42 @@ import numpy as np
 from hologram_lib import atomic, stats
 from hologram_lib.errors import InputError
 
-SAMPLE_HEADER = ("suite", "metric", "sample_ms")
+SAMPLE_HEADER = ("suite", "metric", "run", "sample_ms")
+REQUIRED_SAMPLE_COLUMNS = ("suite", "metric", "sample_ms")
 UPSTREAM_SUMMARY_HEADER = ("suite", "metric", "p50_ms", "p95_ms", "p99_ms", "avg_ms", "n", "note")
-SUMMARY_HEADER = (*UPSTREAM_SUMMARY_HEADER, "p95_ci_low_ms", "p95_ci_high_ms", "run_id")
+SUMMARY_HEADER = (*UPSTREAM_SUMMARY_HEADER, "runs", "p95_ci_low_ms", "p95_ci_high_ms", "run_id")
+# Runs of one metric are equal in size by construction; a much smaller one means a torn or spliced file.
+MAX_RUN_SIZE_RATIO = 2
 SKIP_PREFIX = "skipped: "
 ERROR_PREFIX = "error: "
 
 
 @dataclass(frozen=True)
 class MetricResult:
-    """What a suite produced for one metric: samples, or the reason it has none."""
+    """What a suite produced for one metric: samples per run, or the reason it has none."""
 
     suite: str
     metric: str
-    samples_ms: np.ndarray | None = None
+    runs: tuple[np.ndarray, ...] | None = None
     note: str = ""
+
+    @classmethod
+    def one_run(cls, suite: str, metric: str, samples_ms: object) -> MetricResult:
+        return cls(suite, metric, (np.asarray(samples_ms, dtype=np.float64),))
 
     @property
     def key(self) -> str:
         return f"{self.suite}.{self.metric}"
 
+    @property
+    def has_samples(self) -> bool:
+        return self.runs is not None and sum(len(run) for run in self.runs) > 0
+
 
 @dataclass(frozen=True)
 class MetricData:
-    """One metric as read back from disk. `samples` is sorted; None when only a point estimate exists."""
+    """One metric as read back from disk. `samples` is all runs pooled and sorted, `runs` each run sorted; both
+    empty / None when only a point estimate exists."""
 
     key: str
     suite: str
@@ -51,6 +65,11 @@ class MetricData:
     n: int
     note: str
     source: str
+    runs: tuple[np.ndarray, ...] = ()
+
+    @property
+    def run_count(self) -> int:
+        return len(self.runs)
 
     @property
     def skip_reason(self) -> str | None:
@@ -69,11 +88,19 @@ def _fmt(value: float) -> str:
     return "" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
+def p95_interval(sorted_runs: tuple[np.ndarray, ...] | list[np.ndarray], pooled: np.ndarray) -> tuple[float, float]:
+    """The p95's 95 % interval: over runs when there are several, else the one run's order-statistic interval."""
+    if len(sorted_runs) >= 2:
+        return stats.run_bootstrap_quantile_ci(list(sorted_runs))
+    return stats.quantile_ci(pooled)
+
+
 def summary_row(result: MetricResult, run_id: str) -> list[str]:
-    if result.samples_ms is None or len(result.samples_ms) == 0:
-        return [result.suite, result.metric, "", "", "", "", "0", result.note, "", "", run_id]
-    ordered = stats.as_sorted(result.samples_ms)
-    low, high = stats.quantile_ci(ordered)
+    if result.runs is None or not result.has_samples:
+        return [result.suite, result.metric, "", "", "", "", "0", result.note, "0", "", "", run_id]
+    sorted_runs = [stats.as_sorted(run) for run in result.runs]
+    ordered = stats.as_sorted(np.concatenate(sorted_runs))
+    low, high = p95_interval(sorted_runs, ordered)
     return [
         result.suite,
         result.metric,
@@ -83,6 +110,7 @@ def summary_row(result: MetricResult, run_id: str) -> list[str]:
         _fmt(float(ordered.mean())),
         str(len(ordered)),
         result.note,
+        str(len(sorted_runs)),
         _fmt(low),
         _fmt(high),
         run_id,
@@ -100,12 +128,27 @@ def _csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
 def write_suite(perf_dir: Path, suite: str, results: list[MetricResult], run_id: str) -> tuple[Path, Path]:
     """Write one suite's samples and summary files (each atomically)."""
     sample_rows = (
-        (r.suite, r.metric, f"{value:.6f}") for r in results if r.samples_ms is not None for value in r.samples_ms
+        (r.suite, r.metric, str(number), f"{value:.6f}")
+        for r in results
+        if r.runs is not None
+        for number, run in enumerate(r.runs, start=1)
+        for value in run
     )
     samples_path = atomic.write_text(perf_dir / "samples" / f"{suite}.csv", _csv_text(SAMPLE_HEADER, sample_rows))
     summary_text = _csv_text(SUMMARY_HEADER, (summary_row(r, run_id) for r in results))
     summary_path = atomic.write_text(perf_dir / f"{suite}_perf.csv", summary_text)
     return samples_path, summary_path
+
+
+def _header(first_line: list[str], required: tuple[str, ...], path: Path) -> list[str]:
+    header = [column.strip().lstrip("\ufeff") for column in first_line]
+    absent = [column for column in required if column not in header]
+    if absent:
+        raise InputError(f"expected a header with {','.join(required)}; missing {','.join(absent)}", path, 1)
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        raise InputError(f"expected each column once in the header; repeated: {','.join(repeated)}", path, 1)
+    return header
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> Iterable[tuple[int, dict[str, str]]]:
@@ -118,10 +161,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterable[tuple[int, dict[str
     if not text.strip():
         raise InputError(f"empty file: expected a CSV header {','.join(required)}", path, 1)
     reader = csv.reader(io.StringIO(text))
-    header = [column.strip() for column in next(reader)]
-    absent = [column for column in required if column not in header]
-    if absent:
-        raise InputError(f"expected a header with {','.join(required)}; missing {','.join(absent)}", path, 1)
+    header = _header(next(reader), required, path)
     for row in reader:
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -141,6 +181,14 @@ def _latency(raw: str, column: str, path: Path, line: int) -> float:
     return value
 
 
+def _run_number(raw: str) -> int | None:
+    """A run number: ASCII digits only (int() would also take '١' or ' 3_0'), 1 or more."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None
+    number = int(raw)
+    return number if number >= 1 else None
+
+
 def _names(row: dict[str, str], path: Path, line: int) -> tuple[str, str]:
     suite, metric = row["suite"], row["metric"]
     if not suite or not metric:
@@ -148,7 +196,28 @@ def _names(row: dict[str, str], path: Path, line: int) -> tuple[str, str]:
     return suite, metric
 
 
-def _read_samples_fast(path: Path) -> dict[str, tuple[str, np.ndarray]] | None:
+RunsByKey = dict[str, tuple[str, list[np.ndarray]]]
+
+
+def _ordered_runs(key: str, by_run: dict[int, list[float] | np.ndarray], path: Path) -> list[np.ndarray]:
+    """The runs of one metric in run order; runs must be numbered 1…K and of comparable size."""
+    numbers = sorted(by_run)
+    if numbers != list(range(1, len(numbers) + 1)):
+        absent = next(n for n in range(1, numbers[-1] + 1) if n not in by_run)
+        raise InputError(f"{key}: expected runs numbered 1…{numbers[-1]}; run {absent} has no samples", path)
+    runs = [np.asarray(by_run[n], dtype=np.float64) for n in numbers]
+    sizes = [len(run) for run in runs]
+    if max(sizes) > MAX_RUN_SIZE_RATIO * min(sizes):
+        small = numbers[sizes.index(min(sizes))]
+        raise InputError(
+            f"{key}: run {small} has {min(sizes)} samples where another has {max(sizes)}: expected runs of "
+            "comparable size (a torn or spliced samples file?)",
+            path,
+        )
+    return runs
+
+
+def _read_samples_fast(path: Path) -> RunsByKey | None:
     """The common case — an unquoted, well-formed file — parsed in bulk; None sends the caller to the careful
     reader, which names the offending line. (A million samples: ≈0.6 s instead of ≈2.5 s.)"""
     try:
@@ -157,21 +226,26 @@ def _read_samples_fast(path: Path) -> dict[str, tuple[str, np.ndarray]] | None:
         return None
     lines = text.split("\n")
     header = [column.strip() for column in lines[0].split(",")]
-    if '"' in text or any(column not in header for column in SAMPLE_HEADER):
+    if '"' in text or "\ufeff" in text or len(set(header)) != len(header):
+        return None
+    if any(column not in header for column in REQUIRED_SAMPLE_COLUMNS):
         return None
     width = len(header)
-    suite_at, metric_at, value_at = (header.index(c) for c in SAMPLE_HEADER)
-    columns: dict[tuple[str, str], list[str]] = {}
+    suite_at, metric_at, value_at = (header.index(c) for c in REQUIRED_SAMPLE_COLUMNS)
+    run_at = header.index("run") if "run" in header else None
+    columns: dict[tuple[str, str, str], list[str]] = {}
     for line in lines[1:]:
         if not line.strip():
             continue
         parts = line.split(",")
         if len(parts) != width:
             return None
-        columns.setdefault((parts[suite_at].strip(), parts[metric_at].strip()), []).append(parts[value_at])
-    found = {}
-    for (suite, metric), raw in columns.items():
-        if not suite or not metric:
+        run = "1" if run_at is None else parts[run_at].strip()
+        columns.setdefault((parts[suite_at].strip(), parts[metric_at].strip(), run), []).append(parts[value_at])
+    grouped: dict[str, tuple[str, dict[int, np.ndarray]]] = {}
+    for (suite, metric, raw_run), raw in columns.items():
+        run = _run_number(raw_run)
+        if not suite or not metric or run is None:
             return None
         try:
             values = np.asarray(raw, dtype=np.float64)
@@ -179,21 +253,24 @@ def _read_samples_fast(path: Path) -> dict[str, tuple[str, np.ndarray]] | None:
             return None
         if not np.isfinite(values).all() or (values < 0).any():
             return None
-        found[f"{suite}.{metric}"] = (suite, values)
-    return found
+        grouped.setdefault(f"{suite}.{metric}", (suite, {}))[1][run] = values
+    return {key: (suite, _ordered_runs(key, by_run, path)) for key, (suite, by_run) in grouped.items()}
 
 
-def read_samples(path: Path) -> dict[str, tuple[str, list[float] | np.ndarray]]:
-    """key → (suite, samples in file order) from one long-format samples CSV."""
+def read_samples(path: Path) -> RunsByKey:
+    """key → (suite, runs in run order, each in file order) from one long-format samples CSV."""
     fast = _read_samples_fast(path)
     if fast is not None:
         return fast
-    found: dict[str, tuple[str, list[float]]] = {}
-    for line, row in _rows(path, SAMPLE_HEADER):
+    grouped: dict[str, tuple[str, dict[int, list[float]]]] = {}
+    for line, row in _rows(path, REQUIRED_SAMPLE_COLUMNS):
         suite, metric = _names(row, path, line)
+        run = _run_number(row.get("run", "1"))
+        if run is None:
+            raise InputError(f"run: expected a positive whole number, got {row['run']!r}", path, line)
         value = _latency(row["sample_ms"], "sample_ms", path, line)
-        found.setdefault(f"{suite}.{metric}", (suite, []))[1].append(value)
-    return found
+        grouped.setdefault(f"{suite}.{metric}", (suite, {}))[1].setdefault(run, []).append(value)
+    return {key: (suite, _ordered_runs(key, by_run, path)) for key, (suite, by_run) in grouped.items()}
 
 
 def read_summary(path: Path) -> dict[str, MetricData]:
@@ -216,6 +293,14 @@ def read_summary(path: Path) -> dict[str, MetricData]:
     return found
 
 
+def metric_data(key: str, suite: str, runs: list[np.ndarray], note: str, source: str) -> MetricData:
+    """MetricData from raw runs (sorted here, pooled once)."""
+    sorted_runs = tuple(stats.as_sorted(run) for run in runs)
+    pooled = stats.as_sorted(np.concatenate(sorted_runs)) if sorted_runs else np.empty(0)
+    p95 = stats.quantile(pooled) if len(pooled) else None
+    return MetricData(key, suite, pooled, p95, len(pooled), note, source, sorted_runs)
+
+
 def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
     """Every metric in a perf directory: raw samples where recorded, else the summary's point estimate."""
     if not perf_dir.is_dir():
@@ -225,21 +310,20 @@ def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
         metrics.update(read_summary(path))
     samples_dir = perf_dir / "samples"
     for path in sorted(samples_dir.glob("*.csv")) if samples_dir.is_dir() else []:
-        for key, (suite, values) in read_samples(path).items():
+        for key, (suite, runs) in read_samples(path).items():
             note = metrics[key].note if key in metrics else ""
-            ordered = stats.as_sorted(values)
-            p95 = stats.quantile(ordered) if len(ordered) else None
-            metrics[key] = MetricData(key, suite, ordered, p95, len(ordered), note, str(path))
+            metrics[key] = metric_data(key, suite, runs, note, str(path))
     return metrics
 
 
 def append_suite(perf_dir: Path, suite: str, results: list[MetricResult], run_id: str) -> tuple[Path, Path]:
-    """Add samples to a suite's files, keeping what earlier runs recorded (the E2E probe adds one per step)."""
+    """Add runs to a suite's files, keeping what earlier runs recorded (each E2E probe adds one run per step)."""
     path = perf_dir / "samples" / f"{suite}.csv"
-    earlier = read_samples(path) if path.exists() else {}
-    merged: dict[str, list[float]] = {key: list(values) for key, (_, values) in earlier.items()}
+    merged: dict[str, list[np.ndarray]] = {
+        key: runs for key, (_, runs) in (read_samples(path) if path.exists() else {}).items()
+    }
     for result in results:
-        if result.samples_ms is not None:
-            merged.setdefault(result.key, []).extend(float(v) for v in result.samples_ms)
-    combined = [MetricResult(suite, key.split(".", 1)[1], np.asarray(values)) for key, values in merged.items()]
+        if result.runs is not None:
+            merged.setdefault(result.key, []).extend(result.runs)
+    combined = [MetricResult(suite, key.split(".", 1)[1], tuple(runs)) for key, runs in merged.items()]
     return write_suite(perf_dir, suite, combined, run_id)

@@ -6,12 +6,14 @@ A suite whose service is not configured is built with a skip reason, so the file
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
 from hologram_lib.config import PerfKnobs
 from hologram_lib.errors import InputError
 from hologram_lib.perf.harness import measure
@@ -43,19 +45,38 @@ class Suite:
     close: Callable[[], None] = lambda: None
 
 
-def load_target(spec: str | None) -> object:
-    """HOLOGRAM_TARGET=package.module:object (an object with encode and verify); default: the reference codec."""
-    if not spec:
-        from hologram_lib import atlas
+DEFAULT_TARGET = "hologram_lib.atlas"
 
-        return atlas
+
+def _module_from_tree(module_name: str, tree: Path) -> object:
+    """Import `module_name` from the files of another checkout (`hologram ab`'s base tree), under a private name so
+    that it never collides with the running package; the tree comes first on sys.path for its own imports."""
+    relative = Path(*module_name.split("."))
+    candidates = [tree / relative.with_suffix(".py"), tree / relative / "__init__.py"]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        raise ImportError(f"no {relative}.py in {tree}")
+    sys.path.insert(0, str(tree))
+    spec = importlib.util.spec_from_file_location(f"_hologram_tree_target.{module_name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_target(spec: str | None, tree: Path | None = None) -> object:
+    """HOLOGRAM_TARGET=package.module:object (an object with encode and verify); default: the reference codec.
+    With `tree`, the module is loaded from that checkout's files instead of the installed package."""
+    spec = spec or DEFAULT_TARGET
     module_name, _, attribute = spec.partition(":")
     try:
-        target: object = importlib.import_module(module_name)
+        target: object = _module_from_tree(module_name, tree) if tree else importlib.import_module(module_name)
         for part in filter(None, attribute.split(".")):
             target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
         raise InputError(f"HOLOGRAM_TARGET={spec!r}: expected package.module:object importable here ({exc})") from None
+    except Exception as exc:  # the module itself raised on import
+        raise InputError(f"HOLOGRAM_TARGET={spec!r}: importing it raised {type(exc).__name__}: {exc}") from None
     if not callable(getattr(target, "encode", None)) or not callable(getattr(target, "verify", None)):
         raise InputError(f"HOLOGRAM_TARGET={spec!r}: expected an object with encode(data) and verify(state)")
     return target
@@ -101,8 +122,17 @@ def metric_names(suite: str, knobs: PerfKnobs) -> list[str]:
     }[suite]
 
 
-def core_suite(knobs: PerfKnobs) -> Suite:
-    target = load_target(knobs.target)
+def skip_reason(suite: str, knobs: PerfKnobs) -> str | None:
+    """Why a suite cannot run here (its service is not configured), known without starting a process."""
+    if suite == "graphql" and not knobs.graphql_url:
+        return "GRAPHQL_URL is not set"
+    if suite == "ipfs" and not knobs.ipfs_api:
+        return "IPFS_API is not set"
+    return None
+
+
+def core_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
+    target = load_target(knobs.target, tree)
     encode_payload = reference_payload(knobs.enc_mb * 1024 * 1024)
     state = target.encode(reference_payload(VERIFY_PAYLOAD_BYTES))
     if target.verify(state) is not True:
@@ -116,9 +146,11 @@ def core_suite(knobs: PerfKnobs) -> Suite:
     return Suite("core", [encode_name, verify_name], metrics)
 
 
-def graphql_suite(knobs: PerfKnobs) -> Suite:
+def graphql_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
+    from hologram_lib.clients import GraphQLClient, ServiceError  # lazy: a core run starts faster without requests
+
     if not knobs.graphql_url:
-        return Suite("graphql", metric_names("graphql", knobs), skip_reason="GRAPHQL_URL is not set")
+        return Suite("graphql", metric_names("graphql", knobs), skip_reason=skip_reason("graphql", knobs))
     client = GraphQLClient(knobs.graphql_url, knobs.graphql_token, knobs.timeout_s)
     variables = {"n": knobs.graphql_test_name}
 
@@ -131,9 +163,11 @@ def graphql_suite(knobs: PerfKnobs) -> Suite:
     return Suite("graphql", metric_names("graphql", knobs), [metric], close=client.close)
 
 
-def ipfs_suite(knobs: PerfKnobs) -> Suite:
+def ipfs_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
+    from hologram_lib.clients import IpfsClient, ServiceError
+
     if not knobs.ipfs_api:
-        return Suite("ipfs", metric_names("ipfs", knobs), skip_reason="IPFS_API is not set")
+        return Suite("ipfs", metric_names("ipfs", knobs), skip_reason=skip_reason("ipfs", knobs))
     client = IpfsClient(knobs.ipfs_api, knobs.timeout_s)
     payload = reference_payload(IPFS_PAYLOAD_BYTES)
     cid = client.add(payload, pin=False)
@@ -149,7 +183,7 @@ def ipfs_suite(knobs: PerfKnobs) -> Suite:
     return Suite("ipfs", metric_names("ipfs", knobs), metrics, close=client.close)
 
 
-SUITE_BUILDERS: dict[str, Callable[[PerfKnobs], Suite]] = {
+SUITE_BUILDERS: dict[str, Callable[[PerfKnobs, Path | None], Suite]] = {
     "core": core_suite,
     "graphql": graphql_suite,
     "ipfs": ipfs_suite,

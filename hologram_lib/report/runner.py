@@ -43,7 +43,7 @@ class ReportOutcome:
 def _measure(reports_dir: Path, env: dict[str, str], profile: str | None) -> None:
     settings = config.gate_settings(profile, environ=env)
     knobs = config.perf_knobs(environ=env)
-    collect(reports_dir / "perf", list(SUITE_BUILDERS), knobs, settings, config.DEFAULT_MAX_SAMPLES)
+    collect(reports_dir / "perf", list(SUITE_BUILDERS), knobs, settings, env=env)
     result = Probe(config.probe_settings(environ=env), reports_dir / "e2e" / "events.jsonl").run()
     record_latencies(reports_dir / "perf", result)
 

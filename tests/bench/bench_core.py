@@ -41,7 +41,7 @@ def gate_and_compare_s(metrics: int = 20, samples: int = 10_000) -> float:
         base_dir, cur_dir = Path(tmp, "base"), Path(tmp, "cur")
         for directory, scale in ((base_dir, 1.0), (cur_dir, 1.05)):
             results = [
-                MetricResult("core", f"m{i}_ms", scale * np.exp(0.3 * rng.standard_normal(samples)))
+                MetricResult.one_run("core", f"m{i}_ms", scale * np.exp(0.3 * rng.standard_normal(samples)))
                 for i in range(metrics)
             ]
             write_suite(directory, "core", results, "bench")

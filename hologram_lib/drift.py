@@ -1,0 +1,205 @@
+"""Drift verdicts for one metric: has the current code's latency moved from the baseline's?
+
+On runs (`compare_runs`, the default): one statistic per process run, because samples inside a process are not
+independent of each other (they share its memory layout, caches and the machine's mood of that minute).
+- The **centre** (per-run median) decides: Welch's t-test on the log medians (paired when run i of both sides ran
+  side by side). `regressed` needs the ratio above 1 + threshold **and** significance at the run alpha.
+- The **tail** (per-run p95) is tested the same way; it can also say `regressed`, and it is always reported with
+  its interval and its minimum detectable effect, so a reader sees "on this runner the p95 can only reveal changes
+  above 60 %". Its alpha is stricter, so that both tests together stay within the false-alarm target (measured
+  on real runs: the README's table, `python -m tests.real_noise`).
+- A change beyond the threshold that is not significant is `inconclusive`, with the runs that would settle it;
+  fewer than `stats.MIN_RUNS` runs on a side is `inconclusive` too — never a guess.
+
+On one run per side (`compare_samples`, the special case): the bootstrap of the p95 ratio over samples. It is right
+about one process and wrong about the next one; a baseline of one run never decides `regressed` on its own unless
+the user asks for it (`--allow-one-run`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hologram_lib import stats
+
+MIN_SAMPLES_FOR_BOOTSTRAP = 20
+REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE = "regressed", "improved", "unchanged", "inconclusive"
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """`ratio` is current / baseline: of the geometric mean of per-run medians on runs, of the p95 on one run.
+    The interval is two-sided at 1 − 2·alpha (it excludes 1 exactly when the one-sided test is significant)."""
+
+    status: str
+    ratio: float
+    ci_low: float
+    ci_high: float
+    mde_pct: float
+    p_value: float | None = None
+    note: str = ""
+    tail_ratio: float | None = None
+    tail_ci_low: float | None = None
+    tail_ci_high: float | None = None
+    tail_mde_pct: float | None = None
+    tail_p_value: float | None = None
+    runs_baseline: int = 1
+    runs_current: int = 1
+    runs_needed: int | None = None
+
+
+def decide(ratio: float, significant: bool, threshold_pct: float) -> str:
+    if significant and ratio > 1.0 + threshold_pct / 100.0:
+        return REGRESSED
+    if significant and ratio < 1.0 - threshold_pct / 100.0:
+        return IMPROVED
+    return UNCHANGED
+
+
+def _beyond(ratio: float, threshold_pct: float) -> bool:
+    return abs(math.log(ratio)) > math.log1p(threshold_pct / 100.0) if ratio > 0 else True
+
+
+@dataclass(frozen=True)
+class RunEvidence:
+    """The two run-level tests of one metric, before any correction for the other metrics."""
+
+    centre: stats.RunComparison
+    tail: stats.RunComparison
+    spread_log: float
+    runs_baseline: int
+    runs_current: int
+
+
+def _log_statistics(runs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    medians = np.array([stats.quantile(run, 0.5) for run in runs])
+    p95s = np.array([stats.quantile(run) for run in runs])
+    floor = np.finfo(np.float64).tiny  # a 0 ms run (a timer's resolution) must not become −inf
+    return np.log(np.maximum(medians, floor)), np.log(np.maximum(p95s, floor))
+
+
+def run_evidence(
+    baseline_runs: Sequence[np.ndarray], current_runs: Sequence[np.ndarray], *, paired: bool
+) -> RunEvidence | None:
+    """Both tests on sorted runs; None when a side has fewer than MIN_RUNS runs."""
+    if min(len(baseline_runs), len(current_runs)) < stats.MIN_RUNS:
+        return None
+    base_centre, base_tail = _log_statistics(baseline_runs)
+    cur_centre, cur_tail = _log_statistics(current_runs)
+    spread = float(math.sqrt((base_centre.var(ddof=1) + cur_centre.var(ddof=1)) / 2.0))
+    return RunEvidence(
+        stats.compare_run_logs(base_centre, cur_centre, paired=paired),
+        stats.compare_run_logs(base_tail, cur_tail, paired=paired, alpha=stats.TAIL_DRIFT_ALPHA),
+        spread,
+        len(baseline_runs),
+        len(current_runs),
+    )
+
+
+def judge_runs(evidence: RunEvidence, p_centre: float, p_tail: float, threshold_pct: float) -> DriftResult:
+    """The verdict from both tests, with p-values already adjusted for the other tests in the family."""
+    centre, tail = evidence.centre, evidence.tail
+    centre_status = decide(centre.ratio, p_centre < stats.RUN_DRIFT_ALPHA, threshold_pct)
+    tail_status = decide(tail.ratio, p_tail < stats.TAIL_DRIFT_ALPHA, threshold_pct)
+    note, needed = "", None
+    if REGRESSED in (centre_status, tail_status):
+        status = REGRESSED
+        note = "" if centre_status == REGRESSED else "the tail (per-run p95) regressed; the median did not"
+    elif centre_status == IMPROVED:
+        status = IMPROVED
+    elif _beyond(centre.ratio, threshold_pct):
+        status = INCONCLUSIVE
+        needed = stats.runs_to_detect(evidence.spread_log, abs(centre.ratio - 1.0))
+        note = f"a change beyond the threshold that these runs cannot confirm: ~{needed} runs per side would settle it"
+    else:
+        status = UNCHANGED
+    mde = 100.0 * stats.run_mde(centre.se_log, centre.df)
+    tail_mde = 100.0 * stats.run_mde(tail.se_log, tail.df, stats.TAIL_DRIFT_ALPHA)
+    return DriftResult(
+        status,
+        centre.ratio,
+        centre.ci_low,
+        centre.ci_high,
+        mde,
+        p_centre,
+        note,
+        tail.ratio,
+        tail.ci_low,
+        tail.ci_high,
+        tail_mde,
+        p_tail,
+        evidence.runs_baseline,
+        evidence.runs_current,
+        needed,
+    )
+
+
+def too_few_runs(runs_baseline: int, runs_current: int, ratio: float) -> DriftResult:
+    """Fewer than MIN_RUNS on a side: no verdict, and how many runs would give one."""
+    note = (
+        f"{runs_baseline} baseline run(s) vs {runs_current} current: at least {stats.MIN_RUNS} runs per side are "
+        f"needed to measure the noise between runs (`hologram perf collect --runs {max(stats.MIN_RUNS, 10)}`)"
+    )
+    return DriftResult(
+        INCONCLUSIVE, ratio, 0.0, math.inf, math.inf, None, note, None, None, None, None, None,
+        runs_baseline, runs_current, stats.MIN_RUNS,
+    )  # fmt: skip
+
+
+def _sorted_runs(runs: object, side: str) -> list[np.ndarray]:
+    sorted_runs = [stats.as_sorted(run) for run in runs]  # type: ignore[attr-defined]
+    if not sorted_runs or any(len(run) == 0 for run in sorted_runs):
+        raise ValueError(f"compare_runs: the {side} needs at least one run, and samples in every run")
+    return sorted_runs
+
+
+def compare_runs(
+    baseline_runs: object, current_runs: object, threshold_pct: float = 10.0, paired: bool = False
+) -> DriftResult:
+    """Drift verdict for one metric from runs (each a sequence of samples in ms) on both sides. `paired=True`: run i
+    of one side was interleaved with run i of the other (same counts needed). No correction for other metrics."""
+    base, cur = _sorted_runs(baseline_runs, "baseline"), _sorted_runs(current_runs, "current run")
+    if paired and len(base) != len(cur):
+        raise ValueError(f"compare_runs(paired=True) needs as many runs on both sides, got {len(base)} and {len(cur)}")
+    evidence = run_evidence(base, cur, paired=paired)
+    if evidence is None:
+        ratio = stats.quantile(np.concatenate(cur)) / stats.quantile(np.concatenate(base))
+        return too_few_runs(len(base), len(cur), ratio)
+    return judge_runs(evidence, evidence.centre.p_value, evidence.tail.p_value, threshold_pct)
+
+
+# --- one run per side ----------------------------------------------------------------------------------------------
+
+
+def from_estimate(estimate: stats.RatioEstimate, p_adjusted: float, threshold_pct: float) -> DriftResult:
+    status = decide(estimate.ratio, p_adjusted < stats.DRIFT_ALPHA, threshold_pct)
+    mde = max(threshold_pct, 100.0 * stats.minimum_detectable_effect(estimate.se_log))
+    return DriftResult(status, estimate.ratio, estimate.ci_low, estimate.ci_high, mde, p_adjusted)
+
+
+def bootstrap(baseline_sorted: np.ndarray, current_sorted: np.ndarray) -> stats.RatioEstimate | None:
+    if min(len(baseline_sorted), len(current_sorted)) < MIN_SAMPLES_FOR_BOOTSTRAP:
+        return None
+    return stats.bootstrap_quantile_ratio(baseline_sorted, current_sorted)
+
+
+def too_few_samples(base: np.ndarray, cur: np.ndarray) -> DriftResult:
+    ratio = stats.quantile(cur) / stats.quantile(base)
+    note = f"too few samples to test (n={len(base)} / {len(cur)}, need {MIN_SAMPLES_FOR_BOOTSTRAP} each)"
+    return DriftResult(UNCHANGED, ratio, 0.0, math.inf, math.inf, None, note)
+
+
+def compare_samples(baseline_ms: object, current_ms: object, threshold_pct: float = 10.0) -> DriftResult:
+    """Drift verdict for one metric from one run per side (the special case of compare_runs): a bootstrap of the
+    p95 ratio over samples, no correction for other metrics. It cannot see the noise between processes."""
+    base, cur = stats.as_sorted(baseline_ms), stats.as_sorted(current_ms)
+    if min(len(base), len(cur)) == 0 or stats.quantile(base) <= 0:
+        raise ValueError("compare_samples needs samples on both sides and a positive baseline p95")
+    estimate = bootstrap(base, cur)
+    if estimate is None:
+        return too_few_samples(base, cur)
+    return from_estimate(estimate, estimate.p_value, threshold_pct)

@@ -1,0 +1,63 @@
+"""One process run of one suite: `python -m hologram_lib.perf.worker SUITE --samples N [--cold] [--tree DIR]`.
+
+`perf collect`, `calibrate` and `ab` start one of these per run, so that every run measures in a fresh interpreter
+(its own memory layout, caches and scheduling: the unit of replication). The knobs come from the environment as for
+`perf collect`; the result is one JSON line on stdout: {"metrics": {name: [ms, …]}, "error": …, "measure_s": …}.
+`--tree DIR` loads the measured target from another checkout (`hologram ab`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from hologram_lib.config import perf_knobs
+from hologram_lib.errors import InputError
+from hologram_lib.perf.harness import SampleTimeout
+from hologram_lib.perf.suites import SUITE_BUILDERS, SuiteError
+
+
+def measure_run(suite_name: str, samples: int, *, cold: bool, tree: Path | None) -> dict[str, object]:
+    start = time.perf_counter()
+    knobs = perf_knobs(samples, cold=cold)
+    try:
+        suite = SUITE_BUILDERS[suite_name](knobs, tree)
+    except InputError as exc:
+        return {"input_error": exc.one_line()}
+    except Exception as exc:  # the target or service failed before measuring: recorded, never a pass
+        return {"error": _describe(exc)}
+    metrics: dict[str, list[float]] = {}
+    try:
+        for metric in suite.metrics:
+            metrics[metric.name] = [round(float(v), 6) for v in metric.sample(metric.initial_samples)]
+    except Exception as exc:  # a sample timed out, a service broke, the target raised
+        return {"error": _describe(exc)}
+    finally:
+        suite.close()
+    return {"metrics": metrics, "measure_s": round(time.perf_counter() - start, 4)}
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SuiteError | SampleTimeout):
+        return str(exc)
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hologram-perf-worker")
+    parser.add_argument("suite", choices=sorted(SUITE_BUILDERS))
+    parser.add_argument("--samples", type=int, required=True)
+    parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--tree", type=Path)
+    args = parser.parse_args(argv)
+    result = measure_run(args.suite, args.samples, cold=args.cold, tree=args.tree)
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
