@@ -100,10 +100,10 @@ def _positive_p95(value: object, key: str, path: Path) -> float:
 
 def _samples(raw: object, key: str, what: str, path: Path) -> np.ndarray:
     if not isinstance(raw, list) or not raw:
-        raise InputError(f"metric {key}: expected {what} as a non-empty list of non-negative numbers", path)
+        raise InputError(f"metric {key}: expected {what} as a list of non-negative numbers (not empty)", path)
     numbers = [_number(v) for v in raw]
     if any(v is None or v < 0 for v in numbers):
-        raise InputError(f"metric {key}: expected {what} as a non-empty list of non-negative numbers", path)
+        raise InputError(f"metric {key}: expected {what} as a list of non-negative numbers (not empty)", path)
     return stats.as_sorted(numbers)
 
 
@@ -356,7 +356,7 @@ def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> st
         )
         return text + (f"; {result.note}" if result.note else "")
     text = f"p95 {base_p95:.3f} → {_num(cur_p95)} ms, ratio ×{result.ratio:.3f}"
-    if result.ci_low != result.ci_high:
+    if result.ci_low != result.ci_high and math.isfinite(result.ci_high):
         text += f" [{100 * (1 - 2 * stats.DRIFT_ALPHA):g}% CI {_num(result.ci_low)}–{_num(result.ci_high)}]"
     if result.p_value is not None:
         text += f", p(BH)={result.p_value:.4f}"
@@ -414,11 +414,6 @@ def promote(
             f"refusing to promote a baseline from branch {branch!r}: baselines come from main (--force overrides)",
             exit_code=2,
         )
-    if not gate_passed and not force:
-        raise Refused("refusing to promote a baseline after a failed perf gate (--force overrides)", exit_code=1)
-    document = baseline_document(metrics, provenance)
-    if not document["metrics"]:
-        raise InputError("no raw samples to promote: run `hologram perf collect` first")
     few = sorted(
         key for key, data in metrics.items() if data.runs and data.suite != "e2e" and data.run_count < stats.MIN_RUNS
     )
@@ -429,6 +424,11 @@ def promote(
             "--runs 10`; --force overrides)",
             exit_code=2,
         )
+    if not gate_passed and not force:
+        raise Refused("refusing to promote a baseline after a failed perf gate (--force overrides)", exit_code=1)
+    document = baseline_document(metrics, provenance)
+    if not document["metrics"]:
+        raise InputError("no raw samples to promote: run `hologram perf collect` first")
     return write_baseline(path, document)
 
 

@@ -21,6 +21,8 @@ VERDICT_ENV = (
     "SLO_GQL_P95_MS",
     "HOLOGRAM_PROFILE",
     "HOLOGRAM_BUDGETS",
+    "HOLOGRAM_RUNS",
+    "HOLOGRAM_ALLOW_ONE_RUN",
     "GITHUB_EVENT_NAME",
     "GITHUB_REF",
     "GITHUB_REF_NAME",
@@ -84,8 +86,8 @@ def make_perf_dir(tmp_path: Path) -> Callable[..., Path]:
 def healthy_metrics() -> dict[str, object]:
     """Core metrics well within every profile's budgets; graphql and ipfs skipped for lack of services."""
     return {
-        "core.verify_ms": lognormal(1.0, 0.1, 200, 1),
-        "core.encode_1MB_ms": lognormal(10.0, 0.1, 200, 2),
+        "core.verify_ms": lognormal_runs(1.0, 0.1, 10, 40, 1),
+        "core.encode_1MB_ms": lognormal_runs(10.0, 0.1, 10, 40, 2),
         "graphql.resolve_ms": "skipped: GRAPHQL_URL is not set",
     }
 
@@ -102,14 +104,20 @@ def hologram(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) ->
 
 
 def perf_collect(
-    perf_dir: Path, *suites: str, samples: int | None = None, env: dict[str, str] | None = None
+    perf_dir: Path,
+    *suites: str,
+    samples: int | None = None,
+    runs: int | None = 3,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """`hologram perf collect --perf-dir DIR [--suite S]… [--samples N]` as a user runs it."""
+    """`hologram perf collect --perf-dir DIR [--suite S]… [--samples N] [--runs K]` as a user runs it."""
     args = ["perf", "collect", "--perf-dir", str(perf_dir)]
     for suite in suites:
         args += ["--suite", suite]
     if samples is not None:
         args += ["--samples", str(samples)]
+    if runs is not None:
+        args += ["--runs", str(runs), "--max-runs", str(runs)]
     return hologram(*args, env=env)
 
 
@@ -140,7 +148,7 @@ def report_dir(tmp_path: Path, make_perf_dir: Callable[..., Path], healthy_metri
     from hologram_lib.perf.files import load_perf_dir
 
     reports = tmp_path / "reports"
-    baseline_metrics = dict(healthy_metrics, **{"core.verify_ms": lognormal(0.7, 0.1, 200, 9)})
+    baseline_metrics = dict(healthy_metrics, **{"core.verify_ms": lognormal_runs(0.7, 0.1, 10, 40, 9)})
     write_baseline(
         reports / "perf" / "baseline.json",
         baseline_document(load_perf_dir(make_perf_dir(baseline_metrics, name="base")), {"branch": "main"}),

@@ -6,6 +6,7 @@ import gc
 import io
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,6 @@ from hologram_lib import config
 from hologram_lib.perf import collect as collect_mod
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import SampleTimeout, measure
-from hologram_lib.perf.suites import Metric
 from tests.conftest import hologram, perf_collect
 from tests.graphql_server import RESOLVE_SDL, ResolveOnly, graphql_server
 
@@ -36,21 +36,53 @@ def test_measure_timeout_aborts_and_restores_gc() -> None:
     assert gc.isenabled()
 
 
-def test_inconclusive_metric_is_extended_until_settled() -> None:
+def lognormal_runner(log: list[str], sigma_between: float = 0.05) -> collect_mod.Runner:
+    """A run source for the scheduling logic: every request logged, samples drawn like a real process's."""
     rng = np.random.default_rng(3)
-    calls: list[int] = []
 
-    def sample(n: int) -> np.ndarray:
-        calls.append(n)
-        return np.exp(0.1 * rng.standard_normal(n))
+    def run(request: collect_mod.RunRequest) -> collect_mod.RunResult:
+        log.append(request.suite)
+        shift = sigma_between * rng.standard_normal()
+        names = {"core": ["encode_1MB_ms", "verify_ms"], "graphql": ["resolve_ms"], "ipfs": ["add_ms", "cat_ms"]}
+        metrics = {m: np.exp(shift + 0.1 * rng.standard_normal(request.samples)) for m in names[request.suite]}
+        return collect_mod.RunResult(metrics, None, 0.3, 0.2)
 
-    budget = float(np.exp(0.1 * 1.6449) * 1.03)  # 3 % above the true p95: 200 samples cannot settle it
+    return run
+
+
+def test_runs_are_interleaved_and_inconclusive_budgets_add_runs_not_samples() -> None:
+    knobs = config.perf_knobs(50, environ={"GRAPHQL_URL": "http://127.0.0.1:1/graphql", "IPFS_API": "http://x"})
+    settings = config.gate_settings("default", environ={})
+    log: list[str] = []
     progress = collect_mod.Progress(io.StringIO())
-    samples = collect_mod._sample_metric(Metric("m", sample, 200), "core.m", budget, 5000, progress)
-    assert len(samples) > 200
-    assert "inconclusive at n=200" in progress.stream.getvalue()
-    capped = collect_mod._sample_metric(Metric("m", sample, 200), "core.m", budget * 0.97, 400, progress)
-    assert len(capped) == 400  # stops at --max-samples
+    state = collect_mod.measure_suites(
+        ["core", "graphql", "ipfs"], knobs, replace(settings, runs=3, budgets={}), lognormal_runner(log), progress
+    )
+    assert log == ["core", "graphql", "ipfs"] * 3  # round-robin, not all runs of one suite back to back
+    assert [len(s.runs) for s in state] == [3, 3, 3]
+    assert all(len(run) == 50 for s in state for result in s.results() for run in result.runs or ())
+    # A budget 3 % above the true p95 of the pooled runs cannot be settled by 3 runs: more runs, up to max_runs.
+    tight = replace(settings, runs=3, max_runs=8, budgets={"core.verify_ms": float(np.exp(0.1 * 1.6449) * 1.03)})
+    log.clear()
+    state = collect_mod.measure_suites(["core"], knobs, tight, lognormal_runner(log), progress)
+    assert len(state[0].runs) == 8 == len(log)
+    assert "a budget is inconclusive at 3 runs" in progress.stream.getvalue()
+
+
+def test_a_suite_that_fails_in_a_run_records_the_error_and_stops() -> None:
+    knobs = config.perf_knobs(20, environ={})
+    calls: list[str] = []
+
+    def run(request: collect_mod.RunRequest) -> collect_mod.RunResult:
+        calls.append(request.suite)
+        if len(calls) == 2:
+            return collect_mod.RunResult(error="the target raised ValueError: boom")
+        return collect_mod.RunResult({"encode_1MB_ms": np.ones(20), "verify_ms": np.ones(20)}, None, 0.2, 0.1)
+
+    settings = replace(config.gate_settings("default", environ={}), runs=4, budgets={})
+    state = collect_mod.measure_suites(["core"], knobs, settings, run, collect_mod.Progress(io.StringIO()))
+    assert calls == ["core", "core"]
+    assert [r.note for r in state[0].results()] == ["error: the target raised ValueError: boom"] * 2
 
 
 def test_collect_core_writes_samples_and_summary(tmp_path: Path) -> None:
@@ -61,10 +93,15 @@ def test_collect_core_writes_samples_and_summary(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     metrics = load_perf_dir(perf_dir)
     assert set(metrics) == {"core.encode_1MB_ms", "core.verify_ms"}
-    assert all(m.n == 80 and (m.samples > 0).all() for m in metrics.values())
+    assert all(m.n == 240 and m.run_count == 3 and (m.samples > 0).all() for m in metrics.values())
+    assert all(len(run) == 80 for m in metrics.values() for run in m.runs)
     header = (perf_dir / "core_perf.csv").read_text().splitlines()[0]
-    assert header.startswith("suite,metric,p50_ms,p95_ms,p99_ms,avg_ms,n,note,p95_ci_low_ms,p95_ci_high_ms")
-    assert "core.verify_ms: n=80" in done.stderr  # plain progress lines without a terminal
+    assert header.startswith("suite,metric,p50_ms,p95_ms,p99_ms,avg_ms,n,note,runs,p95_ci_low_ms,p95_ci_high_ms")
+    assert (
+        (perf_dir / "samples" / "core.csv").read_text().startswith("suite,metric,run,sample_ms\ncore,encode_1MB_ms,1,")
+    )
+    assert "core.verify_ms: 3 runs, n=240" in done.stderr  # plain progress lines without a terminal
+    assert "core: 3 runs, " in done.stdout and "ms start-up per run" in done.stdout
     assert "\r" not in done.stderr
 
 
@@ -84,11 +121,12 @@ def test_graphql_suite_measures_resolve_over_http(tmp_path: Path) -> None:
         done = perf_collect(
             perf_dir,
             "graphql",
+            runs=2,
             env={"GRAPHQL_URL": url, "GQL_SAMPLES": "90", "GQL_WARMUP": "3", "SLO_GQL_P95_MS": "5000"},
         )
     assert done.returncode == 0, done.stderr
     resolve = load_perf_dir(perf_dir)["graphql.resolve_ms"]
-    assert resolve.n == 90 and resolve.skip_reason is None
+    assert resolve.n == 180 and resolve.run_count == 2 and resolve.skip_reason is None
 
 
 def test_graphql_errors_are_recorded_and_fail_the_gate(tmp_path: Path) -> None:
@@ -148,7 +186,7 @@ def test_progress_bar_on_a_terminal() -> None:
     progress.line("done")
     assert (
         "\r  core.verify_ms" in progress.stream.getvalue()
-        and "[##########..........] 100/200" in progress.stream.getvalue()
+        and "[##########..........] run 100/200" in progress.stream.getvalue()
     )
 
 
@@ -164,7 +202,7 @@ def test_cold_profile_goes_beside_the_warm_data_and_is_compared(stack, tmp_path:
     for entry in profiles.values():
         assert entry["cold_p95_ms"] > 0 and entry["warm_p95_ms"] > 0
         assert entry["ratio"] == pytest.approx(entry["cold_p95_ms"] / entry["warm_p95_ms"], rel=1e-2)
-    assert load_perf_dir(perf_dir / "cold")["core.verify_ms"].n == 80
+    assert load_perf_dir(perf_dir / "cold")["core.verify_ms"].n == 240
     hologram("gate", "--perf-dir", str(perf_dir), "--json", str(tmp_path / "after.json"))
     before, after = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("before", "after"))
     assert before == after and gate_before.returncode == 0  # the gate never reads the cold profile

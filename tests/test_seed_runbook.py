@@ -55,9 +55,14 @@ def test_relaxed_budgets_still_fail_without_data(tmp_path: Path) -> None:
 def test_baseline_compare_script(tmp_path: Path, make_perf_dir) -> None:
     root = project(tmp_path, make_perf_dir, UPSTREAM_LIKE)
     (root / "reports" / "perf" / "baseline.json").write_text('{"core.verify_ms": 4.0, "core.encode_1MB_ms": 58.0}')
+    # The flat form is one point per metric: the noise between processes is unknown, so by default no verdict…
     done = script("baseline_compare.py", root)
-    assert done.returncode == 1, done.stdout + done.stderr  # verify p95 ≈ 7 ms vs 4 ms: regressed
-    assert "REGRESSED  core.verify_ms" in done.stdout and "UNCHANGED  core.encode_1MB_ms" in done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "INCONCLUSIVE core.verify_ms" in done.stdout and "--allow-one-run" in done.stdout
+    # …and the upstream's behaviour when asked for: verify p95 ≈ 7 ms vs 4 ms regressed.
+    done = script("baseline_compare.py", root, env={"HOLOGRAM_ALLOW_ONE_RUN": "1"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "REGRESSED    core.verify_ms" in done.stdout and "UNCHANGED    core.encode_1MB_ms" in done.stdout
 
 
 def test_aggregate_reports_script_renders_the_report(report_dir: Path) -> None:
