@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,14 +23,12 @@ from hologram_lib import atomic, stats
 from hologram_lib.config import GateSettings
 from hologram_lib.drift import (
     DriftResult,
-    RunEvidence,
     bootstrap,
+    compare_run_sets,
     compare_runs,
     compare_samples,
     decide,
     from_estimate,
-    judge_runs,
-    run_evidence,
     too_few_runs,
     too_few_samples,
 )
@@ -259,45 +257,54 @@ def _one_run_result(
     return DriftResult(result.status, result.ratio, result.ci_low, result.ci_high, result.mde_pct, result.p_value, note)
 
 
+ONE_RUN_HINT = "; --allow-one-run judges one process per side anyway, blind to the noise between processes"
+
+
+def _with_hint(result: DriftResult) -> DriftResult:
+    return replace(result, note=result.note + ONE_RUN_HINT)
+
+
 def _not_without_runs(base: BaselineMetric, cur: MetricData) -> DriftResult:
     ratio = (cur.p95_ms or math.nan) / base.p95_ms
-    result = too_few_runs(max(len(base.runs), 1), max(cur.run_count, 1), ratio)
-    hint = "; --allow-one-run judges one process per side anyway, blind to the noise between processes"
-    return DriftResult(**{**asdict(result), "note": result.note + hint})
+    return _with_hint(too_few_runs(max(len(base.runs), 1), max(cur.run_count, 1), ratio))
 
 
-def _evidence(
-    baseline: Baseline, current: dict[str, MetricData], keys: list[str], allow_one_run: bool
-) -> tuple[dict[str, RunEvidence], dict[str, stats.RatioEstimate]]:
-    runs: dict[str, RunEvidence] = {}
-    one_run: dict[str, stats.RatioEstimate] = {}
+def _one_run_estimates(
+    baseline: Baseline, current: dict[str, MetricData], keys: list[str]
+) -> dict[str, stats.RatioEstimate]:
+    found = {}
     for key in keys:
-        base, cur = baseline.metrics.get(key), current.get(key)
-        if base is None or cur is None or not cur.runs or not base.runs:
-            continue
-        evidence = run_evidence(base.runs, cur.runs, paired=False)
-        if evidence is not None:
-            runs[key] = evidence
-        elif allow_one_run and base.samples is not None and cur.samples is not None:
+        base, cur = baseline.metrics[key], current[key]
+        if base.samples is not None and cur.samples is not None:
             estimate = bootstrap(base.samples, cur.samples)
             if estimate is not None:
-                one_run[key] = estimate
-    return runs, one_run
-
-
-def _adjusted(p_values: dict[str, float]) -> dict[str, float]:
-    return dict(zip(p_values, stats.benjamini_hochberg(list(p_values.values())), strict=True))
+                found[key] = estimate
+    return found
 
 
 def compare_metric_sets(
     baseline: Baseline, current: dict[str, MetricData], threshold_pct: float, settings: GateSettings
 ) -> list[MetricDrift]:
-    """Drift of every metric either side has; BH across metrics, the centre and the tail each as one family."""
+    """Drift of every metric either side has; BH across metrics, the centre and the tail each as one family.
+
+    Metrics with runs on both sides are judged on runs (too few → inconclusive). One run or a point estimate on
+    a side: inconclusive, unless the user asked for the one-run test (settings.allow_one_run)."""
     keys = sorted(set(baseline.metrics) | {k for k, d in current.items() if d.has_data or k in baseline.metrics})
-    runs, one_run = _evidence(baseline, current, keys, settings.allow_one_run)
-    centre_p = _adjusted({k: e.centre.p_value for k, e in runs.items()})
-    tail_p = _adjusted({k: e.tail.p_value for k, e in runs.items()})
-    one_run_p = _adjusted({k: e.p_value for k, e in one_run.items()})
+    both = [k for k in keys if k in baseline.metrics and k in current and current[k].has_data]
+    on_runs = [
+        k
+        for k in both
+        if baseline.metrics[k].runs
+        and current[k].runs
+        and (min(len(baseline.metrics[k].runs), current[k].run_count) >= 2 or not settings.allow_one_run)
+    ]
+    run_results = compare_run_sets(
+        {k: (baseline.metrics[k].runs, current[k].runs) for k in on_runs}, threshold_pct, paired=False
+    )
+    one_run = (
+        _one_run_estimates(baseline, current, [k for k in both if k not in on_runs]) if settings.allow_one_run else {}
+    )
+    one_run_p = dict(zip(one_run, stats.benjamini_hochberg([e.p_value for e in one_run.values()]), strict=True))
     drifts = []
     for key in keys:
         base, cur = baseline.metrics.get(key), current.get(key)
@@ -308,12 +315,14 @@ def compare_metric_sets(
         if cur is None or not cur.has_data:
             drifts.append(_absent(key, base, cur, settings))
             continue
-        if key in runs:
-            result = judge_runs(runs[key], centre_p[key], tail_p[key], threshold_pct)
-        elif min(len(base.runs), cur.run_count) >= 2 or not settings.allow_one_run:
-            result = _not_without_runs(base, cur)
-        else:
+        if key in run_results:
+            result = run_results[key]
+            if result.runs_needed is not None and result.tail_ratio is None:
+                result = _with_hint(result)
+        elif settings.allow_one_run:
             result = _one_run_result(base, cur, one_run.get(key), one_run_p.get(key, 1.0), threshold_pct)
+        else:
+            result = _not_without_runs(base, cur)
         drifts.append(
             MetricDrift(
                 key,

@@ -63,6 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--cold", action="store_true", help="cold profile (as COLD=1): into DIR/cold/, then DIR/cache_profiles.json"
     )
 
+    ab = commands.add_parser("ab", help="paired A/B: base vs head runs interleaved in one job; exit 1 on a regression")
+    ab.set_defaults(handler=cmd_ab)
+    ab.add_argument("--base", required=True, help="git ref of the base (its target code is measured from a worktree)")
+    ab.add_argument("--head", help="git ref of the head (default: the working tree)")
+    ab.add_argument("--runs", type=_positive_int, default=10, help="runs per side (%(default)s)")
+    ab.add_argument("--samples", type=_positive_int, help="samples per metric in each run (default 200)")
+    ab.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
+    ab.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where ab.json goes (%(default)s)")
+
+    calibrate = commands.add_parser("calibrate", help="A/A of the same code: how noisy this runner is (noise.json)")
+    calibrate.set_defaults(handler=cmd_calibrate)
+    calibrate.add_argument("--runs", type=_positive_int, default=10, help="runs per group (%(default)s)")
+    calibrate.add_argument("--samples", type=_positive_int, help="samples per metric in each run (default 200)")
+    calibrate.add_argument("--suite", action="append", choices=SUITES, help="suite (repeatable; default all)")
+    calibrate.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
+    calibrate.add_argument(
+        "--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where noise.json goes (%(default)s)"
+    )
+
     gate = commands.add_parser("gate", help="judge p95 budgets; exit 1 when the gate fails")
     gate.set_defaults(handler=cmd_gate)
     _add_common(gate)
@@ -89,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="E2E event log (%(default)s)")
     verdict.add_argument("--threshold-pct", type=float, help="relative p95 change that matters (default 10)")
     verdict.add_argument("--require-baseline", action="store_true", help="a missing baseline fails (exit 2)")
+    verdict.add_argument("--ab", type=Path, help="paired A/B verdicts (default: PERF_DIR/ab.json when present)")
     _add_one_run(verdict)
     verdict.add_argument("--json", type=Path, help="write the machine-readable verdict here")
 
@@ -177,6 +197,39 @@ def cmd_collect(args: argparse.Namespace) -> int:
         startup = f", {outcome.startup_s * 1000:.0f} ms start-up per run" if outcome.runs else ""
         print(f"{outcome.suite}: {outcome.runs} runs{startup}; wrote {outcome.files[0]} and {outcome.files[1]}")
     return 1 if errors else 0
+
+
+def cmd_ab(args: argparse.Namespace) -> int:
+    from hologram_lib.config import perf_knobs, regression_threshold_pct
+    from hologram_lib.perf.collect import Progress
+    from hologram_lib.perf.paired import run_ab, write_ab
+
+    if args.runs < 3:
+        raise InputError(f"--runs {args.runs}: a paired test needs at least 3 runs per side")
+    knobs = perf_knobs(args.samples)
+    threshold = regression_threshold_pct(args.threshold_pct)
+    report = run_ab(Path.cwd(), args.base, args.head, args.runs, knobs.samples, threshold, Progress())
+    path = write_ab(args.perf_dir, report)
+    _print([*report.lines(), f"ab: wrote {path}"])
+    return 0 if report.passed else 1
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from hologram_lib.config import perf_knobs, regression_threshold_pct
+    from hologram_lib.perf.collect import Progress
+    from hologram_lib.perf.paired import calibrate, noise_lines, write_noise
+    from hologram_lib.perf.suites import skip_reason
+
+    if args.runs < 3:
+        raise InputError(f"--runs {args.runs}: calibration needs at least 3 runs per group")
+    knobs = perf_knobs(args.samples)
+    suites = list(args.suite or SUITES)
+    reasons = {suite: skip_reason(suite, knobs) for suite in suites}
+    threshold = regression_threshold_pct(args.threshold_pct)
+    document = calibrate(suites, args.runs, knobs.samples, threshold, Progress(), reasons)
+    path = write_noise(args.perf_dir, document)
+    _print([*noise_lines(document), f"calibrate: wrote {path}"])
+    return 0
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -285,6 +338,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         settings,
         regression_threshold_pct(args.threshold_pct),
         args.require_baseline,
+        args.ab or args.perf_dir / "ab.json",
     )
     _write_json(
         args.json,

@@ -19,7 +19,7 @@ the user asks for it (`--allow-one-run`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,6 +170,28 @@ def compare_runs(
         ratio = stats.quantile(np.concatenate(cur)) / stats.quantile(np.concatenate(base))
         return too_few_runs(len(base), len(cur), ratio)
     return judge_runs(evidence, evidence.centre.p_value, evidence.tail.p_value, threshold_pct)
+
+
+def compare_run_sets(
+    pairs: Mapping[str, tuple[Sequence[np.ndarray], Sequence[np.ndarray]]], threshold_pct: float, *, paired: bool
+) -> dict[str, DriftResult]:
+    """compare_runs over many metrics (key → (baseline runs, current runs), each run sorted), with the centre and
+    the tail p-values each Benjamini–Hochberg adjusted across the metrics as one family."""
+    evidence = {key: run_evidence(base, cur, paired=paired) for key, (base, cur) in pairs.items()}
+    tested = {key: found for key, found in evidence.items() if found is not None}
+    centre = dict(zip(tested, stats.benjamini_hochberg([e.centre.p_value for e in tested.values()]), strict=True))
+    tail = dict(zip(tested, stats.benjamini_hochberg([e.tail.p_value for e in tested.values()]), strict=True))
+    results = {}
+    for key, (base, cur) in pairs.items():
+        found = evidence[key]
+        if found is None:
+            ratio = stats.quantile(stats.as_sorted(np.concatenate(cur))) / stats.quantile(
+                stats.as_sorted(np.concatenate(base))
+            )
+            results[key] = too_few_runs(len(base), len(cur), ratio)
+        else:
+            results[key] = judge_runs(found, centre[key], tail[key], threshold_pct)
+    return results
 
 
 # --- one run per side ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The overall verdict: budget gate + baseline drift + the latest E2E run, with the reasons.
+"""The overall verdict: budget gate + baseline drift + a paired A/B (when `hologram ab` ran) + the latest E2E run.
 
 One function serves `hologram verdict` (`make gate`), the index page's banner and the notebooks, so the
 banner and the exit code can never disagree.
@@ -15,6 +15,7 @@ from hologram_lib.e2e.summary import Summary, summarize
 from hologram_lib.errors import InputError
 from hologram_lib.gate import GateReport, evaluate
 from hologram_lib.perf.files import MetricData
+from hologram_lib.perf.paired import read_ab
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Overall:
     drift: DriftReport | None = None
     e2e: Summary | None = None
     missing: list[str] = field(default_factory=list)
+    ab: dict | None = None
 
     def lines(self) -> list[str]:
         head = "PASS" if self.passed else "FAIL"
@@ -41,6 +43,7 @@ def overall(
     settings: GateSettings,
     threshold_pct: float,
     require_baseline: bool = False,
+    ab_path: Path | None = None,
 ) -> Overall:
     """Judge everything the pipeline recorded; absent inputs are named (and fail where the profile says so)."""
     gate = evaluate(metrics, settings)
@@ -58,6 +61,12 @@ def overall(
             f"no baseline at {baseline}: drift not compared (promote one on main with "
             "`hologram baseline promote`, or download it in CI)"
         )
+    ab = read_ab(ab_path) if ab_path is not None and ab_path.exists() else None
+    if ab is not None:
+        regressed = [k for k, m in ab["metrics"].items() if m["status"] == "regressed"]
+        reasons += [f"{k} regressed in the paired A/B vs {ab['base']['ref']}" for k in regressed]
+        if not regressed:
+            notes.append(f"paired A/B vs {ab['base']['ref']}: no regression ({ab['runs_per_side']} runs per side)")
     e2e = None
     try:
         e2e = summarize(events)
@@ -73,4 +82,4 @@ def overall(
     elif e2e.latest_run["status"] == "skip":
         text = f"E2E skipped: {e2e.latest_run.get('reason')}"
         (notes if "e2e" in settings.allowed_skips else reasons).append(text)
-    return Overall(not reasons, reasons, notes, gate, drift, e2e, missing)
+    return Overall(not reasons, reasons, notes, gate, drift, e2e, missing, ab)

@@ -8,7 +8,8 @@ in the same round i, so A vs W0 with the same run numbers is a real interleaved 
 
 from __future__ import annotations
 
-import os
+import gzip
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -19,33 +20,26 @@ from hologram_lib.gate import check_budget_runs
 from hologram_lib.perf.files import read_samples
 from hologram_lib.stats import pooled_quantile
 
-DATA_DIR = Path(
-    os.environ.get("HOLOGRAM_REAL_NOISE_DIR", Path(__file__).resolve().parents[2] / "shared/data/real-noise")
-)
+# A copy of the real-noise study's rounds 1–30 (gzipped), so that CI on a fresh clone tests on the same data.
+DATA_DIR = Path(__file__).resolve().parent / "data" / "real_noise"
 ENCODE, VERIFY = "core.encode_1MB_ms", "core.verify_ms"
 SERVICES = ("graphql.resolve_ms", "ipfs.add_ms", "ipfs.cat_ms")
 RUNS_PER_SIDE = 10
-
-
-def available() -> bool:
-    return (DATA_DIR / "A.csv").is_file()
 
 
 @cache
 def runs(condition: str, metric: str) -> tuple[np.ndarray, ...]:
     """The condition's runs of one metric, in run order. The files are `run,metric,sample_ms`: read through the
     product's own reader by giving them the suite column it expects."""
-    text = (DATA_DIR / f"{condition}.csv").read_text()
+    text = gzip.decompress((DATA_DIR / f"{condition}.csv.gz").read_bytes()).decode()
     lines = text.strip().split("\n")
     rows = ["suite,metric,run,sample_ms"] + [
         f"{m.split('.', 1)[0]},{m.split('.', 1)[1]},{r},{v}" for r, m, v in (line.split(",") for line in lines[1:])
     ]
-    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"hologram-real-noise-{os.getpid()}-{condition}.csv"
-    tmp.write_text("\n".join(rows) + "\n")
-    try:
-        found = read_samples(tmp)
-    finally:
-        tmp.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{condition}.csv"
+        path.write_text("\n".join(rows) + "\n")
+        found = read_samples(path)
     return tuple(found[metric][1]) if metric in found else ()
 
 

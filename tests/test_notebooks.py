@@ -58,7 +58,7 @@ def test_each_notebook_runs_on_fixture_data(report_dir: Path) -> None:
     perf = json.loads((report_dir / "perf_analysis.json").read_text())
     assert perf["kind"] == "hologram-gate/1" and perf["passed"] is True
     drift = json.loads((report_dir / "baseline_drift.json").read_text())
-    assert drift["kind"] == "hologram-drift/1" and drift["passed"] is False  # the fixture regressed verify
+    assert drift["kind"] == "hologram-drift/2" and drift["passed"] is False  # the fixture regressed verify
     e2e = json.loads((report_dir / "e2e_probe.json").read_text())
     assert e2e["latest_run"]["status"] == "ok"
     page = (report_dir / "perf_analysis.html").read_text()

@@ -60,6 +60,7 @@ def _module_from_tree(module_name: str, tree: Path) -> object:
     spec = importlib.util.spec_from_file_location(f"_hologram_tree_target.{module_name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look their module up here
     spec.loader.exec_module(module)
     return module
 

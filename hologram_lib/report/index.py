@@ -7,8 +7,9 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hologram_lib import atomic, stats
-from hologram_lib.perf.files import MetricData
+from hologram_lib import atomic
+from hologram_lib.drift import DriftResult
+from hologram_lib.perf.files import MetricData, p95_interval
 from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.verdict import Overall
 
@@ -66,7 +67,13 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
         # live in the E2E section and the perf notebook.
         if data.p95_ms is None or (key not in by_metric and data.n < MIN_ROW_SAMPLES):
             continue
-        low, high = stats.quantile_ci(data.samples) if data.samples is not None else (math.nan, math.nan)
+        result = by_metric[key].result if key in by_metric else None
+        if result is not None:
+            low, high = result.ci_low_ms, result.ci_high_ms
+        elif data.samples is not None:
+            low, high = p95_interval(data.runs, data.samples)
+        else:
+            low, high = math.nan, math.nan
         interval = f"{_ms(low)} – {_ms(high)}" if math.isfinite(high) else "— (too few samples)"
         budget = by_metric[key].budget_ms if key in by_metric else None
         status = by_metric[key].status if key in by_metric else "no budget"
@@ -74,7 +81,7 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
             (
                 data.p95_ms / budget if budget else 0.0,
                 data.p95_ms,
-                [_e(key), str(data.n), _ms(data.p95_ms), interval, _ms(budget), _e(status)],
+                [_e(key), str(data.run_count), str(data.n), _ms(data.p95_ms), interval, _ms(budget), _e(status)],
             )
         )
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
@@ -84,9 +91,9 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
         table = "<p><b>No perf data.</b> Run <code>hologram perf collect</code> or <code>make report</code>.</p>"
     else:
         table = _table(
-            ["metric", "n", "p95 ms", "95% CI ms", "budget ms", "verdict"],
+            ["metric", "runs", "n", "p95 ms", "95% CI ms (over runs)", "budget ms", "verdict"],
             [r[2] for r in rows[:TOP_ROWS]],
-            [r[2][5] for r in rows[:TOP_ROWS]],
+            [r[2][6] for r in rows[:TOP_ROWS]],
         )
     return (
         f"<h2>Top p95 rows <small>(profile {_e(verdict.gate.profile)}; worst against budget first)</small></h2>"
@@ -94,23 +101,73 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
     )
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.0f}%"
+
+
+def _drift_rows(results: list[tuple[str, str, DriftResult | None]]) -> tuple[list[list[str]], list[str]]:
+    rows = [
+        [
+            _e(metric),
+            _e(status),
+            f"{r.runs_baseline} / {r.runs_current}" if r else "—",
+            f"×{r.ratio:.3f}" if r else "—",
+            (f"{_ms(r.ci_low)} – {_ms(r.ci_high)}" if r else "—"),
+            _pct(r.mde_pct) if r else "—",
+            f"×{r.tail_ratio:.3f}" if r and r.tail_ratio is not None else "—",
+            _pct(r.tail_mde_pct) if r else "—",
+        ]
+        for metric, status, r in results
+    ]
+    return rows, [status for _, status, _ in results]
+
+
+DRIFT_HEADERS = ["metric", "status", "runs", "median ratio", "CI", "could flag ≥", "p95 ratio", "p95 could flag ≥"]
+
+
 def _drift_section(verdict: Overall) -> str:
     if verdict.drift is None:
         return '<h2>Drift</h2><p id="drift">No baseline to compare with.</p>'
+    rows, classes = _drift_rows([(d.metric, d.status, d.result) for d in verdict.drift.drifts])
+    return (
+        f"<h2>Drift vs baseline <small>(threshold {verdict.drift.threshold_pct:g}%; "
+        f"{_e(verdict.drift.baseline.label)})</small></h2>"
+        f'<div id="drift">{_table(DRIFT_HEADERS, rows, classes)}</div>'
+    )
+
+
+def _ab_section(verdict: Overall) -> str:
+    ab = verdict.ab
+    if ab is None:
+        return ""
+    results = [(k, m["status"], DriftResult(**m)) for k, m in sorted(ab["metrics"].items())]
+    rows, classes = _drift_rows(results)
+    return (
+        f"<h2>Paired A/B <small>(head {_e(ab['head']['ref'])} vs base {_e(ab['base']['ref'])}, "
+        f"{_e(ab['runs_per_side'])} interleaved runs per side)</small></h2>"
+        f'<div id="ab">{_table(DRIFT_HEADERS, rows, classes)}</div>'
+    )
+
+
+def _noise_section(noise: dict | None) -> str:
+    if not noise:
+        return ""
     rows = [
         [
-            _e(d.metric),
-            _e(d.status),
-            f"×{d.result.ratio:.3f}" if d.result else "—",
-            (f"{_ms(d.result.ci_low)} – {_ms(d.result.ci_high)}" if d.result else "—"),
-            (f"{d.result.mde_pct:.1f}%" if d.result and math.isfinite(d.result.mde_pct) else "—"),
+            _e(key),
+            _e(m["between_run_sd_log_median"]),
+            _e(m["between_run_sd_log_p95"]),
+            _e(m["aa_status"]),
+            _pct(m["mde_median_pct"]),
+            _pct(m["mde_p95_pct"]),
         ]
-        for d in verdict.drift.drifts
+        for key, m in sorted(noise["metrics"].items())
     ]
-    classes = [d.status for d in verdict.drift.drifts]
+    headers = ["metric", "between-run sd (log median)", "… (log p95)", "A/A", "median could flag ≥", "p95 could flag ≥"]
     return (
-        f"<h2>Drift vs baseline <small>(threshold {verdict.drift.threshold_pct:g}%)</small></h2>"
-        f'<div id="drift">{_table(["metric", "status", "p95 ratio", "98% CI", "could flag ≥"], rows, classes)}</div>'
+        f"<h2>This runner's noise <small>(hologram calibrate, {_e(noise['created'])}, "
+        f"{_e(noise['runs_per_group'])} runs per group)</small></h2>"
+        f'<div id="noise">{_table(headers, rows)}</div>'
     )
 
 
@@ -148,6 +205,7 @@ def write_index(
     events: list[dict],
     runs: list[NotebookRun],
     commit: str | None,
+    noise: dict | None = None,
 ) -> Path:
     links = "".join(
         f'<li><a href="{_e(r.html.name)}">{_e(r.name.replace("_", " "))}</a>'
@@ -162,6 +220,8 @@ def write_index(
         + _banner(verdict)
         + _perf_section(verdict, metrics)
         + _drift_section(verdict)
+        + _ab_section(verdict)
+        + _noise_section(noise)
         + _e2e_section(verdict, events)
         + f'<h2>Notebooks</h2><ul id="notebooks">{links}</ul>'
     )

@@ -20,6 +20,7 @@ from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
 from hologram_lib.perf.collect import collect
 from hologram_lib.perf.files import load_perf_dir
+from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS
 from hologram_lib.report import params, render
 from hologram_lib.report.index import write_index
@@ -90,10 +91,13 @@ def build_report(
         events_path,
         settings,
         config.regression_threshold_pct(),
+        ab_path=reports_dir / "perf" / "ab.json",
     )
     try:
         events = [line.record for line in read_events(events_path)[0]]
     except InputError:
         events = []
-    index = write_index(reports_dir / "index.html", verdict, metrics, events, runs, config.commit())
+    index = write_index(
+        reports_dir / "index.html", verdict, metrics, events, runs, config.commit(), read_noise(reports_dir / "perf")
+    )
     return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)

@@ -1,0 +1,312 @@
+"""Two sides measured in one job, run against run: `hologram ab` (base vs head) and `hologram calibrate` (A/A).
+
+Runs of the two sides alternate A B, B A, A B, … so that run i of both sides sees the same minute of the machine
+(and a linear drift cancels within each pair); the drift test is then paired. `ab` loads the measured target from a
+git worktree of each ref; `calibrate` measures the same code twice and records how noisy this runner is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from hologram_lib import atomic, stats
+from hologram_lib.drift import DriftResult, compare_run_sets
+from hologram_lib.errors import InputError
+from hologram_lib.perf.collect import Progress, RunRequest, RunResult, run_process
+
+AB_FILE = "ab.json"
+NOISE_FILE = "noise.json"
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    tree: Path | None
+
+
+def interleaved_runs(
+    sides: tuple[Side, Side],
+    suite: str,
+    runs: int,
+    samples: int,
+    progress: Progress,
+    env: Mapping[str, str] | None = None,
+) -> tuple[dict[str, list[np.ndarray]], dict[str, list[np.ndarray]]]:
+    """`runs` runs per side, alternating A B / B A; metric name → runs (sorted) for each side. A failed run is an
+    InputError naming the side (a tree that does not build, a target that raises)."""
+    collected: tuple[dict[str, list[np.ndarray]], dict[str, list[np.ndarray]]] = ({}, {})
+    for number in range(runs):
+        order = (0, 1) if number % 2 == 0 else (1, 0)
+        for index in order:
+            side = sides[index]
+            progress.update(f"{suite} {side.label}", number + 1, runs)
+            result: RunResult = run_process(RunRequest(suite, samples, tree=side.tree), env)
+            if result.error is not None:
+                raise InputError(f"{side.label}: a {suite} run failed: {result.error}")
+            for name, values in result.metrics.items():
+                collected[index].setdefault(name, []).append(stats.as_sorted(values))
+    progress.line(f"{suite}: {runs} runs per side, interleaved")
+    return collected
+
+
+def paired_verdicts(
+    suite: str,
+    first: dict[str, list[np.ndarray]],
+    second: dict[str, list[np.ndarray]],
+    threshold_pct: float,
+) -> dict[str, DriftResult]:
+    pairs = {f"{suite}.{name}": (first[name], second[name]) for name in first if name in second}
+    return compare_run_sets(pairs, threshold_pct, paired=True)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _finite(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _result_dict(result: DriftResult) -> dict[str, object]:
+    return {name: _finite(value) for name, value in asdict(result).items()}
+
+
+# --- hologram ab ---------------------------------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "no message")
+
+
+def resolve_ref(root: Path, ref: str) -> str:
+    done = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if done.returncode != 0:
+        raise InputError(f"--base/--head {ref!r}: expected a commit, branch or tag of this repository (no such ref)")
+    return done.stdout.strip()
+
+
+@contextmanager
+def worktree(root: Path, commit: str) -> Iterator[Path]:
+    """A detached git worktree of `commit` in a temp dir, removed afterwards whatever happens."""
+    parent = Path(tempfile.mkdtemp(prefix="hologram-ab-"))
+    tree = parent / "tree"
+    try:
+        done = _git(root, "worktree", "add", "--detach", str(tree), commit)
+        if done.returncode != 0:
+            raise InputError(f"cannot create a git worktree of {commit[:12]}: {_first_line(done.stderr)}")
+        yield tree
+    finally:
+        _git(root, "worktree", "remove", "--force", str(tree))
+        shutil.rmtree(parent, ignore_errors=True)
+        _git(root, "worktree", "prune")
+
+
+def repository_root(start: Path) -> Path:
+    done = _git(start, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        raise InputError(f"hologram ab: expected to run inside a git checkout ({_first_line(done.stderr)})", start)
+    return Path(done.stdout.strip())
+
+
+@dataclass(frozen=True)
+class AbReport:
+    base: dict[str, str]
+    head: dict[str, str]
+    runs: int
+    threshold_pct: float
+    results: dict[str, DriftResult]
+
+    @property
+    def passed(self) -> bool:
+        return not any(r.status == "regressed" for r in self.results.values())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": "hologram-ab/1",
+            "created": _now(),
+            "base": self.base,
+            "head": self.head,
+            "runs_per_side": self.runs,
+            "paired": True,
+            "threshold_pct": self.threshold_pct,
+            "alpha": stats.RUN_DRIFT_ALPHA,
+            "tail_alpha": stats.TAIL_DRIFT_ALPHA,
+            "passed": self.passed,
+            "metrics": {key: _result_dict(result) for key, result in sorted(self.results.items())},
+        }
+
+    def lines(self) -> list[str]:
+        head = "PASS" if self.passed else "FAIL"
+        out = [
+            f"ab: {head}: head {self.head['ref']} ({self.head['commit'][:12]}) vs base {self.base['ref']} "
+            f"({self.base['commit'][:12]}), {self.runs} interleaved runs per side, threshold {self.threshold_pct:g}%"
+        ]
+        for key, r in sorted(self.results.items()):
+            out.append(
+                f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.ci_low:.3f}–{r.ci_high:.3f}], "
+                f"could flag ≥{r.mde_pct:.0f}%; p95 ×{r.tail_ratio or math.nan:.3f}, could flag "
+                f"≥{r.tail_mde_pct or math.nan:.0f}%" + (f"; {r.note}" if r.note else "")
+            )
+        return out
+
+
+def run_ab(
+    start: Path,
+    base_ref: str,
+    head_ref: str | None,
+    runs: int,
+    samples: int,
+    threshold_pct: float,
+    progress: Progress,
+    env: Mapping[str, str] | None = None,
+) -> AbReport:
+    """Measure the core suite of base and head (their own target code) in interleaved runs; paired verdicts."""
+    root = repository_root(start)
+    base_commit = resolve_ref(root, base_ref)
+    head_commit = resolve_ref(root, head_ref) if head_ref else resolve_ref(root, "HEAD")
+    head_label = head_ref or "working tree"
+    with worktree(root, base_commit) as base_tree:
+        if head_ref:
+            with worktree(root, head_commit) as head_tree:
+                sides = (Side(f"base {base_ref}", base_tree), Side(f"head {head_ref}", head_tree))
+                base_runs, head_runs = interleaved_runs(sides, "core", runs, samples, progress, env)
+        else:
+            sides = (Side(f"base {base_ref}", base_tree), Side("head (working tree)", root))
+            base_runs, head_runs = interleaved_runs(sides, "core", runs, samples, progress, env)
+    results = paired_verdicts("core", base_runs, head_runs, threshold_pct)
+    base = {"ref": base_ref, "commit": base_commit}
+    head = {"ref": head_label, "commit": head_commit}
+    return AbReport(base, head, runs, threshold_pct, results)
+
+
+# --- hologram calibrate --------------------------------------------------------------------------------------------
+
+
+def _spread(runs: list[np.ndarray], q: float) -> float:
+    logs = np.log(np.maximum([stats.quantile(run, q) for run in runs], np.finfo(np.float64).tiny))
+    return float(logs.std(ddof=1)) if len(logs) > 1 else math.nan
+
+
+def noise_entry(runs: list[np.ndarray], per_side: int, result: DriftResult, threshold_pct: float) -> dict[str, object]:
+    """How noisy one metric is on this runner, from all the calibration runs of both groups."""
+    within = float(np.median([np.log(np.maximum(run, 1e-9)).std(ddof=1) for run in runs]))
+    spread_median, spread_p95 = _spread(runs, 0.5), _spread(runs, stats.P95)
+    df = 2.0 * per_side - 2.0
+    se_scale = math.sqrt(2.0 / per_side)
+    return {
+        "runs": len(runs),
+        "between_run_sd_log_median": round(spread_median, 5),
+        "between_run_sd_log_p95": round(spread_p95, 5),
+        "within_run_sd_log": round(within, 5),
+        "aa_status": result.status,
+        "aa_ratio": round(result.ratio, 5),
+        "mde_median_pct": round(100.0 * stats.run_mde(spread_median * se_scale, df), 2),
+        "mde_p95_pct": round(100.0 * stats.run_mde(spread_p95 * se_scale, df, stats.TAIL_DRIFT_ALPHA), 2),
+        f"runs_for_{threshold_pct:g}pct_median": stats.runs_to_detect(spread_median, threshold_pct / 100.0),
+        f"runs_for_{threshold_pct:g}pct_p95": stats.runs_to_detect(
+            spread_p95, threshold_pct / 100.0, stats.TAIL_DRIFT_ALPHA
+        ),
+    }
+
+
+def calibrate(
+    suites: list[str],
+    runs: int,
+    samples: int,
+    threshold_pct: float,
+    progress: Progress,
+    skip_reasons: Mapping[str, str | None],
+    env: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """An A/A: two interleaved groups of `runs` runs of the same code per suite → the noise.json document."""
+    metrics: dict[str, object] = {}
+    skipped: dict[str, str] = {}
+    sides = (Side("A", None), Side("A'", None))
+    for suite in suites:
+        reason = skip_reasons.get(suite)
+        if reason is not None:
+            skipped[suite] = reason
+            progress.line(f"{suite}: skipped ({reason})")
+            continue
+        first, second = interleaved_runs(sides, suite, runs, samples, progress, env)
+        verdicts = paired_verdicts(suite, first, second, threshold_pct)
+        for name in sorted(first):
+            key = f"{suite}.{name}"
+            metrics[key] = noise_entry(first[name] + second[name], runs, verdicts[key], threshold_pct)
+    false_alarms = sorted(k for k, entry in metrics.items() if entry["aa_status"] == "regressed")  # type: ignore[index]
+    return {
+        "kind": "hologram-noise/1",
+        "created": _now(),
+        "runs_per_group": runs,
+        "samples_per_run": samples,
+        "threshold_pct": threshold_pct,
+        "alpha": stats.RUN_DRIFT_ALPHA,
+        "false_alarms": false_alarms,
+        "skipped": skipped,
+        "metrics": metrics,
+    }
+
+
+def write_noise(perf_dir: Path, document: dict[str, object]) -> Path:
+    return atomic.write_json(perf_dir / NOISE_FILE, document)
+
+
+def write_ab(perf_dir: Path, report: AbReport) -> Path:
+    return atomic.write_json(perf_dir / AB_FILE, report.to_dict())
+
+
+def read_noise(perf_dir: Path) -> dict | None:
+    """noise.json for the report, or None when `hologram calibrate` has not run (or wrote something else)."""
+    try:
+        document = json.loads((perf_dir / NOISE_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) and document.get("kind") == "hologram-noise/1" else None
+
+
+def read_ab(path: Path) -> dict:
+    """ab.json as written by `hologram ab`; anything else is an InputError (never a silent pass)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"cannot read the A/B verdicts: {type(exc).__name__}", path) from None
+    metrics = document.get("metrics") if isinstance(document, dict) else None
+    if (
+        document.get("kind") != "hologram-ab/1"
+        or not isinstance(metrics, dict)
+        or not all(isinstance(m, dict) and isinstance(m.get("status"), str) for m in metrics.values())
+        or not isinstance(document.get("base"), dict)
+    ):
+        raise InputError('expected a "hologram-ab/1" document written by `hologram ab`', path)
+    return document
+
+
+def noise_lines(document: dict[str, object]) -> list[str]:
+    metrics: dict[str, dict[str, object]] = document["metrics"]  # type: ignore[assignment]
+    alarms = document["false_alarms"]
+    head = "calibrate: A/A " + ("clean" if not alarms else f"FALSE ALARM on {', '.join(alarms)}")  # type: ignore[arg-type]
+    out = [f"{head} ({document['runs_per_group']} interleaved runs per group)"]
+    threshold = document["threshold_pct"]
+    for key, m in sorted(metrics.items()):
+        out.append(
+            f"  {key}: between-run sd(log) median {m['between_run_sd_log_median']}, p95 {m['between_run_sd_log_p95']}; "
+            f"A/A {m['aa_status']} ×{m['aa_ratio']}; with {document['runs_per_group']} runs per side the median can "
+            f"reveal ≥{m['mde_median_pct']}%, the p95 ≥{m['mde_p95_pct']}%; {threshold:g}% needs "
+            f"~{m[f'runs_for_{threshold:g}pct_median']} runs (median), ~{m[f'runs_for_{threshold:g}pct_p95']} (p95)"
+        )
+    return out
