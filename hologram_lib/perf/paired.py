@@ -51,7 +51,10 @@ def interleaved_runs(
         for index in order:
             side = sides[index]
             progress.update(f"{suite} {side.label}", number + 1, runs)
-            result: RunResult = run_process(RunRequest(suite, samples, tree=side.tree), env)
+            try:
+                result: RunResult = run_process(RunRequest(suite, samples, tree=side.tree), env)
+            except InputError as exc:
+                raise InputError(f"{side.label}: {exc.one_line()}") from None
             if result.error is not None:
                 raise InputError(f"{side.label}: a {suite} run failed: {result.error}")
             for name, values in result.metrics.items():

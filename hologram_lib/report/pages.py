@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hologram_lib import stats
 from hologram_lib.baseline import Baseline, DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
@@ -32,13 +33,38 @@ def drift_markdown(drift: DriftReport) -> str:
     head = "**No significant regression**" if drift.passed else "**Regression**"
     blocking = [d for d in drift.drifts if d.blocks]
     lines = [
-        f"{head} against `{drift.baseline.path}` (threshold {drift.threshold_pct:g}%, one-sided α 0.01 after "
-        "Benjamini–Hochberg)."
+        f"{head} against `{drift.baseline.path}` ({drift.baseline.label}; threshold {drift.threshold_pct:g}%, "
+        f"per-run medians tested at one-sided α {stats.RUN_DRIFT_ALPHA:g}, per-run p95s at "
+        f"{stats.TAIL_DRIFT_ALPHA:g}, each after Benjamini–Hochberg)."
     ]
     lines += [f"- `{d.metric}` **{d.status}**: {d.reason}" for d in blocking]
-    if drift.baseline.schema == "upstream-flat":
-        lines.append("- The baseline is the upstream flat form: **no samples**, point estimates only.")
+    if drift.baseline.schema in ("upstream-flat", "hologram-baseline/2"):
+        lines.append(
+            "- The baseline holds **one run**: the noise between processes is not measured, so it cannot say "
+            "`regressed` unless asked (`--allow-one-run`). Promote a baseline from `hologram perf collect --runs 10`."
+        )
     return "\n".join(lines)
+
+
+def noise_markdown(noise: dict[str, Any] | None) -> str:
+    """What `hologram calibrate` measured about this runner (noise.json), or how to measure it."""
+    if not noise:
+        return "_No calibration yet: `hologram calibrate` runs an A/A and records how noisy this runner is._"
+    threshold = noise["threshold_pct"]
+    rows = [
+        f"A/A of {noise['runs_per_group']} interleaved runs per group ({noise['created']}): "
+        + ("**no false alarm**." if not noise["false_alarms"] else f"**false alarm on {noise['false_alarms']}**."),
+        "",
+        "| metric | between-run sd (log median) | (log p95) | median can reveal ≥ | p95 can reveal ≥ | "
+        f"runs for {threshold:g}% (median / p95) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, m in sorted(noise["metrics"].items()):
+        rows.append(
+            f"| {key} | {m['between_run_sd_log_median']} | {m['between_run_sd_log_p95']} | {m['mde_median_pct']}% | "
+            f"{m['mde_p95_pct']}% | {m[f'runs_for_{threshold:g}pct_median']} / {m[f'runs_for_{threshold:g}pct_p95']} |"
+        )
+    return "\n".join(rows)
 
 
 def provenance_row(baseline: Baseline) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from hologram_lib import stats
 from hologram_lib.baseline import DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
-from hologram_lib.perf.files import MetricData
+from hologram_lib.perf.files import MetricData, p95_interval
 
 
 def _finite(value: float | None) -> float | None:
@@ -23,9 +23,10 @@ def perf_table(metrics: dict[str, MetricData], gate: GateReport) -> pd.DataFrame
     rows = []
     for key in sorted(set(metrics) | set(verdicts)):
         data, verdict = metrics.get(key), verdicts.get(key)
-        row: dict[str, object] = {"metric": key, "n": data.n if data else 0}
+        row: dict[str, object] = {"metric": key, "runs": data.run_count if data else 0, "n": data.n if data else 0}
         if data is not None and data.samples is not None and len(data.samples):
-            low, high = stats.quantile_ci(data.samples)
+            result = verdict.result if verdict else None
+            low, high = (result.ci_low_ms, result.ci_high_ms) if result else p95_interval(data.runs, data.samples)
             row.update(
                 p50_ms=stats.quantile(data.samples, 0.5),
                 p95_ms=stats.quantile(data.samples),
@@ -37,11 +38,12 @@ def perf_table(metrics: dict[str, MetricData], gate: GateReport) -> pd.DataFrame
             row.update(p95_ms=data.p95_ms)
         row["budget_ms"] = verdict.budget_ms if verdict else None
         row["verdict"] = verdict.status if verdict else ("skipped" if data and data.skip_reason else "no budget")
-        row["samples_to_settle"] = verdict.result.samples_needed if verdict and verdict.result else None
+        row["runs_to_settle"] = verdict.result.runs_needed if verdict and verdict.result else None
         row["note"] = data.note if data else (verdict.reason if verdict else "")
         rows.append(row)
     columns = [
         "metric",
+        "runs",
         "n",
         "p50_ms",
         "p95_ms",
@@ -50,7 +52,7 @@ def perf_table(metrics: dict[str, MetricData], gate: GateReport) -> pd.DataFrame
         "p99_ms",
         "budget_ms",
         "verdict",
-        "samples_to_settle",
+        "runs_to_settle",
         "note",
     ]
     return pd.DataFrame(rows).reindex(columns=columns)
@@ -66,13 +68,15 @@ def drift_table(report: DriftReport) -> pd.DataFrame:
                 "status": d.status,
                 "baseline_p95_ms": d.baseline_p95_ms,
                 "current_p95_ms": d.current_p95_ms,
-                "baseline_n": d.baseline_n,
-                "current_n": d.current_n,
+                "baseline_runs": r.runs_baseline if r else None,
+                "current_runs": r.runs_current if r else None,
                 "ratio": r.ratio if r else None,
                 "ci_low": _finite(r.ci_low) if r else None,
                 "ci_high": _finite(r.ci_high) if r else None,
                 "p_bh": r.p_value if r else None,
                 "mde_pct": _finite(r.mde_pct) if r else None,
+                "tail_ratio": r.tail_ratio if r else None,
+                "tail_mde_pct": _finite(r.tail_mde_pct) if r and r.tail_mde_pct is not None else None,
                 "note": (r.note if r and r.note else d.reason),
             }
         )
