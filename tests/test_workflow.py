@@ -55,3 +55,17 @@ def test_baseline_is_promoted_only_on_main_after_the_gate_and_downloaded_on_prs(
 def test_report_uploaded_even_when_red() -> None:
     upload = next(s for s in steps() if s.get("with", {}).get("name") == "hologram-report")
     assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
+
+
+def test_prs_run_a_paired_a_b_before_the_report_and_nightly_calibrates() -> None:
+    names = [s.get("name", s.get("uses")) for s in steps()]
+    checkout = next(s for s in steps() if str(s.get("uses", "")).startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0
+    ab = next(s for s in steps() if "hologram ab" in s.get("run", ""))
+    assert "pull_request" in ab["if"] and '--base "origin/$BASE_REF"' in ab["run"]
+    assert ab["env"]["BASE_REF"] == "${{ github.base_ref }}"  # never interpolated into the script itself
+    assert "[ $? -eq 1 ]" in ab["run"]  # a regression waits for the gate; bad input (exit 2) stops the job
+    calibrate = next(s for s in steps() if "hologram calibrate" in s.get("run", ""))
+    assert calibrate["if"] == "github.event_name == 'schedule'"
+    report = names.index("Collect and render the report")
+    assert names.index(ab["name"]) < report and names.index(calibrate["name"]) < report
