@@ -191,6 +191,7 @@ class PerfKnobs:
 
 
 DEFAULT_SAMPLES = 200
+MAX_ENC_MB = 256
 
 
 def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = None, cold: bool = False) -> PerfKnobs:
@@ -201,8 +202,11 @@ def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = N
         raw = env.get(var, "").strip()
         return positive_int(raw, var) if raw else default
 
+    enc_mb = number("ENC_MB", 1)
+    if enc_mb > MAX_ENC_MB:  # the payload and its grids live in memory: 10,000 MiB asked for 78 GiB
+        raise InputError(f"ENC_MB: expected at most {MAX_ENC_MB} (MiB encoded per sample), got {enc_mb}")
     return PerfKnobs(
-        enc_mb=number("ENC_MB", 1),
+        enc_mb=enc_mb,
         samples=base,
         gql_samples=number("GQL_SAMPLES", base),
         gql_warmup=number("GQL_WARMUP", 5),

@@ -3,13 +3,13 @@
 - pass: the interval's upper end is within the budget; fail: its lower end is above the budget;
 - inconclusive: the budget lies inside the interval (reported with the runs that would settle it); the
   gate then follows the point estimate and says so;
+- missing: a budgeted metric has no data (or its suite failed) — this fails the gate;
+- skipped: no data for a recorded reason the active profile allows.
 
 The budget is about the p95 over the runs of a configuration: the estimate pools every run's samples, and its
 interval resamples whole runs (`stats.run_bootstrap_quantile_ci`), because the p95 varies far more between
 processes than inside one. One run (`check_budget`) is the special case: its order-statistic interval says nothing
 about the next process, and the verdict says so.
-- missing: a budgeted metric has no data (or its suite failed) — this fails the gate;
-- skipped: no data for a recorded reason the active profile allows.
 """
 
 from __future__ import annotations

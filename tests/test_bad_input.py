@@ -69,6 +69,22 @@ def test_non_utf8_file(tmp_path: Path) -> None:
             "expected samples as a list of non-negative numbers",
         ),
         ("{}", "expected at least one metric"),
+        ('{"core.verify_ms": 1e999}', "expected a positive p95"),
+        ('{"core.verify_ms": ' + "9" * 401 + "}", "expected a positive p95"),
+        ("[" * 100_000 + "]" * 100_000, "nested or sized beyond reason"),
+        ('{"schema": "hologram-baseline/3", "metrics": {"core.verify_ms": {}}}', "expected runs as a non-empty list"),
+        (
+            '{"schema": "hologram-baseline/3", "metrics": {"core.verify_ms": {"p95_ms": 1, "n": "x", "runs": [[1]]}}}',
+            "expected n as a whole number of samples, got 'x'",
+        ),
+        (
+            '{"schema": "hologram-baseline/3", "metrics": {"core.verify_ms": {"p95_ms": 1, "runs": [[1], []]}}}',
+            "expected run 2 as a list of non-negative numbers (not empty)",
+        ),
+        (
+            '{"schema": "hologram-baseline/3", "metrics": {"core.verify_ms": {"p95_ms": 5, "runs": [[1, 2], [1]]}}}',
+            "p95_ms 5 contradicts its own samples",
+        ),
     ],
 )
 def test_bad_baseline(
@@ -118,3 +134,9 @@ def test_bad_settings(tmp_path: Path, args: list[str], env: dict[str, str], expe
 def test_usage_error_is_exit_2() -> None:
     done = hologram("perf", "collect", "--samples", "-3")
     assert done.returncode == 2 and "expected a positive integer" in done.stderr
+
+
+def test_an_encode_size_beyond_memory_is_refused(tmp_path: Path) -> None:
+    done = hologram("perf", "collect", "--suite", "core", "--perf-dir", str(tmp_path), env={"ENC_MB": "10000"})
+    assert done.returncode == 2 and "ENC_MB: expected at most 256" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "samples").exists()
