@@ -29,6 +29,7 @@ from hologram_lib.drift import (
     compare_samples,
     decide,
     from_estimate,
+    separate_sessions,
     too_few_runs,
     too_few_samples,
 )
@@ -283,12 +284,17 @@ def _one_run_estimates(
 
 
 def compare_metric_sets(
-    baseline: Baseline, current: dict[str, MetricData], threshold_pct: float, settings: GateSettings
+    baseline: Baseline,
+    current: dict[str, MetricData],
+    threshold_pct: float,
+    settings: GateSettings,
+    noise: dict[str, object] | None = None,
 ) -> list[MetricDrift]:
     """Drift of every metric either side has; BH across metrics, the centre and the tail each as one family.
 
-    Metrics with runs on both sides are judged on runs (too few → inconclusive). One run or a point estimate on
-    a side: inconclusive, unless the user asked for the one-run test (settings.allow_one_run)."""
+    Metrics with runs on both sides are judged on runs (too few → inconclusive); the baseline and the current runs
+    are separate sessions, whose session noise comes from `noise` (calibrate's noise.json) or the default. One run
+    or a point estimate on a side: inconclusive, unless the user asked for the one-run test (allow_one_run)."""
     keys = sorted(set(baseline.metrics) | {k for k, d in current.items() if d.has_data or k in baseline.metrics})
     both = [k for k in keys if k in baseline.metrics and k in current and current[k].has_data]
     on_runs = [
@@ -299,7 +305,10 @@ def compare_metric_sets(
         and (min(len(baseline.metrics[k].runs), current[k].run_count) >= 2 or not settings.allow_one_run)
     ]
     run_results = compare_run_sets(
-        {k: (baseline.metrics[k].runs, current[k].runs) for k in on_runs}, threshold_pct, paired=False
+        {k: (baseline.metrics[k].runs, current[k].runs) for k in on_runs},
+        threshold_pct,
+        paired=False,
+        sessions=separate_sessions(noise, on_runs),
     )
     one_run = (
         _one_run_estimates(baseline, current, [k for k in both if k not in on_runs]) if settings.allow_one_run else {}
@@ -442,7 +451,12 @@ def promote(
 
 
 def compare(
-    baseline: Baseline, current: dict[str, MetricData], threshold_pct: float, settings: GateSettings
+    baseline: Baseline,
+    current: dict[str, MetricData],
+    threshold_pct: float,
+    settings: GateSettings,
+    noise: dict[str, object] | None = None,
 ) -> DriftReport:
     """The drift report of a run against a baseline (what `hologram baseline compare` prints)."""
-    return DriftReport(baseline, threshold_pct, compare_metric_sets(baseline, current, threshold_pct, settings))
+    drifts = compare_metric_sets(baseline, current, threshold_pct, settings, noise)
+    return DriftReport(baseline, threshold_pct, drifts)

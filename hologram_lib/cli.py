@@ -262,10 +262,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hologram_lib.baseline import compare, read_baseline
     from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.files import load_perf_dir
+    from hologram_lib.perf.paired import read_noise
 
     settings = _settings(args)
     threshold = regression_threshold_pct(args.threshold_pct)
-    report = compare(read_baseline(args.baseline), load_perf_dir(args.perf_dir), threshold, settings)
+    noise = read_noise(args.perf_dir)
+    report = compare(read_baseline(args.baseline), load_perf_dir(args.perf_dir), threshold, settings, noise)
     _write_json(args.json, report.to_dict())
     _print(report.lines())
     return 0 if report.passed else 1
@@ -328,6 +330,7 @@ def cmd_e2e(args: argparse.Namespace) -> int:
 def cmd_verdict(args: argparse.Namespace) -> int:
     from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.files import load_perf_dir
+    from hologram_lib.perf.paired import read_noise
     from hologram_lib.verdict import overall
 
     settings = _settings(args)
@@ -339,6 +342,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         regression_threshold_pct(args.threshold_pct),
         args.require_baseline,
         args.ab or args.perf_dir / "ab.json",
+        read_noise(args.perf_dir),
     )
     _write_json(
         args.json,

@@ -73,6 +73,7 @@ class RunEvidence:
     spread_log: float
     runs_baseline: int
     runs_current: int
+    session_sd: float = 0.0
 
 
 def _log_statistics(runs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -82,8 +83,39 @@ def _log_statistics(runs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     return np.log(np.maximum(medians, floor)), np.log(np.maximum(p95s, floor))
 
 
+@dataclass(frozen=True)
+class SessionNoise:
+    """Log-sd of a session's level for the centre and the tail (see stats.DEFAULT_SESSION_SD); zero when both
+    sides ran in one session (interleaved runs)."""
+
+    median: float = 0.0
+    p95: float = 0.0
+
+
+SAME_SESSION = SessionNoise()
+SEPARATE_SESSIONS = SessionNoise(stats.DEFAULT_SESSION_SD, stats.DEFAULT_SESSION_SD_P95)
+
+
+def separate_sessions(noise: Mapping[str, object] | None, keys: Sequence[str]) -> dict[str, SessionNoise]:
+    """Session noise per metric for separately collected sides: `hologram calibrate`'s measurement (noise.json)
+    where it has one, else the default measured on this machine kind."""
+    measured = noise.get("metrics") if isinstance(noise, Mapping) else None
+    found = {}
+    for key in keys:
+        entry = measured.get(key) if isinstance(measured, Mapping) else None
+        if isinstance(entry, Mapping) and isinstance(entry.get("session_sd_log_median"), int | float):
+            found[key] = SessionNoise(float(entry["session_sd_log_median"]), float(entry["session_sd_log_p95"]))
+        else:
+            found[key] = SEPARATE_SESSIONS
+    return found
+
+
 def run_evidence(
-    baseline_runs: Sequence[np.ndarray], current_runs: Sequence[np.ndarray], *, paired: bool
+    baseline_runs: Sequence[np.ndarray],
+    current_runs: Sequence[np.ndarray],
+    *,
+    paired: bool,
+    session: SessionNoise = SAME_SESSION,
 ) -> RunEvidence | None:
     """Both tests on sorted runs; None when a side has fewer than MIN_RUNS runs."""
     if min(len(baseline_runs), len(current_runs)) < stats.MIN_RUNS:
@@ -92,11 +124,14 @@ def run_evidence(
     cur_centre, cur_tail = _log_statistics(current_runs)
     spread = float(math.sqrt((base_centre.var(ddof=1) + cur_centre.var(ddof=1)) / 2.0))
     return RunEvidence(
-        stats.compare_run_logs(base_centre, cur_centre, paired=paired),
-        stats.compare_run_logs(base_tail, cur_tail, paired=paired, alpha=stats.TAIL_DRIFT_ALPHA),
+        stats.compare_run_logs(base_centre, cur_centre, paired=paired, session_sd=session.median),
+        stats.compare_run_logs(
+            base_tail, cur_tail, paired=paired, alpha=stats.TAIL_DRIFT_ALPHA, session_sd=session.p95
+        ),
         spread,
         len(baseline_runs),
         len(current_runs),
+        session.median,
     )
 
 
@@ -113,8 +148,16 @@ def judge_runs(evidence: RunEvidence, p_centre: float, p_tail: float, threshold_
         status = IMPROVED
     elif _beyond(centre.ratio, threshold_pct):
         status = INCONCLUSIVE
-        needed = stats.runs_to_detect(evidence.spread_log, abs(centre.ratio - 1.0))
-        note = f"a change beyond the threshold that these runs cannot confirm: ~{needed} runs per side would settle it"
+        needed = stats.runs_to_detect(evidence.spread_log, abs(centre.ratio - 1.0), session_sd=evidence.session_sd)
+        if needed is None:
+            note = (
+                "a change beyond the threshold that these runs cannot confirm, and more runs would not: the sides "
+                "are separate sessions whose levels differ by more than that; `hologram ab` (interleaved) can"
+            )
+        else:
+            note = (
+                f"a change beyond the threshold that these runs cannot confirm: ~{needed} runs per side would settle it"
+            )
     else:
         status = UNCHANGED
     mde = 100.0 * stats.run_mde(centre.se_log, centre.df)
@@ -158,14 +201,20 @@ def _sorted_runs(runs: object, side: str) -> list[np.ndarray]:
 
 
 def compare_runs(
-    baseline_runs: object, current_runs: object, threshold_pct: float = 10.0, paired: bool = False
+    baseline_runs: object,
+    current_runs: object,
+    threshold_pct: float = 10.0,
+    paired: bool = False,
+    session: SessionNoise = SAME_SESSION,
 ) -> DriftResult:
     """Drift verdict for one metric from runs (each a sequence of samples in ms) on both sides. `paired=True`: run i
-    of one side was interleaved with run i of the other (same counts needed). No correction for other metrics."""
+    of one side was interleaved with run i of the other (same counts needed). `session`: the sides' runs were drawn
+    alike (the default), or each side is one separate session (SEPARATE_SESSIONS, or calibrate's measurement). No
+    correction for other metrics."""
     base, cur = _sorted_runs(baseline_runs, "baseline"), _sorted_runs(current_runs, "current run")
     if paired and len(base) != len(cur):
         raise ValueError(f"compare_runs(paired=True) needs as many runs on both sides, got {len(base)} and {len(cur)}")
-    evidence = run_evidence(base, cur, paired=paired)
+    evidence = run_evidence(base, cur, paired=paired, session=session)
     if evidence is None:
         ratio = stats.quantile(np.concatenate(cur)) / stats.quantile(np.concatenate(base))
         return too_few_runs(len(base), len(cur), ratio)
@@ -173,11 +222,19 @@ def compare_runs(
 
 
 def compare_run_sets(
-    pairs: Mapping[str, tuple[Sequence[np.ndarray], Sequence[np.ndarray]]], threshold_pct: float, *, paired: bool
+    pairs: Mapping[str, tuple[Sequence[np.ndarray], Sequence[np.ndarray]]],
+    threshold_pct: float,
+    *,
+    paired: bool,
+    sessions: Mapping[str, SessionNoise] | None = None,
 ) -> dict[str, DriftResult]:
     """compare_runs over many metrics (key → (baseline runs, current runs), each run sorted), with the centre and
-    the tail p-values each Benjamini–Hochberg adjusted across the metrics as one family."""
-    evidence = {key: run_evidence(base, cur, paired=paired) for key, (base, cur) in pairs.items()}
+    the tail p-values each Benjamini–Hochberg adjusted across the metrics as one family. `sessions`: key → the
+    session noise of separately collected sides (absent: same session)."""
+    evidence = {
+        key: run_evidence(base, cur, paired=paired, session=(sessions or {}).get(key, SAME_SESSION))
+        for key, (base, cur) in pairs.items()
+    }
     tested = {key: found for key, found in evidence.items() if found is not None}
     centre = dict(zip(tested, stats.benjamini_hochberg([e.centre.p_value for e in tested.values()]), strict=True))
     tail = dict(zip(tested, stats.benjamini_hochberg([e.tail.p_value for e in tested.values()]), strict=True))

@@ -216,6 +216,14 @@ def minimum_detectable_effect(se_log: float, alpha: float = DRIFT_ALPHA, power: 
 # the machine's mood drifts), 0.65 % at 0.005 and 0.3 % at 0.0025, while still catching 98 % of +25 % slow-downs.
 RUN_DRIFT_ALPHA = 0.0025
 TAIL_DRIFT_ALPHA = 0.001
+# Log-sd of a whole session's level (all runs of one `perf collect`) against another session's, for comparisons of
+# separately collected runs (`baseline compare`). Measured on this machine kind: 24 back-to-back `perf collect
+# --runs 10 --suite core` sessions; their mean log medians varied by 0.049 (encode) / 0.078 (verify) where their
+# runs predicted 0.029 / 0.043, i.e. a session term of 0.039 / 0.065 (p95: 0.064 / 0.081). Without it, two
+# separate collects of the same code were called `regressed` in 4 of 100 tries. `hologram calibrate` measures it
+# per metric on a runner (never below these defaults).
+DEFAULT_SESSION_SD = 0.05
+DEFAULT_SESSION_SD_P95 = 0.08
 MIN_RUNS = 3
 RUN_BOOTSTRAP_RESAMPLES = 2000
 MAX_GRID = 4096
@@ -236,13 +244,22 @@ class RunComparison:
 
 
 def compare_run_logs(
-    baseline_logs: np.ndarray, current_logs: np.ndarray, *, paired: bool, alpha: float = RUN_DRIFT_ALPHA
+    baseline_logs: np.ndarray,
+    current_logs: np.ndarray,
+    *,
+    paired: bool,
+    alpha: float = RUN_DRIFT_ALPHA,
+    session_sd: float = 0.0,
 ) -> RunComparison:
     """Welch's t-test (or the paired t-test, when run i of both sides ran side by side) on log per-run statistics.
 
     Why a t-test on logs: a ratio of latencies is a difference of logs, and a per-run median is close to normal on
     the log scale; measured on the real-noise data, Welch at alpha 0.0025 with 10 runs per side flags 0.3 % of
     A/A splits and catches 98 % of +25 % slow-downs.
+
+    `session_sd`: when the two sides were measured in separate sessions (a baseline from another job), the runs of
+    one session share that session's level, which the spread between its runs cannot show; its log-sd enters the
+    standard error as a known variance on each side (2·session_sd²). Paired runs share their session: no term.
     """
     from scipy import stats as scipy_stats
 
@@ -254,7 +271,7 @@ def compare_run_logs(
         df = float(len(deltas) - 1)
     else:
         var_b, var_c = base.var(ddof=1) / len(base), cur.var(ddof=1) / len(cur)
-        se = float(math.sqrt(var_b + var_c))
+        se = float(math.sqrt(var_b + var_c + 2.0 * session_sd**2))
         denominator = var_b**2 / (len(base) - 1) + var_c**2 / (len(cur) - 1)
         df = float((var_b + var_c) ** 2 / denominator) if denominator > 0 else float(len(base) + len(cur) - 2)
     if se == 0.0:
@@ -277,14 +294,22 @@ def run_mde(se_log: float, df: float, alpha: float = RUN_DRIFT_ALPHA, power: flo
 
 
 def runs_to_detect(
-    spread_log: float, change: float, alpha: float = RUN_DRIFT_ALPHA, power: float = DETECTION_POWER
-) -> int:
+    spread_log: float,
+    change: float,
+    alpha: float = RUN_DRIFT_ALPHA,
+    power: float = DETECTION_POWER,
+    session_sd: float = 0.0,
+) -> int | None:
     """Runs per side that would detect a relative `change` (0.1 = 10 %) with `power`, for a between-run standard
-    deviation `spread_log` of the log statistic (normal approximation, floored at MIN_RUNS)."""
+    deviation `spread_log` of the log statistic (normal approximation, floored at MIN_RUNS); None when the session
+    term alone (separate sessions) is too large for any number of runs."""
     if change <= 0 or not math.isfinite(spread_log):
         return MIN_RUNS
     z_sum = NormalDist().inv_cdf(1.0 - alpha) + NormalDist().inv_cdf(power)
-    return max(MIN_RUNS, math.ceil(2.0 * (z_sum * spread_log / math.log1p(change)) ** 2))
+    budget = (math.log1p(change) / z_sum) ** 2 - 2.0 * session_sd**2  # variance left for the runs' own spread
+    if budget <= 0:
+        return None
+    return max(MIN_RUNS, math.ceil(2.0 * spread_log**2 / budget))
 
 
 def pooled_quantile(runs: list[np.ndarray], q: float = P95) -> float:

@@ -44,6 +44,7 @@ def overall(
     threshold_pct: float,
     require_baseline: bool = False,
     ab_path: Path | None = None,
+    noise: dict | None = None,
 ) -> Overall:
     """Judge everything the pipeline recorded; absent inputs are named (and fail where the profile says so)."""
     gate = evaluate(metrics, settings)
@@ -53,7 +54,7 @@ def overall(
     drift = None
     if baseline.exists() or require_baseline:
         recorded = read_baseline(baseline)
-        drift = compare(recorded, metrics, threshold_pct, settings)
+        drift = compare(recorded, metrics, threshold_pct, settings, noise)
         reasons += [f"{d.metric} {d.status}: {d.reason}" for d in drift.drifts if d.blocks]
     else:
         missing.append("baseline")

@@ -101,7 +101,9 @@ def test_calibrate_writes_the_noise_and_the_report_shows_it(tmp_path: Path) -> N
     for entry in noise["metrics"].values():
         assert entry["runs"] == 6 and entry["between_run_sd_log_median"] >= 0
         assert entry["aa_status"] in ("unchanged", "inconclusive", "improved", "regressed")
-        assert entry["mde_median_pct"] > 0 and entry["runs_for_10pct_median"] >= 3
+        assert entry["mde_median_pct"] > 0 and entry["session_sd_log_median"] >= stats.DEFAULT_SESSION_SD
+        # Against a stored baseline the session term alone can put 10 % out of reach of any number of runs.
+        assert entry["runs_for_10pct_median"] is None or entry["runs_for_10pct_median"] >= 3
     assert noise["false_alarms"] == [k for k, e in noise["metrics"].items() if e["aa_status"] == "regressed"]
     assert "calibrate: A/A" in done.stdout and "the median can reveal" in done.stdout
     report = hologram("report", "--no-collect", "--reports-dir", str(tmp_path / "reports"))

@@ -205,10 +205,31 @@ def _spread(runs: list[np.ndarray], q: float) -> float:
     return float(logs.std(ddof=1)) if len(logs) > 1 else math.nan
 
 
-def noise_entry(runs: list[np.ndarray], per_side: int, result: DriftResult, threshold_pct: float) -> dict[str, object]:
-    """How noisy one metric is on this runner, from all the calibration runs of both groups."""
+SESSION_BLOCK = 5  # consecutive runs that stand in for one short session when measuring the session term
+
+
+def session_sd(time_ordered: list[np.ndarray], q: float, floor: float) -> float:
+    """The log-sd of a session's level beyond what its runs' spread explains: blocks of consecutive runs are
+    sessions; var(block means) − mean(var within a block) / block size. Floored at the default: a short
+    calibration underestimates it, and an underestimate costs false alarms."""
+    logs = np.log(np.maximum([stats.quantile(run, q) for run in time_ordered], np.finfo(np.float64).tiny))
+    blocks = [logs[i : i + SESSION_BLOCK] for i in range(0, len(logs) - SESSION_BLOCK + 1, SESSION_BLOCK)]
+    if len(blocks) < 2:
+        return floor
+    means = np.array([block.mean() for block in blocks])
+    within = float(np.mean([block.var(ddof=1) for block in blocks])) / SESSION_BLOCK
+    return max(floor, math.sqrt(max(0.0, float(means.var(ddof=1)) - within)))
+
+
+def noise_entry(
+    time_ordered: list[np.ndarray], per_side: int, result: DriftResult, threshold_pct: float
+) -> dict[str, object]:
+    """How noisy one metric is on this runner, from all the calibration runs of both groups in the order they ran."""
+    runs = time_ordered
     within = float(np.median([np.log(np.maximum(run, 1e-9)).std(ddof=1) for run in runs]))
     spread_median, spread_p95 = _spread(runs, 0.5), _spread(runs, stats.P95)
+    session_median = session_sd(runs, 0.5, stats.DEFAULT_SESSION_SD)
+    session_p95 = session_sd(runs, stats.P95, stats.DEFAULT_SESSION_SD_P95)
     df = 2.0 * per_side - 2.0
     se_scale = math.sqrt(2.0 / per_side)
     return {
@@ -216,13 +237,18 @@ def noise_entry(runs: list[np.ndarray], per_side: int, result: DriftResult, thre
         "between_run_sd_log_median": round(spread_median, 5),
         "between_run_sd_log_p95": round(spread_p95, 5),
         "within_run_sd_log": round(within, 5),
+        "session_sd_log_median": round(session_median, 5),
+        "session_sd_log_p95": round(session_p95, 5),
         "aa_status": result.status,
         "aa_ratio": round(result.ratio, 5),
         "mde_median_pct": round(100.0 * stats.run_mde(spread_median * se_scale, df), 2),
         "mde_p95_pct": round(100.0 * stats.run_mde(spread_p95 * se_scale, df, stats.TAIL_DRIFT_ALPHA), 2),
-        f"runs_for_{threshold_pct:g}pct_median": stats.runs_to_detect(spread_median, threshold_pct / 100.0),
+        # Against a stored baseline (a separate session); None: no number of runs can, only a paired A/B.
+        f"runs_for_{threshold_pct:g}pct_median": stats.runs_to_detect(
+            spread_median, threshold_pct / 100.0, session_sd=session_median
+        ),
         f"runs_for_{threshold_pct:g}pct_p95": stats.runs_to_detect(
-            spread_p95, threshold_pct / 100.0, stats.TAIL_DRIFT_ALPHA
+            spread_p95, threshold_pct / 100.0, stats.TAIL_DRIFT_ALPHA, session_sd=session_p95
         ),
     }
 
@@ -250,7 +276,9 @@ def calibrate(
         verdicts = paired_verdicts(suite, first, second, threshold_pct)
         for name in sorted(first):
             key = f"{suite}.{name}"
-            metrics[key] = noise_entry(first[name] + second[name], runs, verdicts[key], threshold_pct)
+            pairs = zip(first[name], second[name], strict=True)
+            ordered = [run for i, pair in enumerate(pairs) for run in (pair if i % 2 == 0 else pair[::-1])]
+            metrics[key] = noise_entry(ordered, runs, verdicts[key], threshold_pct)
     false_alarms = sorted(k for k, entry in metrics.items() if entry["aa_status"] == "regressed")  # type: ignore[index]
     return {
         "kind": "hologram-noise/1",
@@ -299,6 +327,10 @@ def read_ab(path: Path) -> dict:
     return document
 
 
+def _runs(needed: object) -> str:
+    return "no number of runs (use `hologram ab`)" if needed is None else f"~{needed} runs"
+
+
 def noise_lines(document: dict[str, object]) -> list[str]:
     metrics: dict[str, dict[str, object]] = document["metrics"]  # type: ignore[assignment]
     alarms = document["false_alarms"]
@@ -309,7 +341,9 @@ def noise_lines(document: dict[str, object]) -> list[str]:
         out.append(
             f"  {key}: between-run sd(log) median {m['between_run_sd_log_median']}, p95 {m['between_run_sd_log_p95']}; "
             f"A/A {m['aa_status']} ×{m['aa_ratio']}; with {document['runs_per_group']} runs per side the median can "
-            f"reveal ≥{m['mde_median_pct']}%, the p95 ≥{m['mde_p95_pct']}%; {threshold:g}% needs "
-            f"~{m[f'runs_for_{threshold:g}pct_median']} runs (median), ~{m[f'runs_for_{threshold:g}pct_p95']} (p95)"
+            f"reveal ≥{m['mde_median_pct']}%, the p95 ≥{m['mde_p95_pct']}%; session sd(log) median "
+            f"{m['session_sd_log_median']}; {threshold:g}% against a stored baseline needs "
+            f"{_runs(m[f'runs_for_{threshold:g}pct_median'])} (median), "
+            f"{_runs(m[f'runs_for_{threshold:g}pct_p95'])} (p95)"
         )
     return out

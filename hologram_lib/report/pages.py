@@ -56,13 +56,14 @@ def noise_markdown(noise: dict[str, Any] | None) -> str:
         + ("**no false alarm**." if not noise["false_alarms"] else f"**false alarm on {noise['false_alarms']}**."),
         "",
         "| metric | between-run sd (log median) | (log p95) | median can reveal ≥ | p95 can reveal ≥ | "
-        f"runs for {threshold:g}% (median / p95) |",
+        f"runs for {threshold:g}% vs a stored baseline (median / p95; — = none, use `hologram ab`) |",
         "|---|---|---|---|---|---|",
     ]
     for key, m in sorted(noise["metrics"].items()):
         rows.append(
             f"| {key} | {m['between_run_sd_log_median']} | {m['between_run_sd_log_p95']} | {m['mde_median_pct']}% | "
-            f"{m['mde_p95_pct']}% | {m[f'runs_for_{threshold:g}pct_median']} / {m[f'runs_for_{threshold:g}pct_p95']} |"
+            f"{m['mde_p95_pct']}% | {m[f'runs_for_{threshold:g}pct_median'] or '—'} / "
+            f"{m[f'runs_for_{threshold:g}pct_p95'] or '—'} |"
         )
     return "\n".join(rows)
 

@@ -85,6 +85,7 @@ def build_report(
     runs = render.run_all(root, reports_dir, parameters)
     events_path = reports_dir / "e2e" / "events.jsonl"
     metrics = load_perf_dir(reports_dir / "perf")
+    noise = read_noise(reports_dir / "perf")
     verdict = overall(
         metrics,
         reports_dir / "perf" / "baseline.json",
@@ -92,12 +93,11 @@ def build_report(
         settings,
         config.regression_threshold_pct(),
         ab_path=reports_dir / "perf" / "ab.json",
+        noise=noise,
     )
     try:
         events = [line.record for line in read_events(events_path)[0]]
     except InputError:
         events = []
-    index = write_index(
-        reports_dir / "index.html", verdict, metrics, events, runs, config.commit(), read_noise(reports_dir / "perf")
-    )
+    index = write_index(reports_dir / "index.html", verdict, metrics, events, runs, config.commit(), noise)
     return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)
