@@ -194,3 +194,20 @@ def test_ab_base_that_does_not_build_is_exit_2_and_leaves_nothing(codec_repo: Pa
     assert len(worktrees(codec_repo)) == 1
     assert not list(Path(tempfile.gettempdir()).glob("hologram-ab-*"))
     assert not (codec_repo / "perf" / "ab.json").exists()
+
+
+def test_separate_sessions_need_more_evidence_than_interleaved_runs() -> None:
+    """Two collects of ten tight runs each, 15 % apart: within one session that is a regression; between
+    separate sessions (whose levels differ by ~5 % on this machine kind) it cannot be confirmed by more runs."""
+    from hologram_lib import drift
+
+    base = lognormal_runs(1.0, 0.1, 10, 100, 1, between=0.01)
+    cur = lognormal_runs(1.15, 0.1, 10, 100, 2, between=0.01)
+    assert drift.compare_runs(base, cur).status == "regressed"
+    separate = drift.compare_runs(base, cur, session=drift.SEPARATE_SESSIONS)
+    assert separate.status == "inconclusive" and separate.runs_needed is None
+    assert "`hologram ab` (interleaved) can" in separate.note
+    assert separate.ci_high / separate.ci_low > 1.5  # the session term widens the interval
+    assert drift.compare_runs(base, [r * 1.6 for r in base], session=drift.SEPARATE_SESSIONS).status == "regressed"
+    assert stats.runs_to_detect(0.05, 0.10, session_sd=0.05) is None
+    assert stats.runs_to_detect(0.05, 0.10) == stats.runs_to_detect(0.05, 0.10, session_sd=0.0) >= 3
