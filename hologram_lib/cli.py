@@ -10,9 +10,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_PERF_DIR
 from hologram_lib.errors import InputError, Refused, StackError
+
+if TYPE_CHECKING:
+    pass
 
 SUITES = ("core", "graphql", "ipfs")
 
@@ -331,7 +335,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
     from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.files import load_perf_dir
     from hologram_lib.perf.paired import read_noise
-    from hologram_lib.verdict import overall
+    from hologram_lib.verdict import overall, write_verdict
 
     settings = _settings(args)
     result = overall(
@@ -344,16 +348,8 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         args.ab or args.perf_dir / "ab.json",
         read_noise(args.perf_dir),
     )
-    _write_json(
-        args.json,
-        {
-            "kind": "hologram-verdict/1",
-            "passed": result.passed,
-            "profile": settings.profile,
-            "reasons": result.reasons,
-            "notes": result.notes,
-        },
-    )
+    if args.json is not None:
+        write_verdict(args.json, result)
     _print(result.lines())
     return 0 if result.passed else 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hologram_lib import atomic
 from hologram_lib.baseline import DriftReport, compare, read_baseline
 from hologram_lib.config import GateSettings
 from hologram_lib.e2e.summary import Summary, summarize
@@ -34,6 +35,18 @@ class Overall:
         out = [f"verdict: {head} (profile {self.gate.profile})"]
         out += [f"  why: {r}" for r in self.reasons] + [f"  note: {n}" for n in self.notes]
         return out
+
+
+def write_verdict(path: Path, result: Overall) -> Path:
+    """verdict.json: the one overall verdict, as `hologram verdict --json` and `hologram report` write it."""
+    document = {
+        "kind": "hologram-verdict/1",
+        "passed": result.passed,
+        "profile": result.gate.profile,
+        "reasons": result.reasons,
+        "notes": result.notes,
+    }
+    return atomic.write_json(path, document)
 
 
 def overall(
@@ -68,19 +81,32 @@ def overall(
         reasons += [f"{k} regressed in the paired A/B vs {ab['base']['ref']}" for k in regressed]
         if not regressed:
             notes.append(f"paired A/B vs {ab['base']['ref']}: no regression ({ab['runs_per_side']} runs per side)")
-    e2e = None
-    try:
-        e2e = summarize(events)
-    except InputError:
-        e2e = None
-    if e2e is None or e2e.latest_run is None:
+    e2e = _judge_e2e(events, settings, reasons, notes, missing)
+    return Overall(not reasons, reasons, notes, gate, drift, e2e, missing, ab)
+
+
+def _judge_e2e(
+    events: Path, settings: GateSettings, reasons: list[str], notes: list[str], missing: list[str]
+) -> Summary | None:
+    """The latest E2E run's verdict. Absent log: missing (allowed where the profile allows the skip); a log that
+    exists but cannot be read, or holds no readable run: a failure in every profile; corrupt lines: named."""
+    if not events.exists():
         missing.append("e2e")
         text = f"no E2E events at {events} (run `hologram e2e probe`)"
         (notes if "e2e" in settings.allowed_skips else reasons).append(text)
+        return None
+    try:
+        e2e = summarize(events)
+    except InputError as exc:
+        reasons.append(f"E2E events could not be read: {exc.one_line()}")
+        return None
+    notes.extend(e2e.problems)
+    if e2e.latest_run is None:
+        reasons.append(f"E2E events could not be judged: {events} holds no readable run")
     elif e2e.latest_failed:
         run = e2e.latest_run
         reasons.append(f"E2E run {run['run_id']} failed at {run['failed_step']}: {run.get('error') or ''}".strip())
     elif e2e.latest_run["status"] == "skip":
         text = f"E2E skipped: {e2e.latest_run.get('reason')}"
         (notes if "e2e" in settings.allowed_skips else reasons).append(text)
-    return Overall(not reasons, reasons, notes, gate, drift, e2e, missing, ab)
+    return e2e

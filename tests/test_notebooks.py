@@ -164,14 +164,39 @@ def test_cold_vs_warm_table_when_profiles_exist(report_dir: Path) -> None:
     assert "cold p95 ms" in page and "<td>4.0</td>" in page.replace(" ", "")
 
 
-def test_report_without_a_working_stack_still_renders(tmp_path: Path) -> None:
-    """npm missing from PATH: the stack cannot start, the core suite still runs and the report is written."""
+def test_report_without_a_working_stack_still_renders_and_fails(tmp_path: Path) -> None:
+    """npm missing from PATH: the stack cannot start, the core suite still runs and the report is written — and
+    the verdict is FAIL in every profile: the services were meant to be probed and were not (not a 'skip')."""
     import os
 
     reports, state = tmp_path / "reports", tmp_path / "state"
     path = ":".join(p for p in os.environ["PATH"].split(":") if not (Path(p) / "node").exists())
-    done = hologram("report", "--reports-dir", str(reports), "--state-dir", str(state), env={"PATH": path})
-    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
-    assert "problem: the embedded stack did not start" in done.stdout
-    assert (reports / "index.html").exists() and (reports / "perf" / "core_perf.csv").exists()
-    assert "IPFS_API and GRAPHQL_URL not set" in (reports / "e2e" / "events.jsonl").read_text()
+    for profile in ("pr", "default"):
+        env = {"PATH": path, "HOLOGRAM_RUNS": "3", "HOLOGRAM_PROFILE": profile}
+        done = hologram("report", "--reports-dir", str(reports), "--state-dir", str(state), env=env)
+        assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+        assert "problem: the embedded stack did not start" in done.stdout
+        assert "verdict: FAIL" in done.stdout and "graphql.resolve_ms missing: the embedded stack did not start" in (
+            done.stdout
+        )
+        assert "E2E run" in done.stdout and "failed at preflight" in done.stdout
+        assert (reports / "perf" / "core_perf.csv").exists()
+        assert "Verdict: FAIL" in (reports / "index.html").read_text()
+        assert json.loads((reports / "verdict.json").read_text())["passed"] is False
+        verdict = hologram(
+            "verdict", "--perf-dir", str(reports / "perf"), "--events", str(reports / "e2e" / "events.jsonl"), env=env
+        )
+        assert verdict.returncode == 1
+
+
+def test_a_report_that_dies_late_leaves_no_stale_pass(report_dir: Path) -> None:
+    assert render(report_dir).returncode == 0
+    assert (
+        "Verdict: PASS" in (report_dir / "index.html").read_text()
+        or "Verdict: FAIL" in (report_dir / "index.html").read_text()
+    )
+    (report_dir / "perf" / "baseline.json").write_text('{"schema": "x"}')
+    done = render(report_dir)
+    assert done.returncode == 2 and "unknown baseline schema" in done.stderr
+    index = (report_dir / "index.html").read_text()
+    assert "Verdict: could not judge" in index and "unknown baseline schema" in index and "PASS" not in index

@@ -102,5 +102,8 @@ def read_events(path: Path) -> tuple[list[LogLine], list[str]]:
         if not isinstance(record, dict) or not isinstance(record.get("event"), str):
             problems.append(f'{path}:{number}: expected an object with an "event" name; line skipped')
             continue
+        if not all(isinstance(record.get(field), str) for field in ("ts", "run_id", "status")):
+            problems.append(f"{path}:{number}: expected ts, run_id and status as strings; line skipped")
+            continue
         events.append(LogLine(number, record))
     return events, problems

@@ -66,6 +66,7 @@ class MetricData:
     note: str
     source: str
     runs: tuple[np.ndarray, ...] = ()
+    expects_samples: bool = False  # a summary of ours with n > 0: its samples file must hold exactly n
 
     @property
     def run_count(self) -> int:
@@ -151,7 +152,7 @@ def _header(first_line: list[str], required: tuple[str, ...], path: Path) -> lis
     return header
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> Iterable[tuple[int, dict[str, str]]]:
+def _rows(path: Path, required: tuple[str, ...], *, whole: bool = False) -> Iterable[tuple[int, dict[str, str]]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -160,15 +161,20 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterable[tuple[int, dict[str
         raise InputError("expected UTF-8 CSV text", path) from None
     if not text.strip():
         raise InputError(f"empty file: expected a CSV header {','.join(required)}", path, 1)
+    if whole:
+        _whole(text, path)
     reader = csv.reader(io.StringIO(text))
-    header = _header(next(reader), required, path)
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise InputError(f"expected {len(header)} fields ({','.join(header)}), got {len(row)}", path, line)
-        yield line, dict(zip(header, (cell.strip() for cell in row), strict=True))
+    try:
+        header = _header(next(reader), required, path)
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise InputError(f"expected {len(header)} fields ({','.join(header)}), got {len(row)}", path, line)
+            yield line, dict(zip(header, (cell.strip() for cell in row), strict=True))
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL, an unterminated quote
+        raise InputError(f"expected CSV fields ({exc})", path, reader.line_num) from None
 
 
 def _latency(raw: str, column: str, path: Path, line: int) -> float:
@@ -217,6 +223,17 @@ def _ordered_runs(key: str, by_run: dict[int, list[float] | np.ndarray], path: P
     return runs
 
 
+def _whole(text: str, path: Path) -> None:
+    """Samples files are written whole, ending in a line end; one that does not was cut mid-line (a torn copy
+    or write), and its last value (`0.` of `0.123`) would be read as a real sample."""
+    if text and not text.endswith("\n"):
+        raise InputError(
+            "cut short: the last line has no line end (a torn write or copy?); re-run `hologram perf collect`",
+            path,
+            text.count("\n") + 1,
+        )
+
+
 def _read_samples_fast(path: Path) -> RunsByKey | None:
     """The common case — an unquoted, well-formed file — parsed in bulk; None sends the caller to the careful
     reader, which names the offending line. (A million samples: ≈0.6 s instead of ≈2.5 s.)"""
@@ -224,6 +241,7 @@ def _read_samples_fast(path: Path) -> RunsByKey | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+    _whole(text, path)
     lines = text.split("\n")
     header = [column.strip() for column in lines[0].split(",")]
     if '"' in text or "\ufeff" in text or len(set(header)) != len(header):
@@ -263,7 +281,7 @@ def read_samples(path: Path) -> RunsByKey:
     if fast is not None:
         return fast
     grouped: dict[str, tuple[str, dict[int, list[float]]]] = {}
-    for line, row in _rows(path, REQUIRED_SAMPLE_COLUMNS):
+    for line, row in _rows(path, REQUIRED_SAMPLE_COLUMNS, whole=True):
         suite, metric = _names(row, path, line)
         run = _run_number(row.get("run", "1"))
         if run is None:
@@ -289,7 +307,8 @@ def read_summary(path: Path) -> dict[str, MetricData]:
         if n > 0 or row["p95_ms"]:
             p95 = _latency(row["p95_ms"], "p95_ms", path, line)
         key = f"{suite}.{metric}"
-        found[key] = MetricData(key, suite, None, p95, n, note, str(path))
+        ours = "run_id" in row  # written by `perf collect`, which always writes the samples beside it
+        found[key] = MetricData(key, suite, None, p95, n, note, str(path), expects_samples=ours and n > 0)
     return found
 
 
@@ -311,9 +330,21 @@ def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
     samples_dir = perf_dir / "samples"
     for path in sorted(samples_dir.glob("*.csv")) if samples_dir.is_dir() else []:
         for key, (suite, runs) in read_samples(path).items():
-            note = metrics[key].note if key in metrics else ""
-            metrics[key] = metric_data(key, suite, runs, note, str(path))
+            summary = metrics.get(key)
+            data = metric_data(key, suite, runs, summary.note if summary else "", str(path))
+            if summary is not None and summary.expects_samples and summary.n != data.n:
+                data = _unusable(summary, f"{summary.source} says n={summary.n}, {path} holds {data.n} samples")
+            metrics[key] = data
+    for key, data in metrics.items():
+        if data.expects_samples:  # still the summary's point estimate: its samples are gone
+            where = samples_dir / f"{data.suite}.csv"
+            metrics[key] = _unusable(data, f"{data.source} says n={data.n}, but {where} has none of its samples")
     return metrics
+
+
+def _unusable(summary: MetricData, why: str) -> MetricData:
+    """A metric whose files contradict each other: no data, an error the gate reports as missing."""
+    return MetricData(summary.key, summary.suite, None, None, 0, f"{ERROR_PREFIX}{why}", summary.source)
 
 
 def append_suite(perf_dir: Path, suite: str, results: list[MetricResult], run_id: str) -> tuple[Path, Path]:

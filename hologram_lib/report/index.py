@@ -228,3 +228,16 @@ def write_index(
     return atomic.write_text(
         path, page("Hologram Pipeline report", body).replace('<a href="index.html">← Hologram report</a> · ', "")
     )
+
+
+def write_unjudged_index(path: Path, state: str, why: str) -> Path:
+    """An index that says there is no verdict for this run, and why (in progress, or what could not be judged)."""
+    made = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    body = (
+        f'<p class="meta">{_e(made)}</p>'
+        f'<div class="banner fail" id="verdict">Verdict: {_e(state)} — no verdict for this run<ul><li>{_e(why)}</li>'
+        "</ul></div>"
+    )
+    return atomic.write_text(
+        path, page("Hologram Pipeline report", body).replace('<a href="index.html">← Hologram report</a> · ', "")
+    )

@@ -15,16 +15,16 @@ from typing import Any
 
 from hologram_lib import config
 from hologram_lib.devstack import stack
-from hologram_lib.e2e.events import read_events
+from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
-from hologram_lib.perf.collect import collect
-from hologram_lib.perf.files import load_perf_dir
+from hologram_lib.perf.collect import collect, new_run_id
+from hologram_lib.perf.files import ERROR_PREFIX, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.paired import read_noise
-from hologram_lib.perf.suites import SUITE_BUILDERS
+from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
 from hologram_lib.report import params, render
-from hologram_lib.report.index import write_index
-from hologram_lib.verdict import Overall, overall
+from hologram_lib.report.index import write_index, write_unjudged_index
+from hologram_lib.verdict import Overall, overall, write_verdict
 
 
 @dataclass
@@ -52,16 +52,32 @@ def _measure(reports_dir: Path, env: dict[str, str], profile: str | None) -> Non
 def collect_everything(reports_dir: Path, state_dir: Path, profile: str | None) -> list[str]:
     """Perf suites + one E2E probe run, on the configured services or the embedded stack.
 
-    A stack that will not start is reported, and the run goes on without it (the service suites and the
-    probe then record why they skipped): a report with the core figures beats no report.
+    A stack that will not start is reported and the core suite still runs (a report with the core figures beats
+    no report), but the service suites and the E2E run record it as their **error** — never as a skip, which a
+    profile could allow: services that were meant to be probed and were not must fail the verdict.
     """
     try:
         with stack.serving(state_dir) as env:
             _measure(reports_dir, env, profile)
     except StackError as exc:
-        _measure(reports_dir, dict(os.environ), profile)
-        return [f"the embedded stack did not start, services were not probed: {exc}"]
+        reason = "the embedded stack did not start: " + " ".join(str(exc).split())[:400]
+        _measure_without_services(reports_dir, dict(os.environ), profile, reason)
+        return [reason]
     return []
+
+
+def _measure_without_services(reports_dir: Path, env: dict[str, str], profile: str | None, reason: str) -> None:
+    settings = config.gate_settings(profile, environ=env)
+    knobs = config.perf_knobs(environ=env)
+    collect(reports_dir / "perf", ["core"], knobs, settings, env=env)
+    run_id = new_run_id()
+    for suite in SUITE_BUILDERS:
+        if suite != "core":
+            failed = [MetricResult(suite, m, None, ERROR_PREFIX + reason) for m in metric_names(suite, knobs)]
+            write_suite(reports_dir / "perf", suite, failed, run_id)
+    log = EventLog(reports_dir / "e2e" / "events.jsonl", run_id)
+    log.emit("preflight", "fail", 0.0, error=reason)
+    log.emit("run_end", "fail", 0.0, last_ok=None, failed_step="preflight", error=reason)
 
 
 def build_report(
@@ -76,28 +92,49 @@ def build_report(
     for name, values in parameters.items():  # a bad parameter fails before any work
         params.check(name, values)
     settings = config.gate_settings(profile)
-    problems: list[str] = []
-    if collect:
-        problems = collect_everything(reports_dir, state_dir, profile)
-    if profile:
-        for name in ("perf_analysis", "baseline_drift"):
-            parameters.setdefault(name, {}).setdefault("profile", profile)
-    runs = render.run_all(root, reports_dir, parameters)
+    index_path = reports_dir / "index.html"
+    # From here on the index describes this run: first "in progress", at the end the verdict or why there is none —
+    # never the previous run's PASS beside freshly rendered pages.
+    write_unjudged_index(index_path, "in progress", IN_PROGRESS)
+    try:
+        problems = collect_everything(reports_dir, state_dir, profile) if collect else []
+        if profile:
+            for name in ("perf_analysis", "baseline_drift"):
+                parameters.setdefault(name, {}).setdefault("profile", profile)
+        runs = render.run_all(root, reports_dir, parameters)
+        verdict, index = _judge_and_index(reports_dir, settings, runs)
+    except InputError as exc:
+        write_unjudged_index(index_path, "could not judge", exc.one_line())
+        raise
+    except BaseException as exc:  # a crash or an interrupt: the index says so, and the error goes on up
+        write_unjudged_index(index_path, "could not judge", f"the report stopped: {type(exc).__name__}: {exc}")
+        raise
+    return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)
+
+
+IN_PROGRESS = "a report is being made; if this page stays, it died before it could judge: run `make report` again"
+
+
+def _judge_and_index(
+    reports_dir: Path, settings: config.GateSettings, runs: list[render.NotebookRun]
+) -> tuple[Overall, Path]:
+    perf_dir = reports_dir / "perf"
     events_path = reports_dir / "e2e" / "events.jsonl"
-    metrics = load_perf_dir(reports_dir / "perf")
-    noise = read_noise(reports_dir / "perf")
+    metrics = load_perf_dir(perf_dir)
+    noise = read_noise(perf_dir)
     verdict = overall(
         metrics,
-        reports_dir / "perf" / "baseline.json",
+        perf_dir / "baseline.json",
         events_path,
         settings,
         config.regression_threshold_pct(),
-        ab_path=reports_dir / "perf" / "ab.json",
+        ab_path=perf_dir / "ab.json",
         noise=noise,
     )
+    write_verdict(reports_dir / "verdict.json", verdict)
     try:
         events = [line.record for line in read_events(events_path)[0]]
     except InputError:
         events = []
     index = write_index(reports_dir / "index.html", verdict, metrics, events, runs, config.commit(), noise)
-    return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)
+    return verdict, index
