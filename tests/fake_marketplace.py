@@ -2,7 +2,8 @@
 
 STANDARD_SDL names its operations like the reference marketplace (plus a decoy `marketplacePublish` that
 must never be tried after a business error); ALT_SDL uses `marketplacePublish` / `installByCid` /
-`appsUninstall` and has no search. Faults: publish_error, hang_publish, wrong_cid, wrong_root, echo_token.
+`appsUninstall` and has no search. Faults: publish_error, hang_publish, wrong_cid, wrong_root, echo_token,
+evil_error (an error message that is live HTML if a page forgets to escape it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from hologram_lib import atlas
 from hologram_lib.clients import IpfsClient
 
+EVIL = '<img src=x onerror="document.title=`pwned`"><script>document.title="pwned"</script>`code`'
 _PROOFS = "type Proofs { merkleRoot: String! witnesses: [String!]! }"
 STANDARD_SDL = (
     _PROOFS
@@ -61,6 +63,8 @@ class FakeMarket:
             raise PermissionError(f"rejected credentials {info.context['authorization']} for {name}")
         if "publish_error" in self.faults:
             raise RuntimeError("quota exceeded: this account may publish 0 more apps")
+        if "evil_error" in self.faults:
+            raise RuntimeError(EVIL)
         if "hang_publish" in self.faults:
             time.sleep(5)
         self.apps[name] = cid

@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import ROOT, hologram
+from tests.fake_marketplace import STANDARD_SDL, FakeMarket
+from tests.graphql_server import graphql_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium reaches for Google's hosts, which this machine refuses.
@@ -75,3 +77,22 @@ def test_index_shows_verdict_perf_table_and_e2e_counts(browser, report_dir: Path
         assert sub.locator("img").count() >= 1 or "e2e" not in target.name
         problems += sub_problems
     assert problems == []
+
+
+def test_outside_text_never_becomes_markup(browser, stack, tmp_path: Path) -> None:
+    """An evil marketplace's error goes probe → events.jsonl → report; every page shows it as text."""
+    reports = tmp_path / "reports"
+    market = FakeMarket(stack.ipfs_api, "evil_error")
+    with graphql_server(STANDARD_SDL, market) as url:
+        probe = hologram(
+            "e2e", "probe", "--events", str(reports / "e2e" / "events.jsonl"), "--perf-dir", str(reports / "perf"),
+            env={"IPFS_API": stack.ipfs_api, "GRAPHQL_URL": url},
+        )  # fmt: skip
+    assert probe.returncode == 1 and "onerror" in (reports / "e2e" / "events.jsonl").read_text()
+    done = hologram("report", "--no-collect", "--reports-dir", str(reports))
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    for name in ("index.html", "e2e_probe.html"):
+        page, _ = open_page(browser, reports / name)
+        assert page.locator("[onerror], main script").count() == 0, name
+        assert page.title() != "pwned", name
+        assert '<img src=x onerror="document.title=' in page.locator("main").inner_text(), name

@@ -1,7 +1,13 @@
-"""Text the notebooks display (Markdown) and the JSON files they write next to the report."""
+"""Text the notebooks display (Markdown) and the JSON files they write next to the report.
+
+Markdown in a notebook becomes HTML in the report, raw HTML included, so every value that comes from outside
+(a service's error message, an event's fields, a file's contents or name) goes through `escape` first: a GraphQL
+error `<img src=x onerror=…>` must show as text, never run.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -13,10 +19,15 @@ from hologram_lib.gate import GateReport
 from hologram_lib.perf.files import MetricData
 
 
+def escape(value: object) -> str:
+    """Outside text made inert in Markdown that becomes HTML: HTML-escaped, backticks too (no code-span tricks)."""
+    return html.escape(str(value)).replace("`", "&#96;")
+
+
 def gate_markdown(gate: GateReport, metrics: dict[str, MetricData], perf_dir: str) -> str:
     if not metrics:
         return (
-            f"**No perf data in `{perf_dir}`.** Run `hologram perf collect` (or `make report`); "
+            f"**No perf data in {escape(perf_dir)}.** Run `hologram perf collect` (or `make report`); "
             "every budgeted metric below is `missing`, which fails the gate."
         )
     head = "**PASS**" if gate.passed else "**FAIL**"
@@ -25,7 +36,7 @@ def gate_markdown(gate: GateReport, metrics: dict[str, MetricData], perf_dir: st
         f"{head} — profile `{gate.profile}`: "
         + (f"{len(blocking)} of {len(gate.verdicts)} budgets block." if blocking else "all budgets met.")
     ]
-    lines += [f"- `{v.metric}` **{v.status}**: {v.reason}" for v in gate.verdicts]
+    lines += [f"- {escape(v.metric)} **{v.status}**: {escape(v.reason)}" for v in gate.verdicts]
     return "\n".join(lines)
 
 
@@ -33,11 +44,12 @@ def drift_markdown(drift: DriftReport) -> str:
     head = "**No significant regression**" if drift.passed else "**Regression**"
     blocking = [d for d in drift.drifts if d.blocks]
     lines = [
-        f"{head} against `{drift.baseline.path}` ({drift.baseline.label}; threshold {drift.threshold_pct:g}%, "
+        f"{head} against {escape(drift.baseline.path)} ({escape(drift.baseline.label)}; "
+        f"threshold {drift.threshold_pct:g}%, "
         f"per-run medians tested at one-sided α {stats.RUN_DRIFT_ALPHA:g}, per-run p95s at "
         f"{stats.TAIL_DRIFT_ALPHA:g}, each after Benjamini–Hochberg)."
     ]
-    lines += [f"- `{d.metric}` **{d.status}**: {d.reason}" for d in blocking]
+    lines += [f"- {escape(d.metric)} **{d.status}**: {escape(d.reason)}" for d in blocking]
     if drift.baseline.schema in ("upstream-flat", "hologram-baseline/2"):
         lines.append(
             "- The baseline holds **one run**: the noise between processes is not measured, so it cannot say "
@@ -61,7 +73,8 @@ def noise_markdown(noise: dict[str, Any] | None) -> str:
     ]
     for key, m in sorted(noise["metrics"].items()):
         rows.append(
-            f"| {key} | {m['between_run_sd_log_median']} | {m['between_run_sd_log_p95']} | {m['mde_median_pct']}% | "
+            f"| {escape(key)} | {m['between_run_sd_log_median']} | {m['between_run_sd_log_p95']} | "
+            f"{m['mde_median_pct']}% | "
             f"{m['mde_p95_pct']}% | {m[f'runs_for_{threshold:g}pct_median'] or '—'} / "
             f"{m[f'runs_for_{threshold:g}pct_p95'] or '—'} |"
         )
@@ -69,24 +82,25 @@ def noise_markdown(noise: dict[str, Any] | None) -> str:
 
 
 def provenance_row(baseline: Baseline) -> dict[str, Any]:
-    row = {"path": baseline.path, "schema": baseline.schema, "created": baseline.created}
+    row = {"path": baseline.path, "schema": baseline.schema, "created": baseline.created}  # shown by pandas, escaped
     row.update({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in baseline.provenance.items()})
     return row
 
 
 def e2e_markdown(summary: Summary) -> str:
     run = summary.latest_run
-    lines = list(summary.problems)
+    lines = [escape(problem) for problem in summary.problems]
     if run is None:
         return "\n".join([*lines, "**No E2E runs recorded.** Run `hologram e2e probe`."])
+    run_id, ts = escape(run["run_id"]), escape(run["ts"])
     if run["status"] == "ok":
-        lines.append(f"**PASS** — latest run `{run['run_id']}` ({run['ts']}).")
+        lines.append(f"**PASS** — latest run {run_id} ({ts}).")
     elif run["status"] == "skip":
-        lines.append(f"**SKIPPED** — latest run `{run['run_id']}`: {run.get('reason')}.")
+        lines.append(f"**SKIPPED** — latest run {run_id}: {escape(run.get('reason'))}.")
     else:
         lines.append(
-            f"**FAIL** — latest run `{run['run_id']}` stopped at **{run['failed_step']}** (last ok: "
-            f"`{run['last_ok']}`): {run.get('error')}"
+            f"**FAIL** — latest run {run_id} stopped at **{escape(run['failed_step'])}** (last ok: "
+            f"{escape(run['last_ok'])}): {escape(run.get('error'))}"
         )
     return "\n\n".join(lines)
 
@@ -95,21 +109,20 @@ def deployment_markdown(summary: Summary) -> str:
     deployment = summary.latest_deployment
     if deployment is None:
         return "_No successful deployment recorded yet._"
-    return f"Latest successful deployment: `{deployment['name']}` → `{deployment['cid']}` ({deployment['ts']})."
+    name, cid, ts = (escape(deployment[k]) for k in ("name", "cid", "ts"))
+    return f"Latest successful deployment: {name} → {cid} ({ts})."
 
 
 def cache_profiles_markdown(path: Path) -> str:
     if not path.exists():
-        return f"_No cold / warm profiles recorded (`{path}` is absent)._"
+        return f"_No cold / warm profiles recorded ({escape(path)} is absent)._"
     try:
         profiles = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"**`{path}` is unreadable:** {exc}"
+    except (OSError, ValueError, RecursionError) as exc:
+        return f"**{escape(path)} is unreadable:** {escape(exc)}"
     rows = ["| metric | cold p95 ms | warm p95 ms | cold / warm |", "|---|---|---|---|"]
     for metric, entry in sorted(profiles.items()):
         if isinstance(entry, dict):
-            rows.append(
-                f"| {metric} | {entry.get('cold_p95_ms', '—')} | {entry.get('warm_p95_ms', '—')} | "
-                f"{entry.get('ratio', '—')} |"
-            )
+            cells = (metric, entry.get("cold_p95_ms", "—"), entry.get("warm_p95_ms", "—"), entry.get("ratio", "—"))
+            rows.append("| " + " | ".join(escape(c).replace("|", "&#124;") for c in cells) + " |")
     return "\n".join(rows)
