@@ -111,3 +111,29 @@ def test_a_corrupt_line_after_a_passing_run_is_named(core_perf: Path, tmp_path: 
     absent = verdict(core_perf, tmp_path / "absent.jsonl")
     assert absent.returncode == 0 and "no E2E events" in absent.stdout  # absent: allowed by the default profile
     assert verdict(core_perf, tmp_path / "absent.jsonl", "main").returncode == 1
+
+
+@pytest.mark.parametrize("content", ["", "  \n"])
+def test_a_blank_token_file_gets_a_new_token_never_open_mutations(tmp_path: Path, content: str) -> None:
+    from hologram_lib.devstack.stack import read_token
+
+    token_file = tmp_path / "token"
+    token_file.write_text(content)
+    token = read_token(tmp_path)
+    assert len(token) >= 32 and token_file.read_text() == token
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    assert read_token(tmp_path) == token  # stable once written
+    assert [p.name for p in tmp_path.iterdir()] == ["token"]  # no temp file left behind
+
+
+def test_the_marketplace_refuses_a_blank_token(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hologram_lib.devstack.server", "--db", str(tmp_path / "m.sqlite"), "--ipfs-api",
+         "http://127.0.0.1:9"],
+        env={"HOLOGRAM_MARKETPLACE_TOKEN": " ", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "set but blank" in done.stderr

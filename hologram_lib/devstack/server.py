@@ -43,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from hologram_lib.devstack.marketplace import create_app
 
-    app = create_app(args.db, args.ipfs_api, os.environ.get(TOKEN_ENV) or None, not args.no_introspection)
+    token = os.environ.get(TOKEN_ENV)
+    if token is not None and not token.strip():  # set but blank: never read that as "no token required"
+        print(f"{TOKEN_ENV} is set but blank: refusing to serve mutations without a token", file=sys.stderr)
+        return 2
+    app = create_app(args.db, args.ipfs_api, token.strip() if token else None, not args.no_introspection)
     sock = bind(args.port)
     print(json.dumps({"url": f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"}), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)

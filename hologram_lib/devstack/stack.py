@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -56,13 +57,29 @@ class StackInfo:
 
 
 def read_token(state_dir: str | Path) -> str:
-    """The marketplace's mutation token, created once per state directory (readable by its owner only)."""
+    """The marketplace's mutation token, created once per state directory (readable by its owner only).
+
+    The file is written whole before it gets its name (a 0600 temp file, then linked into place), so a crash can
+    never leave an empty token — which the marketplace would read as "no token required". An empty or blank file
+    left by an older version is replaced by a new token.
+    """
     path = Path(state_dir) / "token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    token = path.read_text().strip() if path.exists() else ""
+    if token:
+        return token
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".token-")  # mode 0600
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(32))
+        if path.exists():
+            os.replace(temp, path)  # a blank token file: repaired
+        else:
+            with contextlib.suppress(FileExistsError):  # another process made one first: use theirs
+                os.link(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
     return path.read_text().strip()
 
 
