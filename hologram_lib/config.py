@@ -67,9 +67,27 @@ class GateSettings:
     runs: int = 10
     max_runs: int = 20
 
+    def budget_rule(self, metric: str) -> str | None:
+        """The one budget name that governs a metric key, or None. Budget names are fnmatch patterns; when several
+        match, the strongest source wins (an env var beats a budgets file beats the profile), then an exact name
+        beats a pattern, then the first listed. Collect, the gate and drift all ask here."""
+        order = list(self.budgets)
+        matches = [name for name in order if fnmatch.fnmatchcase(metric, name)]
+        if not matches:
+            return None
+        return max(matches, key=lambda name: (self._strength(name), name == metric, -order.index(name)))
+
     def budget_for(self, metric: str) -> float | None:
-        """The p95 budget (ms) of a metric key, matching budget names as fnmatch patterns; None if unbudgeted."""
-        return next((b for pattern, b in self.budgets.items() if fnmatch.fnmatchcase(metric, pattern)), None)
+        """The p95 budget (ms) of a metric key under budget_rule; None if unbudgeted."""
+        rule = self.budget_rule(metric)
+        return None if rule is None else self.budgets[rule]
+
+    def source_of(self, name: str) -> str:
+        return self.budget_sources.get(name, f"profile {self.profile}")
+
+    def _strength(self, name: str) -> int:
+        source = self.source_of(name)
+        return 3 if source in _BUDGET_ENV.values() else 1 if source.startswith("profile ") else 2
 
 
 def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -154,13 +154,16 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
 
 
 def evaluate(metrics: dict[str, MetricData], settings: GateSettings) -> GateReport:
-    """One verdict per budgeted metric (a budget pattern may match several metrics)."""
+    """One verdict per budgeted metric, against the one budget that governs it (settings.budget_rule); a budget name
+    that matches no recorded metric is `missing`."""
     verdicts: list[MetricVerdict] = []
-    for pattern, budget in settings.budgets.items():
-        source = settings.budget_sources.get(pattern, f"profile {settings.profile}")
-        matched = [key for key in sorted(metrics) if fnmatch.fnmatchcase(key, pattern)]
-        if not matched:
+    for name, budget in settings.budgets.items():
+        if not any(fnmatch.fnmatchcase(key, name) for key in metrics):
+            source = settings.source_of(name)
             reason = f"no data recorded (run `hologram perf collect`); budget {budget:g} ms ({source})"
-            verdicts.append(MetricVerdict(pattern, "missing", budget, source, True, reason))
-        verdicts.extend(_verdict_for(metrics[key], budget, source, settings) for key in matched)
+            verdicts.append(MetricVerdict(name, "missing", budget, source, True, reason))
+    for key in sorted(metrics):
+        rule = settings.budget_rule(key)
+        if rule is not None:
+            verdicts.append(_verdict_for(metrics[key], settings.budgets[rule], settings.source_of(rule), settings))
     return GateReport(settings.profile, verdicts)

@@ -140,3 +140,24 @@ def test_gate_cli_json_and_exit_codes(
     bad = hologram("gate", "--perf-dir", str(perf_dir), "--profile", "warp")
     assert bad.returncode == 2
     assert bad.stderr.strip() == "hologram: error: unknown profile 'warp': expected one of pr, main, nightly, default"
+
+
+def test_one_budget_rule_for_collect_gate_and_drift(tmp_path, make_perf_dir) -> None:
+    """A budgets file's "core.*" beats the profile's encode pattern everywhere: collect extends against it, the
+    gate judges against it (and only it), drift calls a gone metric budgeted by it."""
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text('[budgets]\n"core.*" = 0.5\n"core.verify_ms" = 7\n')
+    settings = config.gate_settings("default", budgets, environ={})
+    assert settings.budget_for("core.encode_1MB_ms") == 0.5  # the file beats the profile's 100
+    assert settings.budget_for("core.verify_ms") == 7.0  # an exact name beats a pattern of the same source
+    assert (
+        config.gate_settings("default", budgets, environ={"SLO_VERIFY_P95_MS": "9"}).budget_for("core.verify_ms") == 9
+    )
+    perf_dir = make_perf_dir(
+        {"core.encode_1MB_ms": lognormal(10.0, 0.1, 200, 2), "core.verify_ms": lognormal(1.0, 0.1, 200, 1)}
+    )
+    report = evaluate(load_perf_dir(perf_dir), settings)
+    judged = [
+        (v.metric, v.budget_ms) for v in report.verdicts if v.metric.startswith("core.") and v.status != "missing"
+    ]
+    assert judged == [("core.encode_1MB_ms", 0.5), ("core.verify_ms", 7.0)]  # one verdict per metric
