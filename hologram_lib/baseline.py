@@ -193,7 +193,10 @@ def baseline_document(metrics: dict[str, MetricData], provenance: dict[str, obje
 
 
 def write_baseline(path: Path, document: dict[str, object]) -> Path:
-    return atomic.write_text(path, json.dumps(document, separators=(",", ":")) + "\n")
+    try:
+        return atomic.write_text(path, json.dumps(document, separators=(",", ":")) + "\n")
+    except OSError as exc:  # a directory there, a file where its folder should be, no permission
+        raise InputError(f"cannot write the baseline: {exc.strerror}", path) from None
 
 
 @dataclass(frozen=True)

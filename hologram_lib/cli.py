@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +39,16 @@ def _add_common(parser: argparse.ArgumentParser, baseline: bool = False) -> None
     parser.add_argument("--budgets", type=Path, help="TOML file with budgets for more metrics")
     if baseline:
         parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help="baseline file (%(default)s)")
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {raw!r}")
+    return value
 
 
 def _add_runs(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe = e2e_commands.add_parser("probe", help="publish → install → resolve → search against IPFS_API / GRAPHQL_URL")
     probe.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="event log to append to (%(default)s)")
     probe.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where step latencies go (%(default)s)")
-    probe.add_argument("--timeout", type=float, help="seconds per call (default E2E_TIMEOUT_S or 10)")
+    probe.add_argument("--timeout", type=_positive_float, help="seconds per call (default E2E_TIMEOUT_S or 10)")
     summary = e2e_commands.add_parser(
         "summary", help="counts, success rates, last events; exit 1 if the last run failed"
     )
@@ -404,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `hologram e2e summary | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

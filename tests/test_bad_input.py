@@ -140,3 +140,61 @@ def test_an_encode_size_beyond_memory_is_refused(tmp_path: Path) -> None:
     done = hologram("perf", "collect", "--suite", "core", "--perf-dir", str(tmp_path), env={"ENC_MB": "10000"})
     assert done.returncode == 2 and "ENC_MB: expected at most 256" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "samples").exists()
+
+
+@pytest.mark.parametrize("timeout", ["-1", "nan", "0", "inf"])
+def test_probe_timeout_must_be_a_positive_number(tmp_path: Path, timeout: str) -> None:
+    done = hologram("e2e", "probe", "--events", str(tmp_path / "e.jsonl"), "--timeout", timeout)
+    assert done.returncode == 2 and "expected a positive number of seconds" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "e.jsonl").exists()
+
+
+@pytest.mark.parametrize("where", ["a directory", "under a file"])
+def test_promote_to_an_impossible_path_is_exit_2(
+    make_perf_dir: Callable[..., Path], healthy_metrics: dict[str, object], tmp_path: Path, where: str
+) -> None:
+    blocker = tmp_path / "blocker"
+    if where == "a directory":
+        blocker.mkdir()
+        target = blocker
+    else:
+        blocker.write_text("x")
+        target = blocker / "baseline.json"
+    done = hologram(
+        "baseline", "promote", "--perf-dir", str(make_perf_dir(healthy_metrics)), "--baseline", str(target),
+        "--force",
+    )  # fmt: skip
+    assert done.returncode == 2 and "cannot write the baseline" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "def encode(d):\n    raise ValueError('no')\ndef verify(s):\n    return True\n",
+            "encode/verify raised ValueError",
+        ),
+        ("raise ImportError('half-installed')\n", "expected package.module:object importable here"),
+        ("raise RuntimeError('boom')\n", "importing it raised RuntimeError: boom"),
+    ],
+)
+def test_a_broken_target_is_exit_2(tmp_path: Path, body: str, expected: str) -> None:
+    (tmp_path / "brokencodec.py").write_text(body)
+    done = hologram(
+        "perf", "collect", "--suite", "core", "--runs", "1", "--perf-dir", str(tmp_path / "perf"),
+        env={"HOLOGRAM_TARGET": "brokencodec", "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 2 and expected in done.stderr and "Traceback" not in done.stderr
+
+
+def test_summary_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    events = tmp_path / "events.jsonl"
+    run = '{"ts":"t","run_id":"r","suite":"phase8","event":"run_end","status":"ok","last_ok":"x"}\n'
+    events.write_text("garbage\n" * 20_000 + run)  # 20,000 problem lines: far more than a pipe holds
+    command = f"{sys.executable} -m hologram_lib.cli e2e summary --events {events} | head -1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, check=False)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert done.stdout.count("\n") == 1

@@ -135,8 +135,13 @@ def skip_reason(suite: str, knobs: PerfKnobs) -> str | None:
 def core_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
     target = load_target(knobs.target, tree)
     encode_payload = reference_payload(knobs.enc_mb * 1024 * 1024)
-    state = target.encode(reference_payload(VERIFY_PAYLOAD_BYTES))
-    if target.verify(state) is not True:
+    try:
+        state = target.encode(reference_payload(VERIFY_PAYLOAD_BYTES))
+        verified = target.verify(state)
+    except Exception as exc:  # the user's target is broken: bad input, named in one line
+        spec = knobs.target or DEFAULT_TARGET
+        raise InputError(f"HOLOGRAM_TARGET={spec!r}: encode/verify raised {type(exc).__name__}: {exc}") from None
+    if verified is not True:
         raise SuiteError("the target's verify() rejects the state its own encode() produced")
     encode_name, verify_name = metric_names("core", knobs)
     evict = cache_evictor() if knobs.cold else None
