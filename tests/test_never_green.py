@@ -137,3 +137,15 @@ def test_the_marketplace_refuses_a_blank_token(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "set but blank" in done.stderr
+
+
+def test_one_report_at_a_time_and_no_lock_files_in_the_artifact(report_dir: Path) -> None:
+    from hologram_lib.locks import locked
+
+    (report_dir / "index.html").write_text("earlier report")
+    with locked(report_dir):
+        done = hologram("report", "--no-collect", "--reports-dir", str(report_dir))
+    assert done.returncode == 2 and "another report is running on this folder" in done.stderr
+    assert (report_dir / "index.html").read_text() == "earlier report"  # the running report's page is not touched
+    assert hologram("report", "--no-collect", "--reports-dir", str(report_dir)).returncode == 0
+    assert not list(report_dir.rglob("*.lock"))

@@ -22,7 +22,8 @@ from hologram_lib import atlas, cid
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
 from hologram_lib.config import ProbeSettings
 from hologram_lib.e2e.discovery import Marketplace, NotOffered
-from hologram_lib.e2e.events import EventLog, locked
+from hologram_lib.e2e.events import EventLog
+from hologram_lib.locks import locked
 from hologram_lib.perf.files import MetricResult, append_suite
 from hologram_lib.redact import one_line
 

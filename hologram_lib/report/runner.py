@@ -18,6 +18,7 @@ from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
+from hologram_lib.locks import Busy, locked
 from hologram_lib.perf.collect import collect, new_run_id
 from hologram_lib.perf.files import ERROR_PREFIX, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.paired import read_noise
@@ -88,10 +89,30 @@ def build_report(
     collect: bool = True,
     state_dir: Path = Path(".stack"),
 ) -> ReportOutcome:
-    start = time.perf_counter()
     for name, values in parameters.items():  # a bad parameter fails before any work
         params.check(name, values)
     settings = config.gate_settings(profile)
+    try:
+        with locked(reports_dir, wait=False):
+            return _build(root, reports_dir, parameters, profile, settings, collect=collect, state_dir=state_dir)
+    except Busy:
+        raise InputError(
+            "another report is running on this folder: wait for it, or give this one another --reports-dir",
+            reports_dir,
+        ) from None
+
+
+def _build(
+    root: Path,
+    reports_dir: Path,
+    parameters: dict[str, dict[str, Any]],
+    profile: str | None,
+    settings: config.GateSettings,
+    *,
+    collect: bool,
+    state_dir: Path,
+) -> ReportOutcome:
+    start = time.perf_counter()
     index_path = reports_dir / "index.html"
     # From here on the index describes this run: first "in progress", at the end the verdict or why there is none —
     # never the previous run's PASS beside freshly rendered pages.
