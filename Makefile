@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report collect test gate lab bench lint venv clean stack stack-down chromium
+.PHONY: report collect test gate lab bench soak lint venv clean stack stack-down chromium
 
 venv: $(STAMP)
 
@@ -53,7 +53,12 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	HOLOGRAM_PERF_DIR=reports/test-run/perf HOLOGRAM_EVENTS=reports/test-run/e2e/events.jsonl $(BIN)/python -m pytest
 
+# The parsers fuzzed far longer than `make test` does (hypothesis examples per parser).
+soak: $(STAMP)
+	HOLOGRAM_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/test_fuzz_parsers.py
+
 bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_runs.py
 	$(BIN)/python tests/bench/bench_core.py
 	$(BIN)/python tests/bench/bench_stack.py
 	$(BIN)/python tests/bench/bench_report.py

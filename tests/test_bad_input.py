@@ -21,7 +21,12 @@ GOOD_HEADER = "suite,metric,sample_ms\n"
         (GOOD_HEADER + "core,verify_ms,fast\n", 2, "sample_ms: expected a non-negative number"),
         (GOOD_HEADER + "core,verify_ms,-1\n", 2, "sample_ms: expected a non-negative number"),
         (GOOD_HEADER + "core,verify_ms,1\ncore,verify_ms,nan\n", 3, "sample_ms: expected a non-negative number"),
-        (GOOD_HEADER + ",verify_ms,1\n", 2, "expected non-empty suite and metric"),
+        (GOOD_HEADER + ",verify_ms,1\n", 2, "expected suite and metric names"),
+        (GOOD_HEADER + "core,verify_ms,１\n", 2, "sample_ms: expected a non-negative number"),  # full-width
+        (GOOD_HEADER + "core,verify_ms,1_0\n", 2, "sample_ms: expected a non-negative number"),
+        (GOOD_HEADER + "core,veri\x00fy_ms,1\n", 2, "expected suite and metric names"),
+        (GOOD_HEADER + "core," + "m" * 10_000 + ",1\n", 2, "expected suite and metric names"),
+        (GOOD_HEADER + 'core,verify_ms,"1\ncore,verify_ms,2\n', 3, "sample_ms: expected"),  # unterminated quote
     ],
 )
 def test_malformed_samples_csv(tmp_path: Path, content: str, line: int, expected: str) -> None:
@@ -198,3 +203,11 @@ def test_summary_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, check=False)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
     assert done.stdout.count("\n") == 1
+
+
+def test_a_utf8_bom_is_read_as_text_not_as_a_missing_column(tmp_path: Path) -> None:
+    samples = tmp_path / "perf" / "samples" / "core.csv"
+    samples.parent.mkdir(parents=True)
+    samples.write_text("\ufeff" + GOOD_HEADER + "core,verify_ms,1\n")
+    done = hologram("gate", "--perf-dir", str(tmp_path / "perf"))
+    assert "core.verify_ms: p95 1.000 ms" in done.stdout and "missing suite" not in done.stderr

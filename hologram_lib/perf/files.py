@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,7 +180,7 @@ def _rows(path: Path, required: tuple[str, ...], *, whole: bool = False) -> Iter
 
 def _latency(raw: str, column: str, path: Path, line: int) -> float:
     try:
-        value = float(raw)
+        value = float(raw) if _NUMBER.fullmatch(raw) else math.nan
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value < 0:
@@ -195,10 +196,24 @@ def _run_number(raw: str) -> int | None:
     return number if number >= 1 else None
 
 
+# Suite and metric names become keys, file names, HTML and JSON: plain ASCII words only (no NUL, no 10 MB name).
+_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,120}")
+# Numbers in ASCII only: Python's float() also reads '１' (full-width) and '1_0' as numbers.
+_NUMBER = re.compile(r"[0-9eE+\-.]{1,40}|[iI]nf|[nN]a[nN]")
+_NUMBERS = re.compile(r"(?:[0-9eE+\-. ]{1,40})(?:,[0-9eE+\-. ]{1,40})*")
+
+
+def _valid_name(name: str) -> bool:
+    return _NAME.fullmatch(name) is not None
+
+
 def _names(row: dict[str, str], path: Path, line: int) -> tuple[str, str]:
     suite, metric = row["suite"], row["metric"]
-    if not suite or not metric:
-        raise InputError("expected non-empty suite and metric", path, line)
+    if not _valid_name(suite) or not _valid_name(metric):
+        shown = (suite if not _valid_name(suite) else metric)[:40]
+        raise InputError(
+            f"expected suite and metric names of letters, digits, _ . - (≤ 120), got {shown!r}", path, line
+        )
     return suite, metric
 
 
@@ -263,7 +278,9 @@ def _read_samples_fast(path: Path) -> RunsByKey | None:
     grouped: dict[str, tuple[str, dict[int, np.ndarray]]] = {}
     for (suite, metric, raw_run), raw in columns.items():
         run = _run_number(raw_run)
-        if not suite or not metric or run is None:
+        if not _valid_name(suite) or not _valid_name(metric) or run is None:
+            return None
+        if not _NUMBERS.fullmatch(",".join(raw)):  # one C-speed pass over the column
             return None
         try:
             values = np.asarray(raw, dtype=np.float64)
