@@ -170,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--state-dir", type=Path, default=Path(".stack"), help="stack state (%(default)s)")
         if name in ("up", "run"):
             command.add_argument("--no-introspection", action="store_true", help="serve GraphQL without introspection")
+        if name == "up":
+            command.add_argument(
+                "--timeout",
+                type=_positive_float,
+                default=180.0,
+                help="seconds to wait for both to answer (%(default)s)",
+            )
         if name == "run":
             command.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARG…]")
     return parser
@@ -293,7 +300,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
     from hologram_lib.devstack import stack
 
     if args.stack_command == "up":
-        info = stack.up(args.state_dir, introspection=not args.no_introspection)
+        info = stack.up(args.state_dir, introspection=not args.no_introspection, timeout_s=args.timeout)
         _print(
             [
                 f"stack: IPFS {info.ipfs_api} (pid {info.ipfs_pid}), GraphQL {info.graphql_url} "

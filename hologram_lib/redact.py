@@ -19,7 +19,11 @@ _PATTERNS = [
     # Authorization headers and schemes: the whole credential after the scheme.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {MASK}"),
     # key=value / key: value / "key": "value" for secret-like keys: the whole value.
-    (re.compile(rf"""(?i)(["']?\b{_SECRET_KEY}["']?\s*[:=]\s*["']?)[^\s"'&,;}}]+"""), rf"\1{MASK}"),
+    # (Not a scheme word: "Authorization: Bearer <token>" is the previous pattern's, which keeps a placeholder.)
+    (
+        re.compile(rf"""(?i)(["']?\b{_SECRET_KEY}["']?\s*[:=]\s*["']?)(?!(?:bearer|basic)\b)[^\s"'&,;}}]+"""),
+        rf"\1{MASK}",
+    ),
     # JWTs anywhere (three base64url parts, the first two starting with '{"' encoded).
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
     # user:password@ in URLs.

@@ -267,3 +267,30 @@ def test_garbled_pid_files_do_not_stop_a_start(tmp_path: Path) -> None:
         assert devstack.status(state) == info
     finally:
         devstack.down(state)
+
+
+def test_the_bearer_scheme_is_case_insensitive_the_token_is_not(stack) -> None:
+    token = stack_token(stack)
+    query = "mutation($n:String!,$c:String!){ upsertObject(name:$n,cid:$c){ ok } }"
+    variables = {"n": unique(), "c": add(stack, b"any case")}
+    for header in (f"bearer {token}", f"BEARER {token}", f"Bearer  {token} "):
+        assert gql(stack, query, variables, token=header).json()["data"]["upsertObject"]["ok"], header
+    refused = gql(stack, query, variables, token=f"Bearer {token.upper()}").json()
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_ownership_is_by_exact_state_dir_and_down_deletes_only_what_it_published(stack, tmp_path: Path) -> None:
+    """A state dir `.../state` must not claim the processes of `.../state2`; a `published` file pointing anywhere
+    else than the stack.json it wrote is never followed."""
+    from hologram_lib.devstack.stack import PUBLISHED, _ours
+
+    sibling = Path(stack.state_dir + "2")
+    assert _ours(stack.ipfs_pid, Path(stack.state_dir)) and not _ours(stack.ipfs_pid, Path(stack.state_dir[:-1]))
+    assert not _ours(stack.ipfs_pid, sibling)
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    state = tmp_path / "idle"
+    state.mkdir()
+    (state / PUBLISHED).write_text(str(victim))
+    devstack.down(state)
+    assert victim.read_text() == "keep me" and not (state / PUBLISHED).exists()

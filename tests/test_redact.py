@@ -39,3 +39,10 @@ def test_ordinary_text_is_kept() -> None:
 def test_one_line_collapses_and_bounds() -> None:
     assert one_line("a\n  b\tc", limit=10) == "a b c"
     assert len(one_line("x" * 500, limit=50)) == 50
+
+
+def test_a_servers_own_hint_is_not_mangled() -> None:
+    hint = "not authorized: mutations need Authorization: Bearer <token>"
+    assert redact(hint) == hint
+    assert redact("Authorization: Bearer abc.def-123") == f"Authorization: Bearer {MASK}"
+    assert redact("authorization=s3cr3t") == f"authorization={MASK}"

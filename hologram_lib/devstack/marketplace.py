@@ -70,8 +70,9 @@ class Marketplace:
     def authorize(self, context: dict[str, Any]) -> None:
         if self.token is None:
             return
-        header = context.get("authorization") or ""
-        if not hmac.compare_digest(header.encode(), f"Bearer {self.token}".encode()):
+        scheme, _, credential = (context.get("authorization") or "").strip().partition(" ")
+        # RFC 6750: the scheme is case-insensitive ("bearer" is as good as "Bearer"); the token is not.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode(), self.token.encode()):
             raise _error("not authorized: mutations need Authorization: Bearer <token>", "UNAUTHENTICATED")
 
     def fetch(self, content_cid: str) -> bytes:

@@ -33,7 +33,8 @@ NODE_SCRIPT = NODE_DIR / "ipfs-node.mjs"
 DEFAULT_STATE_DIR = Path(".stack")
 PREFERRED_IPFS_PORT = 5001
 PREFERRED_GRAPHQL_PORT = 4000
-START_TIMEOUT_S = 60.0
+# Generous: a loaded CI runner once needed more than 60 s (`stack up --timeout` changes it).
+START_TIMEOUT_S = 180.0
 DEMO_OBJECT = "demo/object/alpha"
 PUBLISHED = "published"  # names the reports/stack.json this state directory wrote
 
@@ -113,12 +114,14 @@ def _alive(pid: int) -> bool:
 
 
 def _ours(pid: int, state_dir: Path) -> bool:
-    """Is `pid` a live process that this state directory started (its command line names the directory)?"""
+    """Is `pid` a live process that this state directory started (an argument of its command line is the directory
+    or a path inside it — `.stack` must not claim the processes of `.stack2`)?"""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return False
-    return _alive(pid) and str(state_dir) in cmdline
+    root = str(state_dir)
+    return _alive(pid) and any(arg == root or arg.startswith(root + os.sep) for arg in args)
 
 
 def _spawn(argv: list[str], log_path: Path, env: dict[str, str]) -> int:
@@ -242,12 +245,15 @@ def _seed_demo_object(info: StackInfo) -> None:
 
 
 def up(
-    state_dir: Path = DEFAULT_STATE_DIR, reports_dir: Path | None = Path("reports"), introspection: bool = True
+    state_dir: Path = DEFAULT_STATE_DIR,
+    reports_dir: Path | None = Path("reports"),
+    introspection: bool = True,
+    timeout_s: float = START_TIMEOUT_S,
 ) -> StackInfo:
-    """Start both servers (or reuse running ones), wait until each answers, seed the demo object."""
+    """Start both servers (or reuse running ones), wait until each answers (within timeout_s), seed the demo."""
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    info = status(state_dir) or _start(state_dir, introspection)
+    info = status(state_dir) or _start(state_dir, introspection, timeout_s)
     if reports_dir is not None:
         public = {"ipfs_api": info.ipfs_api, "graphql_url": info.graphql_url, "started": info.started}
         published = atomic.write_json(reports_dir / "stack.json", public)
@@ -255,11 +261,11 @@ def up(
     return info
 
 
-def _start(state_dir: Path, introspection: bool) -> StackInfo:
+def _start(state_dir: Path, introspection: bool, timeout_s: float) -> StackInfo:
     for name in ("ipfs", "marketplace"):
         _clear_stale(state_dir, name)
     down(state_dir)  # one half may still run from an earlier start: start both afresh
-    deadline = time.monotonic() + START_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     try:
         ipfs_pid, ipfs_api = _start_ipfs(state_dir, deadline)
         _wait_answering(lambda: _ipfs_answers(ipfs_api), "IPFS", deadline)
@@ -313,11 +319,22 @@ def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str
                 os.kill(pid, signal.SIGKILL)
             stopped.append(f"{name} (pid {pid})")
         pid_file.unlink(missing_ok=True)
+    _unpublish(state_dir)
     (state_dir / "stack.json").unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # the endpoints in reports/ would point at nothing now
-        Path((state_dir / PUBLISHED).read_text()).unlink(missing_ok=True)
-    (state_dir / PUBLISHED).unlink(missing_ok=True)
     return stopped
+
+
+def _unpublish(state_dir: Path) -> None:
+    """Remove the reports/stack.json that `up` wrote (its endpoints would point at nothing now) — only when it is
+    still that file: named stack.json and naming this stack's endpoints. `published` is never trusted further."""
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        published = Path((state_dir / PUBLISHED).read_text().strip())
+        ours = json.loads((state_dir / "stack.json").read_text())
+        written = json.loads(published.read_text())
+        same = all(written.get(k) == ours.get(k) for k in ("ipfs_api", "graphql_url", "started"))
+        if published.name == "stack.json" and same:
+            published.unlink()
+    (state_dir / PUBLISHED).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
