@@ -149,3 +149,15 @@ def test_one_report_at_a_time_and_no_lock_files_in_the_artifact(report_dir: Path
     assert (report_dir / "index.html").read_text() == "earlier report"  # the running report's page is not touched
     assert hologram("report", "--no-collect", "--reports-dir", str(report_dir)).returncode == 0
     assert not list(report_dir.rglob("*.lock"))
+
+
+def test_kernel_dirs_of_a_killed_report_are_cleared_at_the_next_start(report_dir: Path) -> None:
+    import subprocess
+    import tempfile
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs
+    stale = Path(tempfile.gettempdir()) / f"hologram-kernels-{gone.pid}"
+    (stale / "tmpabc").mkdir(parents=True, exist_ok=True)
+    assert hologram("report", "--no-collect", "--reports-dir", str(report_dir)).returncode == 0
+    assert not stale.exists()

@@ -46,10 +46,27 @@ class IpcKernelManager(AsyncKernelManager):
         await super().start_kernel(**kwargs)
 
 
+KERNEL_DIR_PREFIX = "hologram-kernels-"
+
+
 def _kernel_dir() -> Path:
-    path = Path(tempfile.gettempdir()) / f"hologram-kernels-{os.getpid()}"
+    path = Path(tempfile.gettempdir()) / f"{KERNEL_DIR_PREFIX}{os.getpid()}"
     path.mkdir(exist_ok=True)
     return path
+
+
+def clear_stale_kernel_dirs() -> None:
+    """Remove the kernel dirs of reports whose process is gone (a SIGKILL skips run_all's own cleanup)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{KERNEL_DIR_PREFIX}*"):
+        pid = path.name[len(KERNEL_DIR_PREFIX) :]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            continue
 
 
 @dataclass(frozen=True)
@@ -143,6 +160,7 @@ def run_all(root: Path, reports_dir: Path, parameters: dict[str, dict[str, Any]]
     for name, values in (parameters or {}).items():
         given.setdefault(name, {}).update(values)
     checked = {name: notebook_params.check(name, given.get(name, {})) for name in notebook_params.NOTEBOOKS}
+    clear_stale_kernel_dirs()
     try:
         with ThreadPoolExecutor(max_workers=len(checked)) as pool:
             futures = [pool.submit(run_notebook, name, values, root, reports_dir) for name, values in checked.items()]
