@@ -125,6 +125,8 @@ def test_a_failing_notebook_still_gets_a_page(report_dir: Path) -> None:
     assert "This notebook failed: InputError in cell" in page and "core.csv:2" in page
     assert (report_dir / "notebooks" / "perf_analysis.failed.ipynb").exists()
     assert not (report_dir / "notebooks" / "perf_analysis.ipynb").exists()
+    index = (report_dir / "index.html").read_text()
+    assert "Verdict: could not judge" in index and "core.csv:2" in index and not (report_dir / "verdict.json").exists()
 
 
 def test_missing_everything_still_renders(tmp_path: Path) -> None:
@@ -200,3 +202,22 @@ def test_a_report_that_dies_late_leaves_no_stale_pass(report_dir: Path) -> None:
     assert done.returncode == 2 and "unknown baseline schema" in done.stderr
     index = (report_dir / "index.html").read_text()
     assert "Verdict: could not judge" in index and "unknown baseline schema" in index and "PASS" not in index
+
+
+def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path) -> None:
+    """-p baseline_drift.threshold_pct=50 explores; the page still heads with the report's verdict (FAIL: the
+    fixture regressed verify by 43 % against the runner's 10 % threshold)."""
+    done = render(report_dir, "-p", "baseline_drift.threshold_pct=50")
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    verdict = json.loads((report_dir / "verdict.json").read_text())
+    assert verdict["kind"] == "hologram-verdict/1" and verdict["passed"] is False
+    assert json.loads((report_dir / "baseline_drift.json").read_text())["passed"] is True  # the exploration
+    for name in ("perf_analysis", "baseline_drift", "e2e_probe"):
+        page = (report_dir / f"{name}.html").read_text()
+        assert "Verdict of this report: FAIL" in page, name
+        assert "exploration, not the gate" in page, name
+    hologram(
+        "verdict", "--perf-dir", str(report_dir / "perf"), "--events", str(report_dir / "e2e" / "events.jsonl"),
+        "--baseline", str(report_dir / "perf" / "baseline.json"), "--json", str(report_dir / "gate-verdict.json"),
+    )  # fmt: skip
+    assert json.loads((report_dir / "gate-verdict.json").read_text()) == verdict  # one writer, one verdict

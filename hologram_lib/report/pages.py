@@ -24,6 +24,26 @@ def escape(value: object) -> str:
     return html.escape(str(value)).replace("`", "&#96;")
 
 
+def verdict_markdown(path: Path) -> str:
+    """The report's one verdict (verdict.json, computed once by `hologram report` / `hologram verdict --json`), shown
+    above a notebook's own analysis — which, with other parameters, is exploration and never the gate."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        passed, reasons = document["passed"], [str(r) for r in document.get("reasons", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return (
+            f"**No verdict at {escape(path)}.** The verdict is computed once, by `hologram report` (or `hologram "
+            "verdict --json`); what follows is analysis with this notebook's parameters — exploration, not the gate."
+        )
+    head = "**Verdict of this report: PASS**" if passed is True else "**Verdict of this report: FAIL**"
+    lines = [f"{head} ({escape(path)}, computed once by the runner)."]
+    lines += [f"- {escape(reason)}" for reason in reasons]
+    lines.append(
+        "\n_Below: analysis with this notebook's parameters. Changed in JupyterLab it is exploration, not the gate._"
+    )
+    return "\n".join(lines)
+
+
 def gate_markdown(gate: GateReport, metrics: dict[str, MetricData], perf_dir: str) -> str:
     if not metrics:
         return (

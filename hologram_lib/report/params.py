@@ -21,6 +21,7 @@ SPECS: dict[str, dict[str, tuple[type, Any]]] = {
         "budgets_file": (str, ""),
         "out_json": (str, "reports/perf_analysis.json"),
         "ecdf_points": (int, 2000),
+        "verdict_json": (str, "reports/verdict.json"),
     },
     "baseline_drift": {
         "perf_dir": (str, "reports/perf"),
@@ -28,6 +29,7 @@ SPECS: dict[str, dict[str, tuple[type, Any]]] = {
         "threshold_pct": (float, 0.0),
         "profile": (str, ""),
         "out_json": (str, "reports/baseline_drift.json"),
+        "verdict_json": (str, "reports/verdict.json"),
     },
     "e2e_probe": {
         "events": (str, "reports/e2e/events.jsonl"),
@@ -36,6 +38,7 @@ SPECS: dict[str, dict[str, tuple[type, Any]]] = {
         "graphql_url": (str, ""),
         "runs": (int, 20),
         "out_json": (str, "reports/e2e_probe.json"),
+        "verdict_json": (str, "reports/verdict.json"),
     },
 }
 

@@ -140,16 +140,23 @@ def run_notebook(name: str, parameters: dict[str, Any], root: Path, reports_dir:
 def paths_for(reports_dir: Path) -> dict[str, dict[str, Any]]:
     """Each notebook's file parameters pointed at one reports directory."""
     perf = str(reports_dir / "perf")
+    verdict = str(reports_dir / "verdict.json")
     return {
-        "perf_analysis": {"perf_dir": perf, "out_json": str(reports_dir / "perf_analysis.json")},
+        "perf_analysis": {
+            "perf_dir": perf,
+            "out_json": str(reports_dir / "perf_analysis.json"),
+            "verdict_json": verdict,
+        },
         "baseline_drift": {
             "perf_dir": perf,
             "baseline": str(reports_dir / "perf" / "baseline.json"),
             "out_json": str(reports_dir / "baseline_drift.json"),
+            "verdict_json": verdict,
         },
         "e2e_probe": {
             "events": str(reports_dir / "e2e" / "events.jsonl"),
             "out_json": str(reports_dir / "e2e_probe.json"),
+            "verdict_json": verdict,
         },
     }
 

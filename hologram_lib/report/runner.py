@@ -20,7 +20,7 @@ from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
 from hologram_lib.locks import Busy, locked
 from hologram_lib.perf.collect import collect, new_run_id
-from hologram_lib.perf.files import ERROR_PREFIX, MetricResult, load_perf_dir, write_suite
+from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
 from hologram_lib.report import params, render
@@ -117,13 +117,23 @@ def _build(
     # From here on the index describes this run: first "in progress", at the end the verdict or why there is none —
     # never the previous run's PASS beside freshly rendered pages.
     write_unjudged_index(index_path, "in progress", IN_PROGRESS)
+    (reports_dir / "verdict.json").unlink(missing_ok=True)  # the previous run's verdict is not this run's
     try:
         problems = collect_everything(reports_dir, state_dir, profile) if collect else []
+        try:
+            judged: Judged | InputError = _judge(reports_dir, settings)  # once, before the notebooks show it
+        except InputError as exc:  # the notebooks still render, each showing where the data fails
+            judged = exc
         if profile:
             for name in ("perf_analysis", "baseline_drift"):
                 parameters.setdefault(name, {}).setdefault("profile", profile)
         runs = render.run_all(root, reports_dir, parameters)
-        verdict, index = _judge_and_index(reports_dir, settings, runs)
+        if isinstance(judged, InputError):
+            raise judged
+        index = write_index(
+            index_path, judged.verdict, judged.metrics, judged.events, runs, config.commit(), judged.noise
+        )
+        verdict = judged.verdict
     except InputError as exc:
         write_unjudged_index(index_path, "could not judge", exc.one_line())
         raise
@@ -136,9 +146,16 @@ def _build(
 IN_PROGRESS = "a report is being made; if this page stays, it died before it could judge: run `make report` again"
 
 
-def _judge_and_index(
-    reports_dir: Path, settings: config.GateSettings, runs: list[render.NotebookRun]
-) -> tuple[Overall, Path]:
+@dataclass
+class Judged:
+    verdict: Overall
+    metrics: dict[str, MetricData]
+    events: list[dict[str, Any]]
+    noise: dict[str, Any] | None
+
+
+def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
+    """The report's one verdict, from the files, written to verdict.json (as `hologram verdict --json` writes it)."""
     perf_dir = reports_dir / "perf"
     events_path = reports_dir / "e2e" / "events.jsonl"
     metrics = load_perf_dir(perf_dir)
@@ -157,5 +174,4 @@ def _judge_and_index(
         events = [line.record for line in read_events(events_path)[0]]
     except InputError:
         events = []
-    index = write_index(reports_dir / "index.html", verdict, metrics, events, runs, config.commit(), noise)
-    return verdict, index
+    return Judged(verdict, metrics, events, noise)
