@@ -72,7 +72,7 @@ def main() -> None:
         compare.append(compare_runs_s())
     print_table(
         [
-            ("`perf collect --runs 10 --suite core` (20 processes' worth of samples: 10 runs × 2 metrics)", "≤ 15 s",
+            ("`perf collect --runs 10 --suite core` (10 processes, 2 metrics × 200 samples each)", "≤ 15 s",
              collect, "s"),
             ("process start-up per run (interpreter + imports, median of the 10 runs)", "small", startup, "ms"),
             ("`ab --runs 10` of the core suite (20 processes + a git worktree)", "≤ 40 s", ab, "s"),
