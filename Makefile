@@ -51,6 +51,7 @@ chromium:
 # so that a test run never replaces the data of your last `make report`.
 test: $(STAMP) chromium
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
+	$(BIN)/mypy
 	HOLOGRAM_PERF_DIR=reports/test-run/perf HOLOGRAM_EVENTS=reports/test-run/e2e/events.jsonl $(BIN)/python -m pytest
 
 # The parsers fuzzed far longer than `make test` does (hypothesis examples per parser).
@@ -65,6 +66,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
+	$(BIN)/mypy
 	$(BIN)/ruff format --check hologram_lib tests scripts
 
 clean:

@@ -16,6 +16,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -166,13 +167,14 @@ def _read_metric(key: str, entry: object, schema: str, path: Path) -> BaselineMe
     return BaselineMetric(p95, int(n), ())
 
 
-def _read_versioned(document: dict, path: Path) -> Baseline:
+def _read_versioned(document: dict[str, Any], path: Path) -> Baseline:
     schema = document["schema"]
     raw_metrics = document.get("metrics")
     if not isinstance(raw_metrics, dict) or not raw_metrics:
         raise InputError('expected a non-empty "metrics" object', path)
     metrics = {key: _read_metric(key, entry, schema, path) for key, entry in raw_metrics.items()}
-    provenance = document.get("provenance") if isinstance(document.get("provenance"), dict) else {}
+    raw_provenance = document.get("provenance")
+    provenance: dict[str, object] = raw_provenance if isinstance(raw_provenance, dict) else {}
     created = document.get("created") if isinstance(document.get("created"), str) else None
     return Baseline(str(path), schema, created, provenance, metrics)
 

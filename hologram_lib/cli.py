@@ -10,7 +10,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_PERF_D
 from hologram_lib.errors import InputError, Refused, StackError
 
 if TYPE_CHECKING:
-    pass
+    from hologram_lib.config import GateSettings
 
 SUITES = ("core", "graphql", "ipfs")
 
@@ -193,7 +193,7 @@ def _print(lines: list[str]) -> None:
     print("\n".join(lines))
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace) -> GateSettings:
     """The gate settings of a command, with its --runs / --max-runs / --allow-one-run flags applied."""
     from dataclasses import replace
 
@@ -314,9 +314,9 @@ def cmd_stack(args: argparse.Namespace) -> int:
         print("stack: stopped " + (", ".join(stopped) if stopped else "nothing (not running)"))
         return 0
     if args.stack_command == "status":
-        info = stack.status(args.state_dir)
-        print(f"stack: up, IPFS {info.ipfs_api}, GraphQL {info.graphql_url}" if info else "stack: down")
-        return 0 if info else 1
+        running = stack.status(args.state_dir)
+        print(f"stack: up, IPFS {running.ipfs_api}, GraphQL {running.graphql_url}" if running else "stack: down")
+        return 0 if running else 1
     return stack.run(args.state_dir, _command(args.argv), introspection=not args.no_introspection)
 
 
@@ -410,8 +410,9 @@ def _command(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except InputError as exc:
         print(f"hologram: error: {exc.one_line()}", file=sys.stderr)
         return 2

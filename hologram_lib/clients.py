@@ -92,9 +92,11 @@ class GraphQLClient(_Session):
             payload = response.json()
         except ValueError:
             raise ServiceError(f"GraphQL answered HTTP {response.status_code} without JSON") from None
-        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if not isinstance(payload, dict):
+            raise ServiceError(f"GraphQL answered HTTP {response.status_code} with JSON that is not an object")
+        errors = payload.get("errors")
         if errors:
-            items = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+            items: list[dict[str, Any]] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
             codes = [
                 (e.get("extensions") or {}).get("code") if isinstance(e.get("extensions"), dict) else None
                 for e in items
@@ -102,7 +104,8 @@ class GraphQLClient(_Session):
             raise GraphQLErrors([str(e.get("message", "")) for e in items], codes)
         if response.status_code != 200 or not isinstance(payload.get("data"), dict):
             raise ServiceError(f"GraphQL answered HTTP {response.status_code} without data")
-        return payload["data"]
+        data: dict[str, Any] = payload["data"]
+        return data
 
 
 class IpfsClient(_Session):

@@ -50,8 +50,9 @@ def _binomial_cdf(n: int, q: float) -> np.ndarray:
     log_steps = np.log((n - k) / (k + 1.0)) + math.log(q / (1.0 - q))
     log_pmf = np.concatenate(([n * math.log1p(-q)], n * math.log1p(-q) + np.cumsum(log_steps)))
     pmf = np.exp(log_pmf - log_pmf.max())
-    cdf = np.cumsum(pmf)
-    return cdf / cdf[-1]
+    cdf: np.ndarray = np.cumsum(pmf)
+    normalised: np.ndarray = cdf / cdf[-1]
+    return normalised
 
 
 @lru_cache(maxsize=4096)
@@ -148,9 +149,12 @@ def bootstrap_quantiles(sorted_samples: np.ndarray, q: float, resamples: int, rn
     u_high = u_low + (1.0 - u_low) * rng.beta(1, n - rank, size=resamples)
 
     def inverse_ecdf(u: np.ndarray) -> np.ndarray:
-        return sorted_samples[np.clip(np.ceil(u * n).astype(np.int64) - 1, 0, n - 1)]
+        picked: np.ndarray = sorted_samples[np.clip(np.ceil(u * n).astype(np.int64) - 1, 0, n - 1)]
+        return picked
 
-    return inverse_ecdf(u_low) + g * (inverse_ecdf(u_high) - inverse_ecdf(u_low))
+    low, high = inverse_ecdf(u_low), inverse_ecdf(u_high)
+    replicates: np.ndarray = low + g * (high - low)
+    return replicates
 
 
 def bootstrap_quantile_ratio(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hologram_lib import atomic
 from hologram_lib.baseline import DriftReport, compare, read_baseline
@@ -28,7 +29,7 @@ class Overall:
     drift: DriftReport | None = None
     e2e: Summary | None = None
     missing: list[str] = field(default_factory=list)
-    ab: dict | None = None
+    ab: dict[str, Any] | None = None
 
     def lines(self) -> list[str]:
         head = "PASS" if self.passed else "FAIL"
@@ -57,7 +58,7 @@ def overall(
     threshold_pct: float,
     require_baseline: bool = False,
     ab_path: Path | None = None,
-    noise: dict | None = None,
+    noise: dict[str, Any] | None = None,
 ) -> Overall:
     """Judge everything the pipeline recorded; absent inputs are named (and fail where the profile says so)."""
     gate = evaluate(metrics, settings)

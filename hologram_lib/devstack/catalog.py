@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
@@ -60,7 +61,7 @@ class Catalog:
         return datetime.now(UTC).isoformat(timespec="milliseconds")
 
     @staticmethod
-    def _record(row: tuple) -> AppRecord:
+    def _record(row: tuple[Any, ...]) -> AppRecord:
         name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses = row
         return AppRecord(name, version, cid, manifest_cid, sha256, encoding, merkle_root, json.loads(witnesses))
 

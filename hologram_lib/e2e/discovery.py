@@ -90,7 +90,7 @@ def _type_name(ref: dict[str, Any]) -> str:
         return _type_name(ref["ofType"]) + "!"
     if ref["kind"] == "LIST":
         return f"[{_type_name(ref['ofType'])}]"
-    return ref["name"]
+    return str(ref["name"])
 
 
 def _named(ref: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +150,8 @@ class Marketplace:
         chosen = [n for n in WANTED_FIELDS if n in fields and _named(fields[n]["type"])["kind"] in ("SCALAR", "ENUM")]
         proofs = fields.get("proofs")
         if proofs is not None:
-            proof_fields = {f["name"] for f in self.types.get(_named(proofs["type"])["name"], {}).get("fields") or []}
+            types = self.types or {}
+            proof_fields = {f["name"] for f in types.get(_named(proofs["type"])["name"], {}).get("fields") or []}
             if {"merkleRoot", "witnesses"} <= proof_fields:
                 chosen.append(PROOFS_SELECTION)
         return "{ " + " ".join(chosen or ["__typename"]) + " }"

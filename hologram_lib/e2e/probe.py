@@ -79,6 +79,17 @@ class Probe:
         self.graphql: GraphQLClient | None = None
         self.market: Marketplace | None = None
 
+    @property
+    def node(self) -> IpfsClient:
+        """The IPFS client, once preflight made it (every later step runs after preflight)."""
+        assert self.ipfs is not None, "preflight runs first"
+        return self.ipfs
+
+    @property
+    def marketplace(self) -> Marketplace:
+        assert self.market is not None, "preflight runs first"
+        return self.market
+
     # -- running -------------------------------------------------------------------------------------------
 
     def run(self) -> ProbeResult:
@@ -171,8 +182,10 @@ class Probe:
     # -- steps ---------------------------------------------------------------------------------------------
 
     def preflight(self) -> dict[str, Any]:
-        self.ipfs = IpfsClient(self.settings.ipfs_api, self.settings.timeout_s)
-        self.graphql = GraphQLClient(self.settings.graphql_url, self.settings.graphql_token, self.settings.timeout_s)
+        ipfs_api, graphql_url = self.settings.ipfs_api, self.settings.graphql_url
+        assert ipfs_api is not None and graphql_url is not None  # else the run was skipped before preflight
+        self.ipfs = IpfsClient(ipfs_api, self.settings.timeout_s)
+        self.graphql = GraphQLClient(graphql_url, self.settings.graphql_token, self.settings.timeout_s)
         version = self.ipfs.version()
         self.graphql.execute("{ __typename }")
         self.market = Marketplace(self.graphql)
@@ -206,7 +219,7 @@ class Probe:
 
     def ipfs_publish(self) -> dict[str, Any]:
         for key, data_key in (("cid", "payload"), ("manifest_cid", "manifest")):
-            returned = self.ipfs.add(self.facts[data_key], pin=True)
+            returned = self.node.add(self.facts[data_key], pin=True)
             if returned != self.facts[key]:
                 raise StepFailed(
                     f"the node returned CID {returned} for the {data_key}, but its bytes hash to {self.facts[key]}"
@@ -215,14 +228,14 @@ class Probe:
 
     def ipfs_cat(self) -> dict[str, Any]:
         for key, data_key in (("cid", "payload"), ("manifest_cid", "manifest")):
-            if self.ipfs.cat(self.facts[key]) != self.facts[data_key]:
+            if self.node.cat(self.facts[key]) != self.facts[data_key]:
                 raise StepFailed(f"cat {self.facts[key]} returned other bytes than were added")
         return {"cid": self.facts["cid"], "bytes": len(self.facts["payload"])}
 
     def tamper_check(self) -> dict[str, Any]:
         tampered = flip_one_bit(self.facts["payload"])
         local = cid.raw_leaf_cid(tampered)
-        from_node = self.ipfs.add(tampered, pin=False, only_hash=True)
+        from_node = self.node.add(tampered, pin=False, only_hash=True)
         if local == self.facts["cid"] or from_node != local:
             raise StepFailed(f"a one-bit change was not reflected in the CID (local {local}, node {from_node})")
         return {"cid": self.facts["cid"], "tampered_cid": local}
@@ -238,7 +251,7 @@ class Probe:
 
     def _call(self, role: str) -> tuple[str, Any]:
         try:
-            return self.market.call(role, self._values())
+            return self.marketplace.call(role, self._values())
         except NotOffered as exc:
             if role in ("install", "search", "uninstall"):
                 raise _Skipped(str(exc)) from None
@@ -288,7 +301,7 @@ class Probe:
 
     def _verify_proofs(self, proofs: dict[str, Any]) -> None:
         """Recompute the Atlas-12288 witnesses and Merkle root from bytes fetched from IPFS ourselves."""
-        witnesses = atlas.witnesses(atlas.encode(self.ipfs.cat(self.facts["cid"])))
+        witnesses = atlas.witnesses(atlas.encode(self.node.cat(self.facts["cid"])))
         if proofs.get("witnesses") != witnesses:
             raise StepFailed("resolve's witnesses do not match the Atlas-12288 grids of the bytes on IPFS")
         if proofs.get("merkleRoot") != atlas.merkle_root(witnesses):
@@ -314,8 +327,8 @@ class Probe:
 
     def unpin(self) -> dict[str, Any]:
         for key in ("cid", "manifest_cid"):
-            self.ipfs.unpin(self.facts[key])
-            if self.ipfs.pinned(self.facts[key]):
+            self.node.unpin(self.facts[key])
+            if self.node.pinned(self.facts[key]):
                 raise StepFailed(f"{self.facts[key]} is still pinned after pin/rm")
         return {"cid": self.facts["cid"]}
 

@@ -88,7 +88,7 @@ def _run_outcome(run_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def summarize(path: Path, last_runs: int = 20) -> Summary:
     events, problems = read_events(path)
-    counts: dict[str, Counter] = {}
+    counts: dict[str, Counter[str]] = {}
     last_events: dict[str, dict[str, Any]] = {}
     trail = []
     for item in events:

@@ -13,7 +13,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,7 +220,7 @@ def _names(row: dict[str, str], path: Path, line: int) -> tuple[str, str]:
 RunsByKey = dict[str, tuple[str, list[np.ndarray]]]
 
 
-def _ordered_runs(key: str, by_run: dict[int, list[float] | np.ndarray], path: Path) -> list[np.ndarray]:
+def _ordered_runs(key: str, by_run: Mapping[int, Sequence[float] | np.ndarray], path: Path) -> list[np.ndarray]:
     """The runs of one metric in run order; runs must be numbered 1…K and of comparable size."""
     numbers = sorted(by_run)
     if numbers != list(range(1, len(numbers) + 1)):
@@ -273,8 +273,8 @@ def _read_samples_fast(path: Path) -> RunsByKey | None:
         parts = line.split(",")
         if len(parts) != width:
             return None
-        run = "1" if run_at is None else parts[run_at].strip()
-        columns.setdefault((parts[suite_at].strip(), parts[metric_at].strip(), run), []).append(parts[value_at])
+        run_text = "1" if run_at is None else parts[run_at].strip()
+        columns.setdefault((parts[suite_at].strip(), parts[metric_at].strip(), run_text), []).append(parts[value_at])
     grouped: dict[str, tuple[str, dict[int, np.ndarray]]] = {}
     for (suite, metric, raw_run), raw in columns.items():
         run = _run_number(raw_run)

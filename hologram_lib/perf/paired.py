@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -301,7 +302,7 @@ def write_ab(perf_dir: Path, report: AbReport) -> Path:
     return atomic.write_json(perf_dir / AB_FILE, report.to_dict())
 
 
-def read_noise(perf_dir: Path) -> dict | None:
+def read_noise(perf_dir: Path) -> dict[str, Any] | None:
     """noise.json for the report, or None when `hologram calibrate` has not run (or wrote something else)."""
     try:
         document = json.loads((perf_dir / NOISE_FILE).read_text(encoding="utf-8"))
@@ -310,7 +311,7 @@ def read_noise(perf_dir: Path) -> dict | None:
     return document if isinstance(document, dict) and document.get("kind") == "hologram-noise/1" else None
 
 
-def read_ab(path: Path) -> dict:
+def read_ab(path: Path) -> dict[str, Any]:
     """ab.json as written by `hologram ab`; anything else is an InputError (never a silent pass)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -324,7 +325,8 @@ def read_ab(path: Path) -> dict:
         or not isinstance(document.get("base"), dict)
     ):
         raise InputError('expected a "hologram-ab/1" document written by `hologram ab`', path)
-    return document
+    checked: dict[str, Any] = document
+    return checked
 
 
 def _runs(needed: object) -> str:

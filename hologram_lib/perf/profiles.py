@@ -28,7 +28,7 @@ def cache_profiles(perf_dir: Path) -> dict[str, dict[str, float | None]]:
     for key in sorted(cold):
         cold_p50, cold_p95 = _quantiles(cold[key])
         warm_p50, warm_p95 = _quantiles(warm.get(key))
-        if cold_p95 is None:
+        if cold_p50 is None or cold_p95 is None:
             continue
         profiles[key] = {
             "cold_p50_ms": round(cold_p50, 6),

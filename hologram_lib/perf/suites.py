@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -21,6 +22,14 @@ from hologram_lib.perf.harness import measure
 VERIFY_PAYLOAD_BYTES = 64 * 1024
 IPFS_PAYLOAD_BYTES = 1024
 RESOLVE_QUERY = "query($n:String!){ resolve(name:$n){ encoding } }"
+
+
+class Codec(Protocol):
+    """What HOLOGRAM_TARGET names: encode bytes into a state, verify a state."""
+
+    def encode(self, data: bytes) -> object: ...
+
+    def verify(self, state: object) -> object: ...
 
 
 class SuiteError(Exception):
@@ -65,7 +74,7 @@ def _module_from_tree(module_name: str, tree: Path) -> object:
     return module
 
 
-def load_target(spec: str | None, tree: Path | None = None) -> object:
+def load_target(spec: str | None, tree: Path | None = None) -> Codec:
     """HOLOGRAM_TARGET=package.module:object (an object with encode and verify); default: the reference codec.
     With `tree`, the module is loaded from that checkout's files instead of the installed package."""
     spec = spec or DEFAULT_TARGET
@@ -80,7 +89,7 @@ def load_target(spec: str | None, tree: Path | None = None) -> object:
         raise InputError(f"HOLOGRAM_TARGET={spec!r}: importing it raised {type(exc).__name__}: {exc}") from None
     if not callable(getattr(target, "encode", None)) or not callable(getattr(target, "verify", None)):
         raise InputError(f"HOLOGRAM_TARGET={spec!r}: expected an object with encode(data) and verify(state)")
-    return target
+    return cast(Codec, target)  # checked just above: it has callable encode and verify
 
 
 def reference_payload(size: int) -> bytes:

@@ -28,7 +28,7 @@ def p95_against_budget(table: pd.DataFrame) -> Figure:
     rows = table[table["budget_ms"].notna() & table["p95_ms"].notna()].reset_index(drop=True)
     fig = Figure(figsize=(8, 0.6 + 0.5 * max(len(rows), 1)), dpi=100)
     ax = fig.subplots()
-    for i, row in rows.iterrows():
+    for i, (_, row) in enumerate(rows.iterrows()):
         budget = row["budget_ms"]
         low = row["p95_ci_low_ms"] if pd.notna(row["p95_ci_low_ms"]) else row["p95_ms"]
         high = row["p95_ci_high_ms"] if pd.notna(row["p95_ci_high_ms"]) else row["p95_ms"] * 4
@@ -78,7 +78,7 @@ def drift_ratios(table: pd.DataFrame, threshold_pct: float) -> Figure:
     fig = Figure(figsize=(8, 0.6 + 0.5 * max(len(rows), 1)), dpi=100)
     ax = fig.subplots()
     ax.axvspan(1 - threshold_pct / 100, 1 + threshold_pct / 100, color="#e0e0e0", label=f"±{threshold_pct:g}%")
-    for i, row in rows.iterrows():
+    for i, (_, row) in enumerate(rows.iterrows()):
         color = COLORS.get(row["status"], "black")
         low = row["ci_low"] if pd.notna(row["ci_low"]) else row["ratio"]
         high = row["ci_high"] if pd.notna(row["ci_high"]) else row["ratio"]
@@ -86,7 +86,7 @@ def drift_ratios(table: pd.DataFrame, threshold_pct: float) -> Figure:
         ax.plot(row["ratio"], i, "o", color=color)
     ax.axvline(1.0, color="black", lw=1)
     ax.set_yticks(range(len(rows)), rows["metric"] if len(rows) else [])
-    ax.set_xlabel("p95 ratio, current / baseline (98% interval)")
+    ax.set_xlabel("median ratio, current / baseline (interval of the run-level test)")
     ax.invert_yaxis()
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -98,7 +98,7 @@ def step_timeline(steps: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(8, 0.6 + 0.35 * max(len(steps), 1)), dpi=100)
     ax = fig.subplots()
     start = 0.0
-    for i, row in steps.reset_index(drop=True).iterrows():
+    for i, (_, row) in enumerate(steps.iterrows()):
         width = float(row["duration_ms"] or 0.0)
         ax.barh(i, max(width, 0.2), left=start, color=COLORS.get(row["status"], "black"))
         ax.annotate(f"{width:.1f} ms", (start + width, i), xytext=(4, -3), textcoords="offset points", fontsize=8)

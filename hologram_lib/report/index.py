@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from hologram_lib import atomic
 from hologram_lib.drift import DriftResult
@@ -105,7 +107,7 @@ def _pct(value: float | None) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:.0f}%"
 
 
-def _drift_rows(results: list[tuple[str, str, DriftResult | None]]) -> tuple[list[list[str]], list[str]]:
+def _drift_rows(results: Sequence[tuple[str, str, DriftResult | None]]) -> tuple[list[list[str]], list[str]]:
     rows = [
         [
             _e(metric),
@@ -149,7 +151,7 @@ def _ab_section(verdict: Overall) -> str:
     )
 
 
-def _noise_section(noise: dict | None) -> str:
+def _noise_section(noise: dict[str, Any] | None) -> str:
     if not noise:
         return ""
     rows = [
@@ -171,7 +173,7 @@ def _noise_section(noise: dict | None) -> str:
     )
 
 
-def _e2e_section(verdict: Overall, events: list[dict]) -> str:
+def _e2e_section(verdict: Overall, events: list[dict[str, Any]]) -> str:
     summary = verdict.e2e
     if summary is None or summary.latest_run is None:
         return '<h2>E2E</h2><p id="e2e">No E2E events. Run <code>hologram e2e probe</code>.</p>'
@@ -202,10 +204,10 @@ def write_index(
     path: Path,
     verdict: Overall,
     metrics: dict[str, MetricData],
-    events: list[dict],
+    events: list[dict[str, Any]],
     runs: list[NotebookRun],
     commit: str | None,
-    noise: dict | None = None,
+    noise: dict[str, Any] | None = None,
 ) -> Path:
     links = "".join(
         f'<li><a href="{_e(r.html.name)}">{_e(r.name.replace("_", " "))}</a>'

@@ -102,7 +102,7 @@ def noise_markdown(noise: dict[str, Any] | None) -> str:
 
 
 def provenance_row(baseline: Baseline) -> dict[str, Any]:
-    row = {"path": baseline.path, "schema": baseline.schema, "created": baseline.created}  # shown by pandas, escaped
+    row: dict[str, Any] = {"path": baseline.path, "schema": baseline.schema, "created": baseline.created}
     row.update({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in baseline.provenance.items()})
     return row
 

@@ -39,7 +39,7 @@ class IpcKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(Path(tempfile.mkdtemp(dir=_kernel_dir())) / "kernel")
 
-    async def start_kernel(self, **kwargs: Any) -> None:
+    async def start_kernel(self, **kwargs: Any) -> None:  # type: ignore[override]  # the async manager's is async
         # The kernel's own log (e.g. "KeyboardInterrupt caught in kernel" when it is stopped) is not the report's
         # business: a failing cell is reported from the notebook's outputs, a dead kernel by papermill.
         kwargs.setdefault("stderr", subprocess.DEVNULL)

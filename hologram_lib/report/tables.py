@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -92,7 +93,7 @@ def e2e_rates(summary: Summary) -> pd.DataFrame:
     return pd.DataFrame(summary.success_rate).T.rename_axis("step")
 
 
-def last_run_steps(summary: Summary, events: list[dict]) -> pd.DataFrame:
+def last_run_steps(summary: Summary, events: list[dict[str, Any]]) -> pd.DataFrame:
     """The latest run's steps in order: status, duration and its error if any."""
     if summary.latest_run is None:
         return pd.DataFrame(columns=["step", "status", "duration_ms", "error"])
