@@ -303,6 +303,11 @@ def test_report_killed_at_random_never_leaves_a_false_index_and_recovers(tmp_pat
         text = index.read_text(encoding="utf-8")
         assert "Verdict: FAIL" in text, text[:500]
         assert "in progress" not in text and "could not judge" not in text, text[:500]
+        # …and the recovering report cleared what the killed ones left: half-run notebooks in the artifact, kernel
+        # folders with their connection files (which hold the kernels' HMAC keys).
+        assert not list((report_dir / "notebooks").glob(".*.running.ipynb"))
+        temp = Path(tempfile.gettempdir())
+        assert not [pid for pid in pids if (temp / f"hologram-kernels-{pid}").exists()]
     finally:
         remove_kernel_leftovers(pids)
 

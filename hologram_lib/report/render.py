@@ -37,7 +37,11 @@ class IpcKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.transport = "ipc"
-        self.ip = str(Path(tempfile.mkdtemp(dir=_kernel_dir())) / "kernel")
+        private = Path(tempfile.mkdtemp(dir=_kernel_dir()))
+        self.ip = str(private / "kernel")
+        # The connection file (it holds the kernel's HMAC key) lives beside the sockets, so that clearing a killed
+        # report's kernel dir clears it too, instead of leaving /tmp/tmp*.json behind.
+        self.connection_file = str(private / "connection.json")
 
     async def start_kernel(self, **kwargs: Any) -> None:  # type: ignore[override]  # the async manager's is async
         # The kernel's own log (e.g. "KeyboardInterrupt caught in kernel" when it is stopped) is not the report's

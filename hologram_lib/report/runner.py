@@ -7,6 +7,7 @@ written at all is an error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ def _build(
     # never the previous run's PASS beside freshly rendered pages.
     write_unjudged_index(index_path, "in progress", IN_PROGRESS)
     (reports_dir / "verdict.json").unlink(missing_ok=True)  # the previous run's verdict is not this run's
+    clear_leftovers(reports_dir)
     try:
         problems = collect_everything(reports_dir, state_dir, profile) if collect else []
         try:
@@ -141,6 +143,21 @@ def _build(
         write_unjudged_index(index_path, "could not judge", f"the report stopped: {type(exc).__name__}: {exc}")
         raise
     return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)
+
+
+LEFTOVER_AGE_S = 600.0
+
+
+def clear_leftovers(reports_dir: Path) -> None:
+    """What a killed report or collect left in the artifact: half-executed notebooks (no other report runs here: we
+    hold the folder's lock) and atomic-write temp files old enough that no live writer can own them."""
+    for path in (reports_dir / "notebooks").glob(".*.running.ipynb"):
+        path.unlink(missing_ok=True)
+    now = time.time()
+    for path in reports_dir.rglob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime > LEFTOVER_AGE_S:
+                path.unlink()
 
 
 IN_PROGRESS = "a report is being made; if this page stays, it died before it could judge: run `make report` again"
