@@ -11,9 +11,10 @@ import fnmatch
 import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hologram_lib.errors import InputError
 
@@ -90,8 +91,73 @@ class GateSettings:
         return 3 if source in _BUDGET_ENV.values() else 1 if source.startswith("profile ") else 2
 
 
+# Every environment variable the product reads — the one registry: the README's table lists USER_VARIABLES, the
+# tests clear all of them, and reading a name that is not here is a bug (an AssertionError, never silent).
+USER_VARIABLES = (
+    "SLO_VERIFY_P95_MS",
+    "SLO_ENCODE_P95_MS",
+    "SLO_GQL_P95_MS",
+    "HOLOGRAM_PROFILE",
+    "HOLOGRAM_BUDGETS",
+    "REGRESSION_THRESHOLD_PCT",
+    "HOLOGRAM_RUNS",
+    "HOLOGRAM_ALLOW_ONE_RUN",
+    "ENC_MB",
+    "GQL_SAMPLES",
+    "GQL_WARMUP",
+    "E2E_APP_NAME",
+    "E2E_TIMEOUT_S",
+    "GRAPHQL_URL",
+    "GRAPHQL_TOKEN",
+    "GRAPHQL_TEST_NAME",
+    "IPFS_API",
+    "HOLOGRAM_TARGET",
+    "HOLOGRAM_SAMPLE_TIMEOUT_S",
+    "COLD",
+)
+CI_VARIABLES = ("GITHUB_EVENT_NAME", "GITHUB_REF", "GITHUB_REF_NAME", "GITHUB_HEAD_REF", "GITHUB_SHA", "RUNNER_NAME")
+MARKETPLACE_TOKEN = "HOLOGRAM_MARKETPLACE_TOKEN"  # from the stack to its marketplace process, never argv
+VARIABLES = frozenset((*USER_VARIABLES, *CI_VARIABLES, MARKETPLACE_TOKEN))
+
+
+class _Registered(Mapping[str, str]):
+    """The environment as this module reads it: only registered names."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        assert name in VARIABLES, f"{name} is read but not in config.VARIABLES"
+        return self._environ[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        assert name in VARIABLES, f"{name} is read but not in config.VARIABLES"
+        return self._environ.get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._environ if name in VARIABLES)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if environ is None else environ
+    return _Registered(os.environ if environ is None else environ)
+
+
+def service_endpoints(environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """IPFS_API and GRAPHQL_URL as configured (None where unset or empty)."""
+    env = _env(environ)
+    return env.get("IPFS_API") or None, env.get("GRAPHQL_URL") or None
+
+
+def marketplace_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """The marketplace's mutation token from its environment; None (no auth) only when it is not set at all — set
+    but blank is refused, never read as "no token required"."""
+    raw = _env(environ).get(MARKETPLACE_TOKEN)
+    if raw is not None and not raw.strip():
+        raise InputError(f"{MARKETPLACE_TOKEN} is set but blank: refusing to serve mutations without a token")
+    return raw.strip() if raw else None
 
 
 def positive_number(raw: str, what: str, path: str | None = None, line: int | None = None) -> float:

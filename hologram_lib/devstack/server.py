@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import sys
 from pathlib import Path
 
-TOKEN_ENV = "HOLOGRAM_MARKETPLACE_TOKEN"
+from hologram_lib.config import marketplace_token
+from hologram_lib.errors import InputError
 
 
 def bind(port: int) -> socket.socket:
@@ -43,11 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from hologram_lib.devstack.marketplace import create_app
 
-    token = os.environ.get(TOKEN_ENV)
-    if token is not None and not token.strip():  # set but blank: never read that as "no token required"
-        print(f"{TOKEN_ENV} is set but blank: refusing to serve mutations without a token", file=sys.stderr)
+    try:
+        token = marketplace_token()
+    except InputError as exc:
+        print(exc.one_line(), file=sys.stderr)
         return 2
-    app = create_app(args.db, args.ipfs_api, token.strip() if token else None, not args.no_introspection)
+    app = create_app(args.db, args.ipfs_api, token, not args.no_introspection)
     sock = bind(args.port)
     print(json.dumps({"url": f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"}), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)

@@ -23,9 +23,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hologram_lib import atomic
+from hologram_lib import atomic, config
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
-from hologram_lib.devstack.server import TOKEN_ENV
 from hologram_lib.errors import StackError
 
 NODE_DIR = Path(__file__).with_name("node")
@@ -225,7 +224,7 @@ def _start_marketplace(state_dir: Path, ipfs_api: str, introspection: bool, dead
     ]
     if not introspection:
         argv.append("--no-introspection")
-    env = {**os.environ, TOKEN_ENV: read_token(state_dir)}
+    env = {**os.environ, config.MARKETPLACE_TOKEN: read_token(state_dir)}
     log = state_dir / "marketplace.log"
     pid = _spawn(argv, log, env)
     atomic.write_text(state_dir / "marketplace.pid", str(pid))
@@ -347,14 +346,15 @@ def serving(
     was already running is left running.
     """
     env = dict(os.environ if environ is None else environ)
-    if env.get("IPFS_API") and env.get("GRAPHQL_URL"):
+    ipfs_api, graphql_url = config.service_endpoints(env)
+    if ipfs_api and graphql_url:
         yield env
         return
     was_running = status(state_dir) is not None
     info = up(state_dir, introspection=introspection)
-    if not env.get("IPFS_API"):
+    if not ipfs_api:
         env["IPFS_API"] = info.ipfs_api
-    if not env.get("GRAPHQL_URL"):
+    if not graphql_url:
         env.update(GRAPHQL_URL=info.graphql_url, GRAPHQL_TOKEN=read_token(info.state_dir))
     try:
         yield env
