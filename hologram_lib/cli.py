@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_PERF_DIR
 from hologram_lib.errors import InputError, Refused, StackError
+from hologram_lib.layout import REPORTS, PerfDir
 
 if TYPE_CHECKING:
     from hologram_lib.config import GateSettings
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="collect, execute the notebooks, render reports/index.html")
     report.set_defaults(handler=cmd_report)
-    report.add_argument("--reports-dir", type=Path, default=Path("reports"), help="output directory (%(default)s)")
+    report.add_argument("--reports-dir", type=Path, default=REPORTS, help="output directory (%(default)s)")
     report.add_argument("--no-collect", action="store_true", help="render from the data already in reports/")
     report.add_argument("--profile", help="budget profile for the verdicts (default: from the CI env)")
     report.add_argument("--state-dir", type=Path, default=Path(".stack"), help="embedded stack state (%(default)s)")
@@ -364,7 +365,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         settings,
         regression_threshold_pct(args.threshold_pct),
         args.require_baseline,
-        args.ab or args.perf_dir / "ab.json",
+        args.ab or PerfDir(args.perf_dir).ab,
         read_noise(args.perf_dir),
     )
     if args.json is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hologram_lib import layout
 from hologram_lib.errors import InputError
 
 VERIFY_METRIC = "core.verify_ms"
@@ -52,8 +53,8 @@ _BUDGET_ENV = {
     GRAPHQL_METRIC: "SLO_GQL_P95_MS",
 }
 
-DEFAULT_PERF_DIR = Path("reports/perf")
-DEFAULT_BASELINE = DEFAULT_PERF_DIR / "baseline.json"
+DEFAULT_PERF_DIR = layout.DEFAULT.perf.root
+DEFAULT_BASELINE = layout.DEFAULT.perf.baseline
 
 
 @dataclass(frozen=True)
@@ -347,7 +348,7 @@ def provenance(profile: str, knobs: PerfKnobs, environ: Mapping[str, str] | None
     }
 
 
-DEFAULT_EVENTS = Path("reports/e2e/events.jsonl")
+DEFAULT_EVENTS = layout.DEFAULT.events
 
 
 @dataclass(frozen=True)

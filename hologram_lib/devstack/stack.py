@@ -26,6 +26,7 @@ from pathlib import Path
 from hologram_lib import atomic, config
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
 from hologram_lib.errors import StackError
+from hologram_lib.layout import REPORTS, Reports
 
 NODE_DIR = Path(__file__).with_name("node")
 NODE_SCRIPT = NODE_DIR / "ipfs-node.mjs"
@@ -245,7 +246,7 @@ def _seed_demo_object(info: StackInfo) -> None:
 
 def up(
     state_dir: Path = DEFAULT_STATE_DIR,
-    reports_dir: Path | None = Path("reports"),
+    reports_dir: Path | None = REPORTS,
     introspection: bool = True,
     timeout_s: float = START_TIMEOUT_S,
 ) -> StackInfo:
@@ -255,7 +256,7 @@ def up(
     info = status(state_dir) or _start(state_dir, introspection, timeout_s)
     if reports_dir is not None:
         public = {"ipfs_api": info.ipfs_api, "graphql_url": info.graphql_url, "started": info.started}
-        published = atomic.write_json(reports_dir / "stack.json", public)
+        published = atomic.write_json(Reports(reports_dir).stack, public)
         atomic.write_text(state_dir / PUBLISHED, str(published.resolve()))  # `down` removes it again
     return info
 

@@ -23,6 +23,7 @@ from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
 from hologram_lib.config import ProbeSettings
 from hologram_lib.e2e.discovery import Marketplace, NotOffered
 from hologram_lib.e2e.events import EventLog
+from hologram_lib.layout import PerfDir
 from hologram_lib.locks import locked
 from hologram_lib.perf.files import MetricResult, append_suite
 from hologram_lib.redact import one_line
@@ -338,5 +339,5 @@ def record_latencies(perf_dir: Path, result: ProbeResult) -> None:
     if not result.step_ms:
         return
     samples = [MetricResult.one_run("e2e", f"{step}_ms", [ms]) for step, ms in result.step_ms.items()]
-    with locked(perf_dir / "samples" / "e2e.csv"):
+    with locked(PerfDir(perf_dir).samples("e2e")):
         append_suite(perf_dir, "e2e", samples, result.run_id)

@@ -26,8 +26,9 @@ import numpy as np
 from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.errors import InputError
 from hologram_lib.gate import check_budget_runs
+from hologram_lib.layout import PerfDir
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
-from hologram_lib.perf.profiles import COLD_DIR, write_cache_profiles
+from hologram_lib.perf.profiles import write_cache_profiles
 from hologram_lib.perf.suites import metric_names, skip_reason
 
 WORKER_TIMEOUT_S = 900.0
@@ -217,7 +218,7 @@ def collect(
     """
     progress = progress or Progress()
     run_id = new_run_id()
-    target = perf_dir / COLD_DIR if knobs.cold else perf_dir
+    target = PerfDir(perf_dir).cold if knobs.cold else perf_dir
     if knobs.cold:
         settings = replace(settings, budgets={})
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from hologram_lib import atomic, stats
 from hologram_lib.errors import InputError
+from hologram_lib.layout import PerfDir
 
 SAMPLE_HEADER = ("suite", "metric", "run", "sample_ms")
 REQUIRED_SAMPLE_COLUMNS = ("suite", "metric", "sample_ms")
@@ -136,9 +137,9 @@ def write_suite(perf_dir: Path, suite: str, results: list[MetricResult], run_id:
         for number, run in enumerate(r.runs, start=1)
         for value in run
     )
-    samples_path = atomic.write_text(perf_dir / "samples" / f"{suite}.csv", _csv_text(SAMPLE_HEADER, sample_rows))
+    samples_path = atomic.write_text(PerfDir(perf_dir).samples(suite), _csv_text(SAMPLE_HEADER, sample_rows))
     summary_text = _csv_text(SUMMARY_HEADER, (summary_row(r, run_id) for r in results))
-    summary_path = atomic.write_text(perf_dir / f"{suite}_perf.csv", summary_text)
+    summary_path = atomic.write_text(PerfDir(perf_dir).summary(suite), summary_text)
     return samples_path, summary_path
 
 
@@ -344,7 +345,7 @@ def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
     metrics: dict[str, MetricData] = {}
     for path in sorted(perf_dir.glob("*.csv")):
         metrics.update(read_summary(path))
-    samples_dir = perf_dir / "samples"
+    samples_dir = PerfDir(perf_dir).samples_dir
     for path in sorted(samples_dir.glob("*.csv")) if samples_dir.is_dir() else []:
         for key, (suite, runs) in read_samples(path).items():
             summary = metrics.get(key)
@@ -354,7 +355,7 @@ def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
             metrics[key] = data
     for key, data in metrics.items():
         if data.expects_samples:  # still the summary's point estimate: its samples are gone
-            where = samples_dir / f"{data.suite}.csv"
+            where = PerfDir(perf_dir).samples(data.suite)
             metrics[key] = _unusable(data, f"{data.source} says n={data.n}, but {where} has none of its samples")
     return metrics
 
@@ -366,7 +367,7 @@ def _unusable(summary: MetricData, why: str) -> MetricData:
 
 def append_suite(perf_dir: Path, suite: str, results: list[MetricResult], run_id: str) -> tuple[Path, Path]:
     """Add runs to a suite's files, keeping what earlier runs recorded (each E2E probe adds one run per step)."""
-    path = perf_dir / "samples" / f"{suite}.csv"
+    path = PerfDir(perf_dir).samples(suite)
     merged: dict[str, list[np.ndarray]] = {
         key: runs for key, (_, runs) in (read_samples(path) if path.exists() else {}).items()
     }

@@ -24,10 +24,8 @@ import numpy as np
 from hologram_lib import atomic, stats
 from hologram_lib.drift import DriftResult, compare_run_sets
 from hologram_lib.errors import InputError
+from hologram_lib.layout import PerfDir
 from hologram_lib.perf.collect import Progress, RunRequest, RunResult, run_process
-
-AB_FILE = "ab.json"
-NOISE_FILE = "noise.json"
 
 
 @dataclass(frozen=True)
@@ -295,17 +293,17 @@ def calibrate(
 
 
 def write_noise(perf_dir: Path, document: dict[str, object]) -> Path:
-    return atomic.write_json(perf_dir / NOISE_FILE, document)
+    return atomic.write_json(PerfDir(perf_dir).noise, document)
 
 
 def write_ab(perf_dir: Path, report: AbReport) -> Path:
-    return atomic.write_json(perf_dir / AB_FILE, report.to_dict())
+    return atomic.write_json(PerfDir(perf_dir).ab, report.to_dict())
 
 
 def read_noise(perf_dir: Path) -> dict[str, Any] | None:
     """noise.json for the report, or None when `hologram calibrate` has not run (or wrote something else)."""
     try:
-        document = json.loads((perf_dir / NOISE_FILE).read_text(encoding="utf-8"))
+        document = json.loads(PerfDir(perf_dir).noise.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) and document.get("kind") == "hologram-noise/1" else None

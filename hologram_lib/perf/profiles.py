@@ -9,10 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hologram_lib import atomic, stats
+from hologram_lib.layout import PerfDir
 from hologram_lib.perf.files import MetricData, load_perf_dir
-
-COLD_DIR = "cold"
-PROFILES_FILE = "cache_profiles.json"
 
 
 def _quantiles(data: MetricData | None) -> tuple[float | None, float | None]:
@@ -23,7 +21,7 @@ def _quantiles(data: MetricData | None) -> tuple[float | None, float | None]:
 
 def cache_profiles(perf_dir: Path) -> dict[str, dict[str, float | None]]:
     """Per metric measured cold: cold and warm p50 / p95 (ms) and the p95 ratio cold / warm."""
-    cold, warm = load_perf_dir(perf_dir / COLD_DIR), load_perf_dir(perf_dir)
+    cold, warm = load_perf_dir(PerfDir(perf_dir).cold), load_perf_dir(perf_dir)
     profiles = {}
     for key in sorted(cold):
         cold_p50, cold_p95 = _quantiles(cold[key])
@@ -41,4 +39,4 @@ def cache_profiles(perf_dir: Path) -> dict[str, dict[str, float | None]]:
 
 
 def write_cache_profiles(perf_dir: Path) -> Path:
-    return atomic.write_json(perf_dir / PROFILES_FILE, cache_profiles(perf_dir))
+    return atomic.write_json(PerfDir(perf_dir).cache_profiles, cache_profiles(perf_dir))

@@ -10,35 +10,36 @@ from collections.abc import Mapping
 from typing import Any
 
 from hologram_lib.errors import InputError
+from hologram_lib.layout import DEFAULT
 
 NOTEBOOKS = ("perf_analysis", "baseline_drift", "e2e_probe")
 
 # name → {parameter: (type, default)}. A float parameter accepts an int; "" means "from the environment".
 SPECS: dict[str, dict[str, tuple[type, Any]]] = {
     "perf_analysis": {
-        "perf_dir": (str, "reports/perf"),
+        "perf_dir": (str, str(DEFAULT.perf.root)),
         "profile": (str, ""),
         "budgets_file": (str, ""),
-        "out_json": (str, "reports/perf_analysis.json"),
+        "out_json": (str, str(DEFAULT.analysis("perf_analysis"))),
         "ecdf_points": (int, 2000),
-        "verdict_json": (str, "reports/verdict.json"),
+        "verdict_json": (str, str(DEFAULT.verdict)),
     },
     "baseline_drift": {
-        "perf_dir": (str, "reports/perf"),
-        "baseline": (str, "reports/perf/baseline.json"),
+        "perf_dir": (str, str(DEFAULT.perf.root)),
+        "baseline": (str, str(DEFAULT.perf.baseline)),
         "threshold_pct": (float, 0.0),
         "profile": (str, ""),
-        "out_json": (str, "reports/baseline_drift.json"),
-        "verdict_json": (str, "reports/verdict.json"),
+        "out_json": (str, str(DEFAULT.analysis("baseline_drift"))),
+        "verdict_json": (str, str(DEFAULT.verdict)),
     },
     "e2e_probe": {
-        "events": (str, "reports/e2e/events.jsonl"),
+        "events": (str, str(DEFAULT.events)),
         "run_probe": (bool, False),
         "ipfs_api": (str, ""),
         "graphql_url": (str, ""),
         "runs": (int, 20),
-        "out_json": (str, "reports/e2e_probe.json"),
-        "verdict_json": (str, "reports/verdict.json"),
+        "out_json": (str, str(DEFAULT.analysis("e2e_probe"))),
+        "verdict_json": (str, str(DEFAULT.verdict)),
     },
 }
 

@@ -25,6 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 
 from hologram_lib import atomic
+from hologram_lib.layout import Reports
 from hologram_lib.report import params as notebook_params
 
 PAGE_CSS = Path(__file__).with_name("report.css").read_text(encoding="utf-8")
@@ -111,10 +112,10 @@ def run_notebook(name: str, parameters: dict[str, Any], root: Path, reports_dir:
 
     start = time.perf_counter()
     source = root / "notebooks" / f"{name}.ipynb"
-    final = reports_dir / "notebooks" / f"{name}.ipynb"
+    final = Reports(reports_dir).notebooks / f"{name}.ipynb"
     final.parent.mkdir(parents=True, exist_ok=True)
     temporary = final.with_name(f".{name}.{os.getpid()}.running.ipynb")
-    target = reports_dir / f"{name}.html"
+    target = Reports(reports_dir).page(name)
     title = name.replace("_", " ").capitalize()
     error = None
     try:
@@ -143,23 +144,23 @@ def run_notebook(name: str, parameters: dict[str, Any], root: Path, reports_dir:
 
 def paths_for(reports_dir: Path) -> dict[str, dict[str, Any]]:
     """Each notebook's file parameters pointed at one reports directory."""
-    perf = str(reports_dir / "perf")
-    verdict = str(reports_dir / "verdict.json")
+    reports = Reports(reports_dir)
+    perf, verdict = str(reports.perf.root), str(reports.verdict)
     return {
         "perf_analysis": {
             "perf_dir": perf,
-            "out_json": str(reports_dir / "perf_analysis.json"),
+            "out_json": str(reports.analysis("perf_analysis")),
             "verdict_json": verdict,
         },
         "baseline_drift": {
             "perf_dir": perf,
-            "baseline": str(reports_dir / "perf" / "baseline.json"),
-            "out_json": str(reports_dir / "baseline_drift.json"),
+            "baseline": str(reports.perf.baseline),
+            "out_json": str(reports.analysis("baseline_drift")),
             "verdict_json": verdict,
         },
         "e2e_probe": {
-            "events": str(reports_dir / "e2e" / "events.jsonl"),
-            "out_json": str(reports_dir / "e2e_probe.json"),
+            "events": str(reports.events),
+            "out_json": str(reports.analysis("e2e_probe")),
             "verdict_json": verdict,
         },
     }

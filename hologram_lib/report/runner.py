@@ -19,6 +19,7 @@ from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
+from hologram_lib.layout import Reports
 from hologram_lib.locks import Busy, locked
 from hologram_lib.perf.collect import collect, new_run_id
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
@@ -46,9 +47,10 @@ class ReportOutcome:
 def _measure(reports_dir: Path, env: dict[str, str], profile: str | None) -> None:
     settings = config.gate_settings(profile, environ=env)
     knobs = config.perf_knobs(environ=env)
-    collect(reports_dir / "perf", list(SUITE_BUILDERS), knobs, settings, env=env)
-    result = Probe(config.probe_settings(environ=env), reports_dir / "e2e" / "events.jsonl").run()
-    record_latencies(reports_dir / "perf", result)
+    reports = Reports(reports_dir)
+    collect(reports.perf.root, list(SUITE_BUILDERS), knobs, settings, env=env)
+    result = Probe(config.probe_settings(environ=env), reports.events).run()
+    record_latencies(reports.perf.root, result)
 
 
 def collect_everything(reports_dir: Path, state_dir: Path, profile: str | None) -> list[str]:
@@ -71,13 +73,14 @@ def collect_everything(reports_dir: Path, state_dir: Path, profile: str | None) 
 def _measure_without_services(reports_dir: Path, env: dict[str, str], profile: str | None, reason: str) -> None:
     settings = config.gate_settings(profile, environ=env)
     knobs = config.perf_knobs(environ=env)
-    collect(reports_dir / "perf", ["core"], knobs, settings, env=env)
+    reports = Reports(reports_dir)
+    collect(reports.perf.root, ["core"], knobs, settings, env=env)
     run_id = new_run_id()
     for suite in SUITE_BUILDERS:
         if suite != "core":
             failed = [MetricResult(suite, m, None, ERROR_PREFIX + reason) for m in metric_names(suite, knobs)]
-            write_suite(reports_dir / "perf", suite, failed, run_id)
-    log = EventLog(reports_dir / "e2e" / "events.jsonl", run_id)
+            write_suite(reports.perf.root, suite, failed, run_id)
+    log = EventLog(reports.events, run_id)
     log.emit("preflight", "fail", 0.0, error=reason)
     log.emit("run_end", "fail", 0.0, last_ok=None, failed_step="preflight", error=reason)
 
@@ -114,11 +117,11 @@ def _build(
     state_dir: Path,
 ) -> ReportOutcome:
     start = time.perf_counter()
-    index_path = reports_dir / "index.html"
+    index_path = Reports(reports_dir).index
     # From here on the index describes this run: first "in progress", at the end the verdict or why there is none —
     # never the previous run's PASS beside freshly rendered pages.
     write_unjudged_index(index_path, "in progress", IN_PROGRESS)
-    (reports_dir / "verdict.json").unlink(missing_ok=True)  # the previous run's verdict is not this run's
+    Reports(reports_dir).verdict.unlink(missing_ok=True)  # the previous run's verdict is not this run's
     clear_leftovers(reports_dir)
     try:
         problems = collect_everything(reports_dir, state_dir, profile) if collect else []
@@ -151,7 +154,7 @@ LEFTOVER_AGE_S = 600.0
 def clear_leftovers(reports_dir: Path) -> None:
     """What a killed report or collect left in the artifact: half-executed notebooks (no other report runs here: we
     hold the folder's lock) and atomic-write temp files old enough that no live writer can own them."""
-    for path in (reports_dir / "notebooks").glob(".*.running.ipynb"):
+    for path in Reports(reports_dir).notebooks.glob(".*.running.ipynb"):
         path.unlink(missing_ok=True)
     now = time.time()
     for path in reports_dir.rglob(".*.tmp"):
@@ -173,20 +176,20 @@ class Judged:
 
 def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
     """The report's one verdict, from the files, written to verdict.json (as `hologram verdict --json` writes it)."""
-    perf_dir = reports_dir / "perf"
-    events_path = reports_dir / "e2e" / "events.jsonl"
-    metrics = load_perf_dir(perf_dir)
-    noise = read_noise(perf_dir)
+    reports = Reports(reports_dir)
+    events_path = reports.events
+    metrics = load_perf_dir(reports.perf.root)
+    noise = read_noise(reports.perf.root)
     verdict = overall(
         metrics,
-        perf_dir / "baseline.json",
+        reports.perf.baseline,
         events_path,
         settings,
         config.regression_threshold_pct(),
-        ab_path=perf_dir / "ab.json",
+        ab_path=reports.perf.ab,
         noise=noise,
     )
-    write_verdict(reports_dir / "verdict.json", verdict)
+    write_verdict(reports.verdict, verdict)
     try:
         events = [line.record for line in read_events(events_path)[0]]
     except InputError:
