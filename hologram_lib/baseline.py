@@ -36,6 +36,7 @@ from hologram_lib.drift import (
 )
 from hologram_lib.errors import InputError, Refused
 from hologram_lib.perf.files import MetricData
+from hologram_lib.status import Drift
 
 __all__ = ["DriftResult", "compare", "compare_runs", "compare_samples", "promote", "read_baseline"]
 
@@ -324,7 +325,7 @@ def compare_metric_sets(
         base, cur = baseline.metrics.get(key), current.get(key)
         if base is None:
             assert cur is not None
-            drifts.append(MetricDrift(key, "new", False, None, cur.p95_ms, 0, cur.n, None, "not in the baseline"))
+            drifts.append(MetricDrift(key, Drift.NEW, False, None, cur.p95_ms, 0, cur.n, None, "not in the baseline"))
             continue
         if cur is None or not cur.has_data:
             drifts.append(_absent(key, base, cur, settings))
@@ -341,7 +342,7 @@ def compare_metric_sets(
             MetricDrift(
                 key,
                 result.status,
-                result.status == "regressed",
+                result.status == Drift.REGRESSED,
                 base.p95_ms,
                 cur.p95_ms,
                 base.n,
@@ -357,10 +358,10 @@ def _absent(key: str, base: BaselineMetric, cur: MetricData | None, settings: Ga
     skip = cur.skip_reason if cur is not None else None
     if skip is not None and cur is not None and cur.suite in settings.allowed_skips:
         reason = f"{skip} (allowed by profile {settings.profile})"
-        return MetricDrift(key, "skipped", False, base.p95_ms, None, base.n, 0, None, reason)
+        return MetricDrift(key, Drift.SKIPPED, False, base.p95_ms, None, base.n, 0, None, reason)
     blocks = settings.budget_for(key) is not None
     reason = (skip or "not measured in this run") + ("; it has a budget" if blocks else "")
-    return MetricDrift(key, "gone", blocks, base.p95_ms, None, base.n, 0, None, reason)
+    return MetricDrift(key, Drift.GONE, blocks, base.p95_ms, None, base.n, 0, None, reason)
 
 
 def _num(value: float | None) -> str:
@@ -427,7 +428,7 @@ class DriftReport:
 
 
 def promote(
-    metrics: dict[str, MetricData], path: Path, provenance: dict[str, object], gate_passed: bool, force: bool
+    metrics: dict[str, MetricData], path: Path, provenance: dict[str, object], *, gate_passed: bool, force: bool
 ) -> Path:
     """Write a new baseline (atomically). Baselines come from green runs on main, with runs enough to measure the
     noise between processes, unless forced."""

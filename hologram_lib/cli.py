@@ -34,7 +34,7 @@ def _positive_int(raw: str) -> int:
     return value
 
 
-def _add_common(parser: argparse.ArgumentParser, baseline: bool = False) -> None:
+def _add_common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> None:
     parser.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="perf data directory (%(default)s)")
     parser.add_argument("--profile", help="budget profile: pr, main, nightly, default (else from the CI env)")
     parser.add_argument("--budgets", type=Path, help="TOML file with budgets for more metrics")
@@ -277,7 +277,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
     settings = gate_settings(args.profile, args.budgets)
     metrics = load_perf_dir(args.perf_dir)
     passed = evaluate(metrics, settings).passed
-    path = promote(metrics, args.baseline, provenance(settings.profile, perf_knobs()), passed, args.force)
+    origin = provenance(settings.profile, perf_knobs())
+    path = promote(metrics, args.baseline, origin, gate_passed=passed, force=args.force)
     print(f"baseline: promoted {path}")
     return 0
 
@@ -364,9 +365,9 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         args.events,
         settings,
         regression_threshold_pct(args.threshold_pct),
-        args.require_baseline,
-        args.ab or PerfDir(args.perf_dir).ab,
-        read_noise(args.perf_dir),
+        require_baseline=args.require_baseline,
+        ab_path=args.ab or PerfDir(args.perf_dir).ab,
+        noise=read_noise(args.perf_dir),
     )
     if args.json is not None:
         write_verdict(args.json, result)

@@ -129,7 +129,7 @@ class IpfsClient(_Session):
     def version(self) -> str:
         return str(self._post("version").json().get("Version", ""))
 
-    def add(self, data: bytes, pin: bool = True, cid_version: int = 1, only_hash: bool = False) -> str:
+    def add(self, data: bytes, *, pin: bool = True, cid_version: int = 1, only_hash: bool = False) -> str:
         params = {"pin": str(pin).lower(), "cid-version": str(cid_version), "only-hash": str(only_hash).lower()}
         response = self._post("add", params=params, files={"file": ("data", data, "application/octet-stream")})
         lines = [line for line in response.text.splitlines() if line.strip()]

@@ -279,7 +279,9 @@ DEFAULT_SAMPLES = 200
 MAX_ENC_MB = 256
 
 
-def perf_knobs(samples: int | None = None, environ: Mapping[str, str] | None = None, cold: bool = False) -> PerfKnobs:
+def perf_knobs(
+    samples: int | None = None, environ: Mapping[str, str] | None = None, *, cold: bool = False
+) -> PerfKnobs:
     env = _env(environ)
     base = samples or DEFAULT_SAMPLES
 

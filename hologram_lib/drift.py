@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from hologram_lib import stats
+from hologram_lib.status import Drift
 
 MIN_SAMPLES_FOR_BOOTSTRAP = 20
-REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE = "regressed", "improved", "unchanged", "inconclusive"
+REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE = Drift.REGRESSED, Drift.IMPROVED, Drift.UNCHANGED, Drift.INCONCLUSIVE
 
 
 @dataclass(frozen=True)

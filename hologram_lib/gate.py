@@ -22,6 +22,7 @@ import numpy as np
 from hologram_lib import stats
 from hologram_lib.config import GateSettings
 from hologram_lib.perf.files import MetricData
+from hologram_lib.status import Budget
 
 ONE_RUN = "1 run: machine noise not measured"
 
@@ -40,7 +41,7 @@ class BudgetResult:
 
 
 def _status(low: float, high: float, budget_ms: float) -> str:
-    return "pass" if high <= budget_ms else "fail" if low > budget_ms else "inconclusive"
+    return Budget.PASS if high <= budget_ms else Budget.FAIL if low > budget_ms else Budget.INCONCLUSIVE
 
 
 def check_budget(samples_ms: object, budget_ms: float) -> BudgetResult:
@@ -53,7 +54,7 @@ def check_budget(samples_ms: object, budget_ms: float) -> BudgetResult:
     p95 = stats.quantile(ordered)
     low, high = stats.quantile_ci(ordered)
     status = _status(low, high, budget_ms)
-    needed = stats.samples_to_settle(n, p95, low, high, budget_ms) if status == "inconclusive" else None
+    needed = stats.samples_to_settle(n, p95, low, high, budget_ms) if status == Budget.INCONCLUSIVE else None
     return BudgetResult(status, p95, low, high, n, budget_ms, needed)
 
 
@@ -72,7 +73,7 @@ def check_budget_runs(runs: object, budget_ms: float) -> BudgetResult:
     k = len(sorted_runs)
     needed = (
         stats.samples_to_settle(k, p95, low, high, budget_ms, floor=stats.MIN_RUNS)
-        if status == "inconclusive"
+        if status == Budget.INCONCLUSIVE
         else None
     )
     return BudgetResult(status, p95, low, high, len(pooled), budget_ms, None, k, needed)
@@ -123,12 +124,12 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
     label = f"budget {budget:g} ms ({source})"
     if data.skip_reason is not None and not data.has_data:
         if data.suite in settings.allowed_skips:
-            return MetricVerdict(data.key, "skipped", budget, source, False, f"{data.skip_reason}; {label}")
+            return MetricVerdict(data.key, Budget.SKIPPED, budget, source, False, f"{data.skip_reason}; {label}")
         reason = f"{data.skip_reason}, but profile {settings.profile} requires it; {label}"
-        return MetricVerdict(data.key, "missing", budget, source, True, reason)
+        return MetricVerdict(data.key, Budget.MISSING, budget, source, True, reason)
     if not data.has_data:
         why = data.error or "no samples recorded"
-        return MetricVerdict(data.key, "missing", budget, source, True, f"{why}; {label}")
+        return MetricVerdict(data.key, Budget.MISSING, budget, source, True, f"{why}; {label}")
     if data.samples is None:
         assert data.p95_ms is not None
         over = data.p95_ms > budget
@@ -136,21 +137,21 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
             f"p95 {_ms(data.p95_ms)} ms {'>' if over else '<='} {label}, n={data.n}; no samples (point "
             "estimate only, from a summary file): the gate follows the point estimate"
         )
-        return MetricVerdict(data.key, "inconclusive", budget, source, over, reason)
+        return MetricVerdict(data.key, Budget.INCONCLUSIVE, budget, source, over, reason)
     result = check_budget_runs(data.runs, budget) if data.runs else check_budget(data.samples, budget)
     interval = f"p95 {_ms(result.p95_ms)} ms [95% CI {_ms(result.ci_low_ms)}–{_ms(result.ci_high_ms)}]"
     size = f"{result.runs} runs, n={result.n}" if result.runs > 1 else f"n={result.n}; {ONE_RUN}"
-    if result.status == "pass":
-        return MetricVerdict(data.key, "pass", budget, source, False, f"{interval} <= {label}, {size}", result)
-    if result.status == "fail":
-        return MetricVerdict(data.key, "fail", budget, source, True, f"{interval} > {label}, {size}", result)
+    if result.status == Budget.PASS:
+        return MetricVerdict(data.key, Budget.PASS, budget, source, False, f"{interval} <= {label}, {size}", result)
+    if result.status == Budget.FAIL:
+        return MetricVerdict(data.key, Budget.FAIL, budget, source, True, f"{interval} > {label}, {size}", result)
     over = result.p95_ms > budget
     more = f"~{result.runs_needed} runs" if result.runs > 1 else f"~{result.samples_needed} samples"
     reason = (
         f"{interval} straddles {label}, {size}; {more} would settle it; "
         f"the gate follows the point estimate ({'over' if over else 'within'} budget)"
     )
-    return MetricVerdict(data.key, "inconclusive", budget, source, over, reason, result)
+    return MetricVerdict(data.key, Budget.INCONCLUSIVE, budget, source, over, reason, result)
 
 
 def evaluate(metrics: dict[str, MetricData], settings: GateSettings) -> GateReport:
@@ -161,7 +162,7 @@ def evaluate(metrics: dict[str, MetricData], settings: GateSettings) -> GateRepo
         if not any(fnmatch.fnmatchcase(key, name) for key in metrics):
             source = settings.source_of(name)
             reason = f"no data recorded (run `hologram perf collect`); budget {budget:g} ms ({source})"
-            verdicts.append(MetricVerdict(name, "missing", budget, source, True, reason))
+            verdicts.append(MetricVerdict(name, Budget.MISSING, budget, source, True, reason))
     for key in sorted(metrics):
         rule = settings.budget_rule(key)
         if rule is not None:

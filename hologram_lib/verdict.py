@@ -18,6 +18,7 @@ from hologram_lib.errors import InputError
 from hologram_lib.gate import GateReport, evaluate
 from hologram_lib.perf.files import MetricData
 from hologram_lib.perf.paired import read_ab
+from hologram_lib.status import Drift, Step
 
 
 @dataclass
@@ -56,6 +57,7 @@ def overall(
     events: Path,
     settings: GateSettings,
     threshold_pct: float,
+    *,
     require_baseline: bool = False,
     ab_path: Path | None = None,
     noise: dict[str, Any] | None = None,
@@ -78,7 +80,7 @@ def overall(
         )
     ab = read_ab(ab_path) if ab_path is not None and ab_path.exists() else None
     if ab is not None:
-        regressed = [k for k, m in ab["metrics"].items() if m["status"] == "regressed"]
+        regressed = [k for k, m in ab["metrics"].items() if m["status"] == Drift.REGRESSED]
         reasons += [f"{k} regressed in the paired A/B vs {ab['base']['ref']}" for k in regressed]
         if not regressed:
             notes.append(f"paired A/B vs {ab['base']['ref']}: no regression ({ab['runs_per_side']} runs per side)")
@@ -107,7 +109,7 @@ def _judge_e2e(
     elif e2e.latest_failed:
         run = e2e.latest_run
         reasons.append(f"E2E run {run['run_id']} failed at {run['failed_step']}: {run.get('error') or ''}".strip())
-    elif e2e.latest_run["status"] == "skip":
+    elif e2e.latest_run["status"] == Step.SKIP:
         text = f"E2E skipped: {e2e.latest_run.get('reason')}"
         (notes if "e2e" in settings.allowed_skips else reasons).append(text)
     return e2e

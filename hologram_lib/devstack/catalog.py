@@ -81,7 +81,7 @@ class Catalog:
         ).fetchone()
         return None if row is None else self._record(row)
 
-    def save(self, record: AppRecord, replace: bool = False) -> None:
+    def save(self, record: AppRecord, *, replace: bool = False) -> None:
         """Insert a version (or replace it, for upserts) and make it the latest."""
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         with self._lock:

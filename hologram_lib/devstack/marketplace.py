@@ -201,7 +201,7 @@ def build_schema(market: Marketplace) -> GraphQLSchema:
     return make_executable_schema(load_schema_from_path(str(SCHEMA_PATH)), query, mutation)
 
 
-def create_app(db_path: Path, ipfs_api: str, token: str | None, introspection: bool = True) -> GraphQL:
+def create_app(db_path: Path, ipfs_api: str, token: str | None, *, introspection: bool = True) -> GraphQL:
     """The ASGI app. GET answers 405 (no explorer page, which would load assets from a CDN)."""
     market = Marketplace(Catalog(db_path), IpfsClient(ipfs_api, timeout_s=30.0), token)
 

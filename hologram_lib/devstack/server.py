@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(exc.one_line(), file=sys.stderr)
         return 2
-    app = create_app(args.db, args.ipfs_api, token, not args.no_introspection)
+    app = create_app(args.db, args.ipfs_api, token, introspection=not args.no_introspection)
     sock = bind(args.port)
     print(json.dumps({"url": f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"}), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)

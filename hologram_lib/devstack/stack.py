@@ -211,7 +211,7 @@ def _start_ipfs(state_dir: Path, deadline: float) -> tuple[int, str]:
     return pid, _announcement(pid, log, "api", deadline)
 
 
-def _start_marketplace(state_dir: Path, ipfs_api: str, introspection: bool, deadline: float) -> tuple[int, str]:
+def _start_marketplace(state_dir: Path, ipfs_api: str, *, introspection: bool, deadline: float) -> tuple[int, str]:
     argv = [
         sys.executable,
         "-m",
@@ -247,13 +247,14 @@ def _seed_demo_object(info: StackInfo) -> None:
 def up(
     state_dir: Path = DEFAULT_STATE_DIR,
     reports_dir: Path | None = REPORTS,
+    *,
     introspection: bool = True,
     timeout_s: float = START_TIMEOUT_S,
 ) -> StackInfo:
     """Start both servers (or reuse running ones), wait until each answers (within timeout_s), seed the demo."""
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    info = status(state_dir) or _start(state_dir, introspection, timeout_s)
+    info = status(state_dir) or _start(state_dir, introspection=introspection, timeout_s=timeout_s)
     if reports_dir is not None:
         public = {"ipfs_api": info.ipfs_api, "graphql_url": info.graphql_url, "started": info.started}
         published = atomic.write_json(Reports(reports_dir).stack, public)
@@ -261,7 +262,7 @@ def up(
     return info
 
 
-def _start(state_dir: Path, introspection: bool, timeout_s: float) -> StackInfo:
+def _start(state_dir: Path, *, introspection: bool, timeout_s: float) -> StackInfo:
     for name in ("ipfs", "marketplace"):
         _clear_stale(state_dir, name)
     down(state_dir)  # one half may still run from an earlier start: start both afresh
@@ -269,7 +270,9 @@ def _start(state_dir: Path, introspection: bool, timeout_s: float) -> StackInfo:
     try:
         ipfs_pid, ipfs_api = _start_ipfs(state_dir, deadline)
         _wait_answering(lambda: _ipfs_answers(ipfs_api), "IPFS", deadline)
-        graphql_pid, graphql_url = _start_marketplace(state_dir, ipfs_api, introspection, deadline)
+        graphql_pid, graphql_url = _start_marketplace(
+            state_dir, ipfs_api, introspection=introspection, deadline=deadline
+        )
         _wait_answering(lambda: _graphql_answers(graphql_url), "GraphQL", deadline)
         started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         info = StackInfo(ipfs_api, graphql_url, ipfs_pid, graphql_pid, str(state_dir), started)
@@ -339,7 +342,7 @@ def _unpublish(state_dir: Path) -> None:
 
 @contextlib.contextmanager
 def serving(
-    state_dir: Path, environ: dict[str, str] | None = None, introspection: bool = True
+    state_dir: Path, environ: dict[str, str] | None = None, *, introspection: bool = True
 ) -> Iterator[dict[str, str]]:
     """An environment whose IPFS_API / GRAPHQL_URL point at real services: the caller's where set, else the stack's.
 
@@ -364,7 +367,7 @@ def serving(
             down(state_dir)
 
 
-def run(state_dir: Path, command: list[str], introspection: bool = True) -> int:
+def run(state_dir: Path, command: list[str], *, introspection: bool = True) -> int:
     """Run `command` with the stack's endpoints filling in whichever of IPFS_API / GRAPHQL_URL are unset."""
     with serving(state_dir, introspection=introspection) as env:
         return subprocess.run(command, env=env, check=False).returncode

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib.e2e.events import LogLine, read_events
+from hologram_lib.status import Step
 
 STEPS = (
     "preflight",
@@ -38,7 +39,7 @@ class Summary:
 
     @property
     def latest_failed(self) -> bool:
-        return self.latest_run is not None and self.latest_run["status"] != "ok" and self.latest_run["status"] != "skip"
+        return self.latest_run is not None and self.latest_run["status"] not in (Step.OK, Step.SKIP)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "hologram-e2e-summary/1", **self.__dict__}
@@ -76,7 +77,7 @@ def _run_outcome(run_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         last_ok = next((r["event"] for r in reversed(records) if r.get("status") == "ok"), None)
         return {
             "run_id": run_id,
-            "status": "incomplete",
+            "status": Step.INCOMPLETE,
             "last_ok": last_ok,
             "failed_step": "(no run_end)",
             "error": "the run ended without a run_end event",

@@ -26,6 +26,7 @@ from hologram_lib.drift import DriftResult, compare_run_sets
 from hologram_lib.errors import InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.collect import Progress, RunRequest, RunResult, run_process
+from hologram_lib.status import Drift
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class AbReport:
 
     @property
     def passed(self) -> bool:
-        return not any(r.status == "regressed" for r in self.results.values())
+        return not any(r.status == Drift.REGRESSED for r in self.results.values())
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -278,7 +279,7 @@ def calibrate(
             pairs = zip(first[name], second[name], strict=True)
             ordered = [run for i, pair in enumerate(pairs) for run in (pair if i % 2 == 0 else pair[::-1])]
             metrics[key] = noise_entry(ordered, runs, verdicts[key], threshold_pct)
-    false_alarms = sorted(k for k, entry in metrics.items() if entry["aa_status"] == "regressed")  # type: ignore[index]
+    false_alarms = sorted(k for k, entry in metrics.items() if entry["aa_status"] == Drift.REGRESSED)  # type: ignore[index]
     return {
         "kind": "hologram-noise/1",
         "created": _now(),

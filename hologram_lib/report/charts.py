@@ -9,17 +9,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-COLORS = {
-    "pass": "#2e7d32",
-    "fail": "#c62828",
-    "inconclusive": "#ef6c00",
-    "missing": "#6a1b9a",
-    "skipped": "#9e9e9e",
-    "regressed": "#c62828",
-    "improved": "#1565c0",
-    "unchanged": "#2e7d32",
-    "ok": "#2e7d32",
-    "skip": "#9e9e9e",
+from hologram_lib.status import Budget, Drift, Step
+
+COLORS: dict[str, str] = {
+    Budget.PASS: "#2e7d32",
+    Budget.FAIL: "#c62828",
+    Budget.INCONCLUSIVE: "#ef6c00",
+    Budget.MISSING: "#6a1b9a",
+    Budget.SKIPPED: "#9e9e9e",
+    Drift.REGRESSED: "#c62828",
+    Drift.IMPROVED: "#1565c0",
+    Drift.UNCHANGED: "#2e7d32",
+    Step.OK: "#2e7d32",
+    Step.SKIP: "#9e9e9e",
 }
 
 

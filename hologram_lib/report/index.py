@@ -13,6 +13,7 @@ from hologram_lib import atomic
 from hologram_lib.drift import DriftResult
 from hologram_lib.perf.files import MetricData, p95_interval
 from hologram_lib.report.render import NotebookRun, page
+from hologram_lib.status import Budget
 from hologram_lib.verdict import Overall
 
 TOP_ROWS = 10
@@ -87,7 +88,7 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
             )
         )
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    missing = [v for v in verdict.gate.verdicts if v.status in ("missing", "skipped")]
+    missing = [v for v in verdict.gate.verdicts if v.status in (Budget.MISSING, Budget.SKIPPED)]
     extra = "".join(f"<li><b>{_e(v.metric)}</b> {_e(v.status)}: {_e(v.reason)}</li>" for v in missing)
     if not rows:
         table = "<p><b>No perf data.</b> Run <code>hologram perf collect</code> or <code>make report</code>.</p>"

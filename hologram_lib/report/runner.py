@@ -90,6 +90,7 @@ def build_report(
     reports_dir: Path,
     parameters: dict[str, dict[str, Any]],
     profile: str | None,
+    *,
     collect: bool = True,
     state_dir: Path = Path(".stack"),
 ) -> ReportOutcome:

@@ -1,0 +1,33 @@
+"""The verdict vocabulary, one StrEnum per kind of verdict, shared by the gate, drift, the A/B, E2E and the charts.
+A member is its string ("regressed"), so JSON documents and older readers see the same words as before."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Budget(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    MISSING = "missing"
+    SKIPPED = "skipped"
+
+
+class Drift(StrEnum):
+    REGRESSED = "regressed"
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    INCONCLUSIVE = "inconclusive"
+    NEW = "new"
+    GONE = "gone"
+    SKIPPED = "skipped"
+
+
+class Step(StrEnum):
+    """An E2E step or run."""
+
+    OK = "ok"
+    FAIL = "fail"
+    SKIP = "skip"
+    INCOMPLETE = "incomplete"
