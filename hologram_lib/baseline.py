@@ -35,7 +35,8 @@ from hologram_lib.drift import (
     too_few_samples,
 )
 from hologram_lib.errors import InputError, Refused
-from hologram_lib.perf.files import MetricData
+from hologram_lib.jsonfile import unique_keys
+from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
 
 __all__ = ["DriftResult", "compare", "compare_runs", "compare_samples", "promote", "read_baseline"]
@@ -120,13 +121,13 @@ def read_baseline(path: Path) -> Baseline:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read baseline: {exc}", path) from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(f"expected JSON ({exc.msg})", path, exc.lineno) from None
-    except (RecursionError, ValueError) as exc:
-        raise InputError(
-            f"expected a JSON baseline ({type(exc).__name__}: nested or sized beyond reason)", path
-        ) from None
+    except RecursionError:
+        raise InputError("expected a JSON baseline (nested or sized beyond reason)", path) from None
+    except ValueError as exc:  # a duplicate key, an integer of thousands of digits
+        raise InputError(f"expected a JSON baseline ({' '.join(str(exc).split())[:120]})", path) from None
     if not isinstance(document, dict):
         raise InputError("expected a JSON object", path)
     if document.get("schema") in (SCHEMA, SCHEMA_V2):
@@ -149,6 +150,11 @@ def _read_metric(key: str, entry: object, schema: str, path: Path) -> BaselineMe
         if not isinstance(raw_runs, list) or not raw_runs:
             raise InputError(f"metric {key}: expected runs as a non-empty list of runs (lists of samples)", path)
         runs = tuple(_samples(run, key, f"run {i}", path) for i, run in enumerate(raw_runs, start=1))
+        sizes = [len(run) for run in runs]
+        if max(sizes) > MAX_RUN_SIZE_RATIO * min(sizes):  # as in a samples file: runs are equal by construction
+            raise InputError(
+                f"metric {key}: runs of {min(sizes)} and {max(sizes)} samples: expected runs of comparable size", path
+            )
     else:
         runs = () if entry.get("samples") in (None, []) else (_samples(entry.get("samples"), key, "samples", path),)
     p95 = _positive_p95(entry.get("p95_ms"), key, path)
@@ -308,7 +314,7 @@ def compare_metric_sets(
         for k in both
         if baseline.metrics[k].runs
         and current[k].runs
-        and (min(len(baseline.metrics[k].runs), current[k].run_count) >= 2 or not settings.allow_one_run)
+        and (min(len(baseline.metrics[k].runs), current[k].run_count) >= stats.MIN_RUNS or not settings.allow_one_run)
     ]
     run_results = compare_run_sets(
         {k: (baseline.metrics[k].runs, current[k].runs) for k in on_runs},

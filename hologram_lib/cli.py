@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -214,6 +215,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from hologram_lib.perf.collect import collect
 
     settings = _settings(args)
+    if args.perf_dir.exists() and not args.perf_dir.is_dir():  # before minutes of measuring, not after
+        raise InputError("expected a directory for the perf data, found a file", args.perf_dir)
     knobs = perf_knobs(args.samples, cold=args.cold)
     outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings)
     errors = [r for o in outcomes for r in o.results if r.note.startswith("error: ")]
@@ -277,7 +280,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
     settings = gate_settings(args.profile, args.budgets)
     metrics = load_perf_dir(args.perf_dir)
     passed = evaluate(metrics, settings).passed
-    origin = provenance(settings.profile, perf_knobs())
+    sizes = [len(run) for data in metrics.values() if data.suite == "core" for run in data.runs]
+    origin = provenance(settings.profile, perf_knobs(max(sizes) if sizes else None))
     path = promote(metrics, args.baseline, origin, gate_passed=passed, force=args.force)
     print(f"baseline: promoted {path}")
     return 0
@@ -359,6 +363,8 @@ def cmd_verdict(args: argparse.Namespace) -> int:
     from hologram_lib.verdict import overall, write_verdict
 
     settings = _settings(args)
+    if args.ab is not None and not args.ab.exists():
+        raise InputError("no paired A/B verdicts here (named by --ab)", args.ab)
     result = overall(
         load_perf_dir(args.perf_dir),
         args.baseline,
@@ -410,9 +416,17 @@ def _command(argv: list[str]) -> list[str]:
     return command
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    # A cancelled CI job sends SIGTERM: unwind like Ctrl-C, so that `finally` blocks run (ab removes its worktree,
+    # a report marks its index "could not judge").
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), _interrupt)
     try:
         return handler(args)
     except InputError as exc:
@@ -426,6 +440,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except (IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
+        print(f"hologram: error: {exc.filename}: cannot write or read there ({exc.strerror})", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `hologram e2e summary | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -80,7 +80,7 @@ class RunEvidence:
 def _log_statistics(runs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     medians = np.array([stats.quantile(run, 0.5) for run in runs])
     p95s = np.array([stats.quantile(run) for run in runs])
-    floor = np.finfo(np.float64).tiny  # a 0 ms run (a timer's resolution) must not become −inf
+    floor = 1e-9  # ms: a 0 ms run (below the timer's resolution) must not become −inf
     return np.log(np.maximum(medians, floor)), np.log(np.maximum(p95s, floor))
 
 
@@ -270,7 +270,7 @@ def bootstrap(baseline_sorted: np.ndarray, current_sorted: np.ndarray) -> stats.
 def too_few_samples(base: np.ndarray, cur: np.ndarray) -> DriftResult:
     ratio = stats.quantile(cur) / stats.quantile(base)
     note = f"too few samples to test (n={len(base)} / {len(cur)}, need {MIN_SAMPLES_FOR_BOOTSTRAP} each)"
-    return DriftResult(UNCHANGED, ratio, 0.0, math.inf, math.inf, None, note)
+    return DriftResult(INCONCLUSIVE, ratio, 0.0, math.inf, math.inf, None, note)
 
 
 def compare_samples(baseline_ms: object, current_ms: object, threshold_pct: float = 10.0) -> DriftResult:

@@ -280,10 +280,15 @@ def compare_run_logs(
         df = float((var_b + var_c) ** 2 / denominator) if denominator > 0 else float(len(base) + len(cur) - 2)
     if se == 0.0:
         p_value = 1.0 if diff == 0.0 else 0.0
-        return RunComparison(math.exp(diff), math.exp(diff), math.exp(diff), p_value, 0.0, df)
+        return RunComparison(_exp(diff), _exp(diff), _exp(diff), p_value, 0.0, df)
     t_crit = float(scipy_stats.t.ppf(1.0 - alpha, df))
     p_value = float(scipy_stats.t.sf(abs(diff) / se, df))
-    return RunComparison(math.exp(diff), math.exp(diff - t_crit * se), math.exp(diff + t_crit * se), p_value, se, df)
+    return RunComparison(_exp(diff), _exp(diff - t_crit * se), _exp(diff + t_crit * se), p_value, se, df)
+
+
+def _exp(log_value: float) -> float:
+    """exp that saturates to inf instead of raising (an interval's end from a near-zero run can be astronomic)."""
+    return math.inf if log_value > 709.0 else math.exp(log_value)
 
 
 def run_mde(se_log: float, df: float, alpha: float = RUN_DRIFT_ALPHA, power: float = DETECTION_POWER) -> float:
@@ -294,7 +299,7 @@ def run_mde(se_log: float, df: float, alpha: float = RUN_DRIFT_ALPHA, power: flo
     if not math.isfinite(se_log) or not math.isfinite(df) or df <= 0:
         return math.inf
     t_sum = float(scipy_stats.t.ppf(1.0 - alpha, df) + scipy_stats.t.ppf(power, df))
-    return math.exp(t_sum * se_log) - 1.0
+    return _exp(t_sum * se_log) - 1.0
 
 
 def runs_to_detect(
@@ -360,4 +365,4 @@ def run_bootstrap_quantile_ci(
     replicates = grid[np.argmax(below >= needed, axis=1)]
     sd_log = float(np.log(np.maximum(replicates, np.finfo(float).tiny)).std()) * math.sqrt(k / (k - 1))
     half = float(scipy_stats.t.ppf(0.5 + confidence / 2.0, k - 1)) * sd_log
-    return estimate * math.exp(-half), estimate * math.exp(half)
+    return estimate * math.exp(-half), estimate * _exp(half)

@@ -101,17 +101,26 @@ def run_process(request: RunRequest, env: Mapping[str, str] | None = None) -> Ru
     except subprocess.TimeoutExpired:
         return RunResult(error=f"a {request.suite} run did not finish within {WORKER_TIMEOUT_S:g} s")
     wall = time.perf_counter() - start
+    tail = " ".join(done.stderr.split())[-300:]
+    crashed = RunResult(error=f"the {request.suite} run crashed (exit {done.returncode}): {tail}", wall_s=wall)
     try:
         reply = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        tail = " ".join(done.stderr.split())[-300:]
-        return RunResult(error=f"the {request.suite} run crashed (exit {done.returncode}): {tail}", wall_s=wall)
+        return crashed
+    if done.returncode != 0 or not isinstance(reply, dict):  # a target that exits or prints on its own
+        return crashed
     if "input_error" in reply:
         raise InputError(reply["input_error"])
     if reply.get("error"):
         return RunResult(error=reply["error"], wall_s=wall)
-    metrics = {name: np.asarray(values, dtype=np.float64) for name, values in reply["metrics"].items()}
-    return RunResult(metrics, None, wall, float(reply.get("measure_s", 0.0)))
+    metrics = reply.get("metrics")
+    if not isinstance(metrics, dict):
+        return crashed
+    try:
+        arrays = {name: np.asarray(values, dtype=np.float64) for name, values in metrics.items()}
+    except (TypeError, ValueError):
+        return crashed
+    return RunResult(arrays, None, wall, float(reply.get("measure_s", 0.0)))
 
 
 @dataclass
@@ -149,6 +158,9 @@ Runner = Callable[[RunRequest], RunResult]
 def _take_run(suite: SuiteRuns, knobs: PerfKnobs, runner: Runner, progress: Progress, total: int) -> None:
     progress.update(suite.name, len(suite.runs) + 1, total)
     result = runner(RunRequest(suite.name, knobs.samples, knobs.cold))
+    absent = [name for name in suite.metric_names if name not in result.metrics]
+    if result.error is None and absent:
+        result = RunResult(error=f"the {suite.name} run answered without {', '.join(absent)}")
     if result.error is not None:
         suite.note = ERROR_PREFIX + result.error
         progress.line(f"{suite.name}: failed in run {len(suite.runs) + 1} ({result.error})")

@@ -190,17 +190,18 @@ def _latency(raw: str, column: str, path: Path, line: int) -> float:
 
 
 def _run_number(raw: str) -> int | None:
-    """A run number: ASCII digits only (int() would also take '١' or ' 3_0'), 1 or more."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+    """A run number: ASCII digits without a leading zero (int() would also take '١', ' 3_0' or '01' — and '01'
+    beside '1' would be two runs to one reader, one to another), 1 or more."""
+    if _RUN.fullmatch(raw) is None:
         return None
-    number = int(raw)
-    return number if number >= 1 else None
+    return int(raw)
 
 
 # Suite and metric names become keys, file names, HTML and JSON: plain ASCII words only (no NUL, no 10 MB name).
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,120}")
 # Numbers in ASCII only: Python's float() also reads '１' (full-width) and '1_0' as numbers.
 _NUMBER = re.compile(r"[0-9eE+\-.]{1,40}|[iI]nf|[nN]a[nN]")
+_RUN = re.compile(r"[1-9][0-9]{0,8}")
 _NUMBERS = re.compile(r"(?:[0-9eE+\-. ]{1,40})(?:,[0-9eE+\-. ]{1,40})*")
 
 
@@ -346,8 +347,12 @@ def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
     for path in sorted(perf_dir.glob("*.csv")):
         metrics.update(read_summary(path))
     samples_dir = PerfDir(perf_dir).samples_dir
+    seen: dict[str, Path] = {}
     for path in sorted(samples_dir.glob("*.csv")) if samples_dir.is_dir() else []:
         for key, (suite, runs) in read_samples(path).items():
+            if key in seen:
+                raise InputError(f"{key} is also in {seen[key]}: expected each metric in one samples file", path)
+            seen[key] = path
             summary = metrics.get(key)
             data = metric_data(key, suite, runs, summary.note if summary else "", str(path))
             if summary is not None and summary.expects_samples and summary.n != data.n:

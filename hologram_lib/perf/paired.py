@@ -24,6 +24,7 @@ import numpy as np
 from hologram_lib import atomic, stats
 from hologram_lib.drift import DriftResult, compare_run_sets
 from hologram_lib.errors import InputError
+from hologram_lib.jsonfile import unique_keys
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.collect import Progress, RunRequest, RunResult, run_process
 from hologram_lib.status import Drift
@@ -301,31 +302,78 @@ def write_ab(perf_dir: Path, report: AbReport) -> Path:
     return atomic.write_json(PerfDir(perf_dir).ab, report.to_dict())
 
 
-def read_noise(perf_dir: Path) -> dict[str, Any] | None:
-    """noise.json for the report, or None when `hologram calibrate` has not run (or wrote something else)."""
-    try:
-        document = json.loads(PerfDir(perf_dir).noise.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+def _document(path: Path, kind: str) -> dict[str, Any] | None:
+    """A JSON document of `kind`, None when absent; anything else is an InputError (never a silent pass)."""
+    if not path.exists():
         return None
-    return document if isinstance(document, dict) and document.get("kind") == "hologram-noise/1" else None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=unique_keys)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"cannot read it as JSON ({type(exc).__name__}: {exc})", path) from None
+    if not isinstance(document, dict) or document.get("kind") != kind or not isinstance(document.get("metrics"), dict):
+        raise InputError(f'expected a "{kind}" document with "metrics"', path)
+    return document
+
+
+def _finite_at_least(value: object, floor: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return None
+    return max(float(value), floor)
+
+
+def read_noise(perf_dir: Path) -> dict[str, Any] | None:
+    """noise.json as `hologram calibrate` wrote it, or None when there is none. Its session terms decide how much
+    evidence a comparison needs, so a value that is not a finite number ≥ 0 is an InputError, and none is taken
+    below the default (a calibration can only raise it)."""
+    path = PerfDir(perf_dir).noise
+    document = _document(path, "hologram-noise/1")
+    if document is None:
+        return None
+    for key, entry in document["metrics"].items():
+        needed = (
+            "session_sd_log_median",
+            "session_sd_log_p95",
+            "between_run_sd_log_median",
+            "between_run_sd_log_p95",
+            "aa_status",
+            "aa_ratio",
+            "mde_median_pct",
+            "mde_p95_pct",
+        )
+        if not isinstance(entry, dict) or any(name not in entry for name in needed):
+            raise InputError(f"metric {key}: expected {', '.join(needed)}", path)
+        median = _finite_at_least(entry["session_sd_log_median"], stats.DEFAULT_SESSION_SD)
+        p95 = _finite_at_least(entry["session_sd_log_p95"], stats.DEFAULT_SESSION_SD_P95)
+        if median is None or p95 is None or median > 10 or p95 > 10:
+            raise InputError(f"metric {key}: expected session sd values as finite numbers from 0 to 10", path)
+        entry["session_sd_log_median"], entry["session_sd_log_p95"] = median, p95
+    return document
 
 
 def read_ab(path: Path) -> dict[str, Any]:
-    """ab.json as written by `hologram ab`; anything else is an InputError (never a silent pass)."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InputError(f"cannot read the A/B verdicts: {type(exc).__name__}", path) from None
-    metrics = document.get("metrics") if isinstance(document, dict) else None
+    """ab.json as `hologram ab` wrote it; anything else is an InputError (never a silent pass)."""
+    document = _document(path, "hologram-ab/1")
+    if document is None:
+        raise InputError("no paired A/B verdicts here (run `hologram ab --base REF`)", path)
+    statuses = {str(s) for s in Drift}
+    base = document.get("base")
     if (
-        document.get("kind") != "hologram-ab/1"
-        or not isinstance(metrics, dict)
-        or not all(isinstance(m, dict) and isinstance(m.get("status"), str) for m in metrics.values())
-        or not isinstance(document.get("base"), dict)
+        not document["metrics"]
+        or not all(isinstance(m, dict) and m.get("status") in statuses for m in document["metrics"].values())
+        or not isinstance(base, dict)
+        or not isinstance(base.get("ref"), str)
+        or not isinstance(document.get("runs_per_side"), int)
+        or not isinstance(document.get("passed"), bool)
     ):
-        raise InputError('expected a "hologram-ab/1" document written by `hologram ab`', path)
-    checked: dict[str, Any] = document
-    return checked
+        raise InputError(
+            "expected a hologram-ab/1 document as `hologram ab` writes it (metrics with known statuses, base.ref, "
+            "runs_per_side, passed)",
+            path,
+        )
+    regressed = any(m["status"] == Drift.REGRESSED for m in document["metrics"].values())
+    if document["passed"] is regressed:
+        raise InputError('"passed" contradicts the metrics\' statuses: an edited file?', path)
+    return document
 
 
 def _runs(needed: object) -> str:

@@ -95,8 +95,8 @@ def noise_markdown(noise: dict[str, Any] | None) -> str:
         rows.append(
             f"| {escape(key)} | {m['between_run_sd_log_median']} | {m['between_run_sd_log_p95']} | "
             f"{m['mde_median_pct']}% | "
-            f"{m['mde_p95_pct']}% | {m[f'runs_for_{threshold:g}pct_median'] or '—'} / "
-            f"{m[f'runs_for_{threshold:g}pct_p95'] or '—'} |"
+            f"{m['mde_p95_pct']}% | {m.get(f'runs_for_{threshold:g}pct_median') or '—'} / "
+            f"{m.get(f'runs_for_{threshold:g}pct_p95') or '—'} |"
         )
     return "\n".join(rows)
 
