@@ -35,7 +35,7 @@ from hologram_lib.drift import (
     too_few_samples,
 )
 from hologram_lib.errors import InputError, Refused
-from hologram_lib.jsonfile import unique_keys
+from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
 
@@ -79,19 +79,8 @@ class Baseline:
         return f"{SCHEMA}, {'/'.join(map(str, runs))} runs"
 
 
-def _number(value: object) -> float | None:
-    """A finite JSON number as a float, or None (bool, string, 1e999, a 401-digit integer…)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _positive_p95(value: object, key: str, path: Path) -> float:
-    number = _number(value)
+    number = finite_number(value)
     if number is None or number <= 0:
         raise InputError(
             f"metric {key}: expected a positive p95 in ms, got {value!r:.40} (a 0 ms baseline cannot be compared)",
@@ -103,7 +92,7 @@ def _positive_p95(value: object, key: str, path: Path) -> float:
 def _samples(raw: object, key: str, what: str, path: Path) -> np.ndarray:
     if not isinstance(raw, list) or not raw:
         raise InputError(f"metric {key}: expected {what} as a list of non-negative numbers (not empty)", path)
-    numbers = [_number(v) for v in raw]
+    numbers = [finite_number(v) for v in raw]
     if any(v is None or v < 0 for v in numbers):
         raise InputError(f"metric {key}: expected {what} as a list of non-negative numbers (not empty)", path)
     return stats.as_sorted(numbers)
@@ -158,7 +147,7 @@ def _read_metric(key: str, entry: object, schema: str, path: Path) -> BaselineMe
     else:
         runs = () if entry.get("samples") in (None, []) else (_samples(entry.get("samples"), key, "samples", path),)
     p95 = _positive_p95(entry.get("p95_ms"), key, path)
-    n = _number(entry.get("n", 0))
+    n = finite_number(entry.get("n", 0))
     if n is None or n < 0 or n != int(n):
         raise InputError(f"metric {key}: expected n as a whole number of samples, got {entry.get('n')!r:.40}", path)
     if runs:

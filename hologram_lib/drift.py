@@ -215,11 +215,8 @@ def compare_runs(
     base, cur = _sorted_runs(baseline_runs, "baseline"), _sorted_runs(current_runs, "current run")
     if paired and len(base) != len(cur):
         raise ValueError(f"compare_runs(paired=True) needs as many runs on both sides, got {len(base)} and {len(cur)}")
-    evidence = run_evidence(base, cur, paired=paired, session=session)
-    if evidence is None:
-        ratio = stats.quantile(np.concatenate(cur)) / stats.quantile(np.concatenate(base))
-        return too_few_runs(len(base), len(cur), ratio)
-    return judge_runs(evidence, evidence.centre.p_value, evidence.tail.p_value, threshold_pct)
+    # One metric is a family of one: Benjamini–Hochberg leaves its p-values as they are.
+    return compare_run_sets({"": (base, cur)}, threshold_pct, paired=paired, sessions={"": session})[""]
 
 
 def compare_run_sets(

@@ -3,7 +3,19 @@ second "schema" silently turned it into another format passed unnoticed)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+
+def finite_number(value: object) -> float | None:
+    """A finite JSON number as a float, or None (bool, string, 1e999, a 401-digit integer…)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import numpy as np
 from hologram_lib import atomic, stats
 from hologram_lib.drift import DriftResult, compare_run_sets
 from hologram_lib.errors import InputError
-from hologram_lib.jsonfile import unique_keys
+from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.collect import Progress, RunRequest, RunResult, run_process
 from hologram_lib.status import Drift
@@ -76,14 +76,6 @@ def paired_verdicts(
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _finite(value: object) -> object:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def _result_dict(result: DriftResult) -> dict[str, object]:
-    return {name: _finite(value) for name, value in asdict(result).items()}
 
 
 # --- hologram ab ---------------------------------------------------------------------------------------------------
@@ -151,7 +143,7 @@ class AbReport:
             "alpha": stats.RUN_DRIFT_ALPHA,
             "tail_alpha": stats.TAIL_DRIFT_ALPHA,
             "passed": self.passed,
-            "metrics": {key: _result_dict(result) for key, result in sorted(self.results.items())},
+            "metrics": {key: asdict(result) for key, result in sorted(self.results.items())},  # written by write_json
         }
 
     def lines(self) -> list[str]:
@@ -316,9 +308,8 @@ def _document(path: Path, kind: str) -> dict[str, Any] | None:
 
 
 def _finite_at_least(value: object, floor: float) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        return None
-    return max(float(value), floor)
+    number = finite_number(value)
+    return None if number is None or number < 0 else max(number, floor)
 
 
 def read_noise(perf_dir: Path) -> dict[str, Any] | None:

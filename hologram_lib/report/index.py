@@ -228,9 +228,12 @@ def write_index(
         + _e2e_section(verdict, events)
         + f'<h2>Notebooks</h2><ul id="notebooks">{links}</ul>'
     )
-    return atomic.write_text(
-        path, page("Hologram Pipeline report", body).replace('<a href="index.html">← Hologram report</a> · ', "")
-    )
+    return atomic.write_text(path, _index_page(body))
+
+
+def _index_page(body: str) -> str:
+    """The front page: a report page without the link back to itself."""
+    return page("Hologram Pipeline report", body).replace('<a href="index.html">← Hologram report</a> · ', "")
 
 
 def write_unjudged_index(path: Path, state: str, why: str) -> Path:
@@ -241,6 +244,4 @@ def write_unjudged_index(path: Path, state: str, why: str) -> Path:
         f'<div class="banner fail" id="verdict">Verdict: {_e(state)} — no verdict for this run<ul><li>{_e(why)}</li>'
         "</ul></div>"
     )
-    return atomic.write_text(
-        path, page("Hologram Pipeline report", body).replace('<a href="index.html">← Hologram report</a> · ', "")
-    )
+    return atomic.write_text(path, _index_page(body))
