@@ -195,6 +195,13 @@ def _print(lines: list[str]) -> None:
     print("\n".join(lines))
 
 
+def _say_token_source(token_file: Path | None) -> None:
+    from hologram_lib.config import token_notice
+
+    if notice := token_notice(token_file):
+        print(notice, flush=True)
+
+
 def _settings(args: argparse.Namespace) -> GateSettings:
     """The gate settings of a command, with its --runs / --max-runs / --allow-one-run flags applied."""
     from dataclasses import replace
@@ -218,6 +225,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if args.perf_dir.exists() and not args.perf_dir.is_dir():  # before minutes of measuring, not after
         raise InputError("expected a directory for the perf data, found a file", args.perf_dir)
     knobs = perf_knobs(args.samples, cold=args.cold)
+    _say_token_source(knobs.token_file)
     outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings)
     errors = [r for o in outcomes for r in o.results if r.note.startswith("error: ")]
     for outcome in outcomes:
@@ -339,7 +347,9 @@ def cmd_e2e(args: argparse.Namespace) -> int:
     from hologram_lib.config import probe_settings
     from hologram_lib.e2e.probe import Probe, record_latencies
 
-    result = Probe(probe_settings(args.timeout), args.events).run()
+    settings = probe_settings(args.timeout)
+    _say_token_source(settings.token_file)
+    result = Probe(settings, args.events).run()
     record_latencies(args.perf_dir, result)
     if result.status == "skip":
         print(f"e2e probe: SKIP ({result.error})")

@@ -246,6 +246,35 @@ def _read_budgets_file(path: Path, profile: str) -> dict[str, float]:
     return merged
 
 
+# `hologram stack up` keeps its state in `.stack/` of the directory it ran in; the seed's commands run from the
+# checkout's root, which is looked at too.
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def _graphql_token(env: Mapping[str, str], graphql_url: str | None) -> tuple[str | None, Path | None]:
+    """GRAPHQL_TOKEN, or — only when it is unset and GRAPHQL_URL is the marketplace of an embedded stack of this
+    checkout that is running — that stack's token and the file it came from (the seed's smoke test sets the URL and
+    never a token). The file must be the user's own: a token is never borrowed from another account's stack."""
+    explicit = env.get("GRAPHQL_TOKEN") or None
+    if explicit or not graphql_url:
+        return explicit, None
+    from hologram_lib.devstack.stack import DEFAULT_STATE_DIR, token_serving
+
+    path = token_serving(graphql_url, [DEFAULT_STATE_DIR, _CHECKOUT / DEFAULT_STATE_DIR])
+    try:
+        if path is None or path.stat().st_uid != os.getuid():
+            return None, None
+        token = path.read_text().strip()
+    except OSError:
+        return None, None
+    return (token, path) if token else (None, None)
+
+
+def token_notice(token_file: Path | None) -> str | None:
+    """The one line that says the embedded stack's token is in use (the path, never the token)."""
+    return f"using the embedded stack's token from {token_file} (GRAPHQL_TOKEN is unset)" if token_file else None
+
+
 @dataclass(frozen=True)
 class PerfKnobs:
     """The seed's measurement knobs (ENC_MB, GQL_SAMPLES, GQL_WARMUP, GRAPHQL_TEST_NAME, endpoints, target)."""
@@ -261,6 +290,7 @@ class PerfKnobs:
     target: str | None
     timeout_s: float
     cold: bool = False
+    token_file: Path | None = None  # where graphql_token came from when GRAPHQL_TOKEN was unset
 
     def public(self) -> dict[str, object]:
         """The knobs that may be recorded in a baseline's provenance (never the token)."""
@@ -292,18 +322,21 @@ def perf_knobs(
     enc_mb = number("ENC_MB", 1)
     if enc_mb > MAX_ENC_MB:  # the payload and its grids live in memory: 10,000 MiB asked for 78 GiB
         raise InputError(f"ENC_MB: expected at most {MAX_ENC_MB} (MiB encoded per sample), got {enc_mb}")
+    graphql_url = env.get("GRAPHQL_URL") or None
+    graphql_token, token_file = _graphql_token(env, graphql_url)
     return PerfKnobs(
         enc_mb=enc_mb,
         samples=base,
         gql_samples=number("GQL_SAMPLES", base),
         gql_warmup=number("GQL_WARMUP", 5),
-        graphql_url=env.get("GRAPHQL_URL") or None,
-        graphql_token=env.get("GRAPHQL_TOKEN") or None,
+        graphql_url=graphql_url,
+        graphql_token=graphql_token,
         graphql_test_name=env.get("GRAPHQL_TEST_NAME") or "demo/object/alpha",
         ipfs_api=env.get("IPFS_API") or None,
         target=env.get("HOLOGRAM_TARGET") or None,
         timeout_s=positive_number(env.get("HOLOGRAM_SAMPLE_TIMEOUT_S", "10"), "HOLOGRAM_SAMPLE_TIMEOUT_S"),
         cold=cold or env.get("COLD", "").strip().lower() in ("1", "true", "yes"),
+        token_file=token_file,
     )
 
 
@@ -362,15 +395,19 @@ class ProbeSettings:
     graphql_token: str | None
     app_name: str
     timeout_s: float
+    token_file: Path | None = None  # where graphql_token came from when GRAPHQL_TOKEN was unset
 
 
 def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | None = None) -> ProbeSettings:
     env = _env(environ)
     raw_timeout = env.get("E2E_TIMEOUT_S", "").strip()
+    graphql_url = env.get("GRAPHQL_URL") or None
+    graphql_token, token_file = _graphql_token(env, graphql_url)
     return ProbeSettings(
         ipfs_api=env.get("IPFS_API") or None,
-        graphql_url=env.get("GRAPHQL_URL") or None,
-        graphql_token=env.get("GRAPHQL_TOKEN") or None,
+        graphql_url=graphql_url,
+        graphql_token=graphql_token,
+        token_file=token_file,
         app_name=env.get("E2E_APP_NAME") or "demo/app/hello",
         timeout_s=timeout_s or (positive_number(raw_timeout, "E2E_TIMEOUT_S") if raw_timeout else 10.0),
     )

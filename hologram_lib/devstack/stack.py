@@ -304,6 +304,43 @@ def status(state_dir: Path = DEFAULT_STATE_DIR) -> StackInfo | None:
     return info
 
 
+# The stack listens on 127.0.0.1; a user who types the seed's `localhost` means the same socket.
+_LOOPBACK_NAMES = {"localhost": "127.0.0.1"}
+
+
+def _same_endpoint(a: str, b: str) -> bool:
+    """Do two URLs name the same socket and path (`localhost` read as `127.0.0.1`, a trailing slash ignored)?"""
+    from urllib.parse import urlsplit
+
+    def key(url: str) -> tuple[str, str, int | None, str]:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        except ValueError:  # a malformed port never matches
+            return ("", "", None, url)
+        return (parts.scheme.lower(), _LOOPBACK_NAMES.get(host, host), port, parts.path.rstrip("/"))
+
+    return key(a) == key(b)
+
+
+def token_serving(graphql_url: str, state_dirs: list[Path]) -> Path | None:
+    """The token file of a running embedded stack whose marketplace is `graphql_url`; None for any other URL.
+
+    Only a stack whose marketplace process is alive and was started from that state directory counts: a stale
+    stack.json whose port another program took since must never receive the token.
+    """
+    for state_dir in dict.fromkeys(d.resolve() for d in state_dirs):
+        try:
+            info = StackInfo(**json.loads((state_dir / "stack.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            continue
+        token = state_dir / "token"
+        if _same_endpoint(graphql_url, info.graphql_url) and _ours(info.graphql_pid, state_dir) and token.is_file():
+            return token
+    return None
+
+
 def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str]:
     """SIGTERM the processes this state directory started (SIGKILL after `grace_s`); names what it stopped."""
     state_dir = state_dir.resolve()

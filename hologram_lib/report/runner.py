@@ -47,6 +47,8 @@ class ReportOutcome:
 def _measure(reports_dir: Path, env: dict[str, str], profile: str | None) -> None:
     settings = config.gate_settings(profile, environ=env)
     knobs = config.perf_knobs(environ=env)
+    if notice := config.token_notice(knobs.token_file):
+        print(notice, flush=True)
     reports = Reports(reports_dir)
     collect(reports.perf.root, list(SUITE_BUILDERS), knobs, settings, env=env)
     result = Probe(config.probe_settings(environ=env), reports.events).run()
