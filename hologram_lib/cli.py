@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--runs", type=_positive_int, default=20, help="runs for the success rates (%(default)s)")
     summary.add_argument("--json", type=Path, help="write the summary as JSON here")
 
+    kernel = commands.add_parser("kernel", help="install the `hologram` Jupyter kernel (this venv) for lab and papermill")
+    kernel.set_defaults(handler=cmd_kernel)
+
     stack = commands.add_parser("stack", help="the embedded IPFS node and GraphQL marketplace on loopback")
     stack.set_defaults(handler=cmd_stack)
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
@@ -406,6 +409,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         Path.cwd(), args.reports_dir, parameters, args.profile, collect=not args.no_collect, state_dir=args.state_dir
     )
     _print(outcome.lines())
+    return 0
+
+
+def cmd_kernel(_args: argparse.Namespace) -> int:
+    from hologram_lib.report.project import ensure_kernel
+
+    print(f"kernel: {ensure_kernel()} runs {sys.executable}")
     return 0
 
 

@@ -23,14 +23,16 @@ def test_every_notebook_is_known() -> None:
 def test_structure(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
-    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.metadata.kernelspec.name == "hologram"  # the project venv's kernel (`hologram kernel`)
     tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code), "outputs must be stripped"
     declared = {line.split("=")[0].strip(): line for line in tagged[0].source.splitlines() if "=" in line}
-    assert set(declared) == set(params.SPECS[path.stem])
+    typed = {name.split(":")[0]: name.split(":")[1].strip() for name in declared}
+    assert typed == {name: kind.__name__ for name, (kind, _) in params.SPECS[path.stem].items()}
     assert all("#" in line for line in declared.values()), "every parameter carries a comment"
+    assert params.PATH_PARAMETERS & set(typed) <= {n for n, (k, _) in params.SPECS[path.stem].items() if k is str}
 
 
 def test_papermill_help_notebook_lists_the_parameters() -> None:
@@ -42,8 +44,9 @@ def test_papermill_help_notebook_lists_the_parameters() -> None:
         ]
     )
     assert done.returncode == 0, done.stderr
-    for name in params.SPECS["perf_analysis"]:
-        assert name in done.stdout
+    assert "Unknown type" not in done.stdout
+    for name, (kind, _) in params.SPECS["perf_analysis"].items():
+        assert f"{name}: {kind.__name__} (default" in done.stdout
 
 
 def render(reports: Path, *extra: str):
