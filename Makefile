@@ -34,7 +34,7 @@ LAB_FLAGS ?=
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 lab: $(STAMP)
 	$(BIN)/hologram kernel
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --ServerApp.default_url=/lab/tree/notebooks/perf_analysis.ipynb \
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/perf_analysis.ipynb \
 		$(ALLOW_ROOT) $(LAB_FLAGS)
 
 # The measurements alone, against whatever IPFS_API / GRAPHQL_URL point at (a failure is reported, not fatal).

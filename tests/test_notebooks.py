@@ -224,3 +224,46 @@ def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path)
         "--baseline", str(report_dir / "perf" / "baseline.json"), "--json", str(report_dir / "gate-verdict.json"),
     )  # fmt: skip
     assert json.loads((report_dir / "gate-verdict.json").read_text()) == verdict  # one writer, one verdict
+
+
+def test_papermill_from_any_cwd_reads_and_writes_under_the_project_root(report_dir: Path, tmp_path: Path) -> None:
+    """Relative paths are the project root's: papermill with --cwd notebooks (where JupyterLab puts a kernel) and
+    papermill from a folder outside the project give the same gate as `hologram gate` on the same files."""
+    import shutil
+
+    relative = f"reports/test-run/notebooks-{tmp_path.name}"
+    shutil.copytree(report_dir, ROOT / relative)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    try:
+        expected = hologram("gate", "--perf-dir", f"{relative}/perf", "--json", str(tmp_path / "cli.json"))
+        gates = []
+        for name, extra, cwd in (("a", ["--cwd", "notebooks"], ROOT), ("b", [], elsewhere)):
+            done = run_command(
+                [
+                    str(Path(sys.executable).with_name("papermill")),
+                    str(ROOT / "notebooks" / "perf_analysis.ipynb"),
+                    str(tmp_path / f"{name}.ipynb"),
+                    *["-p", "perf_dir", f"{relative}/perf", "-p", "out_json", f"{relative}/{name}.json"],
+                    *["-p", "ecdf_points", "50", *extra],
+                ],
+                cwd=cwd,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+            gates.append(json.loads((ROOT / relative / f"{name}.json").read_text()))
+        assert gates[0] == gates[1] == json.loads((tmp_path / "cli.json").read_text())
+        assert expected.returncode == 0 and gates[0]["passed"] is True
+        assert not (ROOT / "notebooks" / "reports").exists() and not (elsewhere / "reports").exists()
+    finally:
+        shutil.rmtree(ROOT / relative, ignore_errors=True)
+
+
+def test_first_cell_says_what_to_run_when_the_package_is_not_importable(tmp_path: Path) -> None:
+    notebook = nbformat.read(ROOT / "notebooks" / "perf_analysis.ipynb", as_version=4)
+    first = next(c for c in notebook.cells if c.cell_type == "code").source
+    plain_python = first.split("%matplotlib")[0]  # the import guard runs before any magic or third-party import
+    done = run_command([sys.executable, "-I", "-S", "-c", plain_python], cwd=tmp_path)  # -S: no site-packages
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: hologram_lib is not importable by ")
+    assert "run `make lab`" in last and "-k hologram" in last
