@@ -519,10 +519,10 @@ def cmd_notify(args: argparse.Namespace) -> int:
     from hologram_lib.layout import Reports
 
     facts = _facts(args.reports_dir)
-    url = None if args.dry_run else webhook_url(args.channel)
-    token = probe_settings().graphql_token
+    payload_file = Reports(args.reports_dir).notification(args.channel)
+    secrets = [probe_settings().graphql_token]
     delivery = notify(
-        args.channel, facts, url, Reports(args.reports_dir).notification(args.channel), [token], args.timeout
+        args.channel, facts, webhook_url(args.channel), payload_file, secrets, args.timeout, dry_run=args.dry_run
     )
     print(delivery.line(), file=sys.stderr if delivery.outcome == "failed" else sys.stdout)
     return _judged(facts)

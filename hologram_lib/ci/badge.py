@@ -1,7 +1,7 @@
 """The status badge: reports/badge.svg (self-contained, no font or image fetched) and a shields.io endpoint JSON.
 
-Green only when the budget gate and the latest E2E run both passed; red when either failed; grey when either is
-unknown (no report, no E2E run, an E2E run that was skipped, a report that could not be judged).
+Green only when the gate (`make gate`: budgets, drift, E2E) passed and the latest E2E run passed; red when either
+failed; grey when either is unknown (a report that could not be judged, no E2E run, or one that was skipped).
 """
 
 from __future__ import annotations

@@ -73,8 +73,8 @@ class Facts:
 
     @property
     def gate_failed(self) -> bool | None:
-        """The budget gate's outcome alone (the badge's half), None when unknown."""
-        return None if self.verdict is None else not self.verdict.gate.passed
+        """Whether `make gate` fails on this report (budgets, drift, A/B, E2E), None when it could not judge."""
+        return None if self.verdict is None else not self.verdict.passed
 
     @property
     def e2e_failed(self) -> bool | None:

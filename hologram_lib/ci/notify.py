@@ -143,6 +143,16 @@ def _post_teams(url: str, payload: dict[str, Any], timeout_s: float) -> tuple[in
 _POSTERS = {"slack": _post_slack, "teams": _post_teams}
 
 
+def _url_parts(url: str | None) -> list[str]:
+    """The secret parts of a webhook URL on their own (a server may echo its path or query in an error body)."""
+    if not url:
+        return []
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return [part for part in (parts.path, parts.query) if len(part) > 1]
+
+
 def notify(
     channel: str,
     facts: Facts,
@@ -156,7 +166,7 @@ def notify(
     """Write the (redacted) payload to `payload_file` and post it when a URL is configured (and this is no dry run);
     never raises for the webhook's sake — a failure comes back as a Delivery that says what went wrong, without the
     URL."""
-    known = [url, *secrets]
+    known = [url, *_url_parts(url), *secrets]
     payload = redacted(PAYLOADS[channel](message(facts)), known)
     atomic.write_json(payload_file, payload)
     variable = f"{channel.upper()}_WEBHOOK_URL"
@@ -171,8 +181,8 @@ def notify(
     try:
         status, body = _POSTERS[channel](url, payload, timeout_s)
     except (OSError, http.client.HTTPException, ValueError, SlackClientError) as exc:  # requests' errors are OSErrors
-        reason = one_line(f"{type(exc).__name__}: {exc}", known, limit=200)
-        return Delivery(channel, "failed", f"webhook unreachable or too slow ({reason})", payload_file)
+        # The type only: urllib3's and requests' messages quote the URL's path, which is the secret part of it.
+        return Delivery(channel, "failed", f"webhook unreachable or too slow ({type(exc).__name__})", payload_file)
     if 200 <= status < 300:
         return Delivery(channel, "sent", f"HTTP {status}", payload_file)
     return Delivery(channel, "failed", f"HTTP {status}: {one_line(body, known, limit=200)}", payload_file)
