@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hologram_lib.ci import summary
+from hologram_lib.e2e.events import EventLog
 from tests.conftest import ROOT, VERDICT_ENV, hologram, lognormal_runs, run_command
 
 GITHUB = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/hologram", "GITHUB_RUN_ID": "4242"}
@@ -151,23 +152,9 @@ def test_badge_green_only_when_the_gate_and_the_latest_e2e_passed(report_dir: Pa
 def test_badge_red_when_the_gate_or_the_e2e_run_failed(report_dir: Path) -> None:
     assert badge(report_dir)[1]["message"] == "failing"  # the fixture's drift fails the gate
     (report_dir / "perf" / "baseline.json").unlink()
-    with (report_dir / "e2e" / "events.jsonl").open("a") as log:
-        log.write(
-            json.dumps(
-                {
-                    "ts": "2026-11-27T05:00:00.000Z",
-                    "run_id": "run-2",
-                    "suite": "phase8",
-                    "event": "run_end",
-                    "status": "fail",
-                    "duration_ms": 1.0,
-                    "last_ok": "preflight",
-                    "failed_step": "ipfs_publish",
-                    "error": "refused",
-                }
-            )
-            + "\n"
-        )
+    EventLog(report_dir / "e2e" / "events.jsonl", "run-2").emit(
+        "run_end", "fail", 1.0, last_ok="preflight", failed_step="ipfs_publish", error="refused"
+    )
     code, endpoint, _ = badge(report_dir)
     assert code == 0 and endpoint["message"] == "failing" and endpoint["color"] == "red"
 

@@ -25,7 +25,8 @@ import pytest
 import requests
 import websocket
 
-from tests.conftest import ROOT, VERDICT_ENV, hologram
+from tests.conftest import ROOT, VERDICT_ENV
+from tests.test_verdict import verdict as verdict_of
 
 TOKEN = uuid.uuid4().hex
 
@@ -159,19 +160,7 @@ def data_under_root(report_dir: Path) -> Iterator[str]:
 
 def test_a_kernel_session_with_a_changed_parameter_agrees_with_hologram_verdict(lab: Lab, data_under_root: str) -> None:
     root = ROOT / data_under_root
-    verdict = hologram(
-        "verdict",
-        "--profile",
-        "main",
-        "--perf-dir",
-        str(root / "perf"),
-        "--baseline",
-        str(root / "perf" / "baseline.json"),
-        "--events",
-        str(root / "e2e" / "events.jsonl"),
-        "--json",
-        str(root / "verdict.json"),
-    )
+    verdict = verdict_of(root, "--profile", "main", "--json", str(root / "verdict.json"))
     assert verdict.returncode == 1, verdict.stdout + verdict.stderr  # main allows no skipped graphql; drift fails
     cli = json.loads((root / "verdict.json").read_text())
 
