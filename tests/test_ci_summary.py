@@ -227,3 +227,36 @@ def test_dry_run_makes_every_ci_output_locally(report_dir: Path, make_perf_dir) 
     assert "notify teams: dry run: nothing posted (TEAMS_WEBHOOK_URL is not set)" in done.stdout
     assert "sekrit" not in done.stdout + (report_dir / "notify" / "slack.json").read_text()
     assert run_command(["git", "check-ignore", "-q", "reports/summary.md"]).returncode == 0  # never committed
+
+
+def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path) -> None:
+    from hologram_lib.drift import DriftResult
+    from hologram_lib.perf.paired import AbReport, write_ab
+
+    base = {"ref": "3f2a9c1d0e4b", "commit": "3f2a9c1d0e4b" * 3}
+    regressed = DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)
+    write_ab(
+        report_dir / "perf",
+        AbReport(base, {"ref": "working tree", "commit": "ab" * 20}, 10, 10.0, {"core.verify_ms": regressed}),
+    )
+    (report_dir / "perf" / "baseline_source.txt").write_text(
+        "the perf-baseline artifact of run 77 (the newest successful push to main)\n"
+    )
+    done = hologram("summary", "--reports-dir", str(report_dir))
+    assert done.returncode == 0, done.stderr
+    assert "core.verify_ms regressed in the paired A/B vs 3f2a9c1d0e4b" in done.stdout
+    assert "Judged by a **paired A/B** against `3f2a9c1d0e4b` (10 interleaved runs per side)" in done.stdout
+    assert "| core.verify_ms | regressed | ×1.310 [1.200–1.430] | 6 % |" in done.stdout
+    assert "Baseline: the perf-baseline artifact of run 77 (the newest successful push to main) (branch main" in (
+        done.stdout
+    )
+
+
+def test_the_noise_line_comes_from_a_real_calibration(report_dir: Path) -> None:
+    calibrated = hologram(
+        "calibrate", "--runs", "3", "--suite", "core", "--samples", "40", "--perf-dir", str(report_dir / "perf")
+    )
+    assert calibrated.returncode == 0, calibrated.stderr
+    done = hologram("summary", "--reports-dir", str(report_dir))
+    line = next(x for x in done.stdout.splitlines() if x.startswith("**Noise:**"))
+    assert line.startswith("**Noise:** A/A ") and "(3 interleaved runs per group); the p95 of core." in line
