@@ -55,6 +55,7 @@ def test_ci_summary_verbatim_tells_the_verdict_why_p95s_drift_e2e_links_and_nois
     assert all(" – " in r.split("|")[4] for r in rows[:2])  # the interval beside every measured p95
     assert "Baseline: " in text and "branch main" in text and "| core.verify_ms | **regressed** |" in text
     assert "Latest run `run-1` passed." in text
+    assert "Steps: preflight ok 2.500 ms → manifest ok 2.500 ms → ipfs_publish ok 2.500 ms" in text
     assert "Latest successful deployment: `demo/app/hello-x` → `bafkreiabc`" in text
     assert "**Noise:** not measured on this runner" in text
     assert f"[hologram-report]({RUN_URL}#artifacts)" in text and f"[this run]({RUN_URL})" in text

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from hologram_lib.ci.facts import Facts, worst_first
+from hologram_lib.errors import InputError
 from hologram_lib.report.pages import cache_profiles_markdown
 from hologram_lib.verdict import Overall
 
@@ -139,6 +141,9 @@ def e2e_section(verdict: Overall) -> list[str]:
         error = cell(run.get("error") or "")
         state = f"**failed at {cell(run['failed_step'])}** (last ok: {cell(run['last_ok'])}): {error}"
     out.append(f"Latest run `{cell(run['run_id'])}` {state}.")
+    steps = latest_steps(Path(e2e.path), str(run["run_id"]))
+    if steps:
+        out.append(f"Steps: {steps}.")
     if e2e.latest_deployment:
         d = e2e.latest_deployment
         out.append(f"Latest successful deployment: `{cell(d['name'])}` → `{cell(d['cid'])}` ({cell(d['ts'])}).")
@@ -146,6 +151,24 @@ def e2e_section(verdict: Overall) -> list[str]:
     if rows:
         out += ["", *_table(("step", "ok / runs", "success"), rows, "steps")]
     return out
+
+
+def latest_steps(events: Path, run_id: str) -> str:
+    """The latest run's steps in order, each with its status and duration: `preflight ok 2.5 ms → …`."""
+    from hologram_lib.e2e.events import read_events
+
+    try:
+        lines, _ = read_events(events)
+    except InputError:
+        return ""
+    steps = [x.record for x in lines if x.record.get("run_id") == run_id and x.record.get("event") != "run_end"]
+    return " → ".join(
+        f"{cell(r['event'])} {cell(r.get('status', '?'))} {_ms(_number(r.get('duration_ms')))} ms" for r in steps
+    )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def noise_line(facts: Facts) -> list[str]:
