@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -53,7 +54,12 @@ def test_ci_summary_verbatim_tells_the_verdict_why_p95s_drift_e2e_links_and_nois
     rows = [line for line in table.splitlines() if line.startswith("| core") or line.startswith("| graphql")]
     assert [r.split("|")[1].strip() for r in rows] == ["core.encode_1MB_ms", "core.verify_ms", "graphql.resolve_ms"]
     assert all(" – " in r.split("|")[4] for r in rows[:2])  # the interval beside every measured p95
-    assert "Baseline: " in text and "branch main" in text and "| core.verify_ms | **regressed** |" in text
+    assert "Baseline: " in text and "branch main" in text
+    interval = r"×[\d.]+ \[[\d.]+–[\d.]+\]"
+    drift_row = (
+        rf"\| core.verify_ms \| \*\*regressed\*\* \| [\d.]+ \| [\d.]+ \| {interval} \| {interval} \| \d+ % / \d+ % \|"
+    )
+    assert re.search(drift_row, text), text
     assert "Latest run `run-1` passed." in text
     assert "Steps: preflight ok 2.500 ms → manifest ok 2.500 ms → ipfs_publish ok 2.500 ms" in text
     assert "Latest successful deployment: `demo/app/hello-x` → `bafkreiabc`" in text
