@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/hologram kernel
 	touch $@
 
 # Collect (perf suites + E2E probe), execute the notebooks, render reports/index.html and print the verdict.
@@ -25,9 +26,16 @@ report: $(STAMP)
 gate: $(STAMP)
 	$(BIN)/hologram verdict --json reports/verdict.json
 
-# Triage: JupyterLab from the project venv on the notebooks (change a parameter, re-run).
+# Triage: JupyterLab serving the project root with perf_analysis open (notebooks/ beside it in the file browser),
+# kernels from the project venv (kernel `hologram`); paths in the notebooks resolve from the root, so a re-run
+# with another parameter reads the same reports/ as `make gate`. --allow-root only when run as root (a container).
+# LAB_FLAGS passes more options, e.g. `make lab LAB_FLAGS="--no-browser --port 8899"`.
+LAB_FLAGS ?=
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. notebooks/
+	$(BIN)/hologram kernel
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/perf_analysis.ipynb \
+		$(ALLOW_ROOT) $(LAB_FLAGS)
 
 # The measurements alone, against whatever IPFS_API / GRAPHQL_URL point at (a failure is reported, not fatal).
 collect: $(STAMP)

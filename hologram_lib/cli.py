@@ -20,6 +20,7 @@ from hologram_lib.errors import InputError, Refused, StackError
 from hologram_lib.layout import REPORTS, PerfDir
 
 if TYPE_CHECKING:
+    from hologram_lib.ci.facts import Facts
     from hologram_lib.config import GateSettings
 
 SUITES = ("core", "graphql", "ipfs")
@@ -80,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--cold", action="store_true", help="cold profile (as COLD=1): into DIR/cold/, then DIR/cache_profiles.json"
     )
+
+    profiles = perf.add_parser(
+        "profiles", help="cold / warm p50, p95 and their ratio per metric (refreshes DIR/cache_profiles.json)"
+    )
+    profiles.set_defaults(handler=cmd_profiles)
+    profiles.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="perf data directory (%(default)s)")
 
     ab = commands.add_parser("ab", help="paired A/B: base vs head runs interleaved in one job; exit 1 on a regression")
     ab.set_defaults(handler=cmd_ab)
@@ -159,6 +166,42 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--runs", type=_positive_int, default=20, help="runs for the success rates (%(default)s)")
     summary.add_argument("--json", type=Path, help="write the summary as JSON here")
 
+    ci_help = "(exit 0 when written; 2 when the report could not be judged or is absent)"
+    summary_cmd = commands.add_parser("summary", help=f"job summary Markdown from reports/ {ci_help}")
+    summary_cmd.set_defaults(handler=cmd_summary)
+    _add_reports_dir(summary_cmd)
+    summary_cmd.add_argument(
+        "--out", type=Path, help="write here (default: append to $GITHUB_STEP_SUMMARY when set, else print)"
+    )
+    badge = commands.add_parser("badge", help=f"reports/badge.svg + shields.io endpoint JSON {ci_help}")
+    badge.set_defaults(handler=cmd_badge)
+    _add_reports_dir(badge)
+    notify = commands.add_parser(
+        "notify", help=f"post the verdict to Slack / Teams; a webhook failure is reported, never fatal {ci_help}"
+    )
+    notify.set_defaults(handler=cmd_notify)
+    notify.add_argument("channel", choices=("slack", "teams"))
+    _add_reports_dir(notify)
+    notify.add_argument("--timeout", type=_positive_float, default=10.0, help="seconds for the webhook (%(default)s)")
+    notify.add_argument("--dry-run", action="store_true", help="write the payload, post nothing")
+    outputs = commands.add_parser(
+        "ci-outputs", help=f"summary + badge + cache profiles + Slack / Teams, as the workflow runs them {ci_help}"
+    )
+    outputs.set_defaults(handler=cmd_ci_outputs)
+    _add_reports_dir(outputs)
+    outputs.add_argument("--dry-run", action="store_true", help="write every payload, post nothing (local runs)")
+
+    redact = commands.add_parser(
+        "redact", help="stdin → stdout with secrets replaced; --check FILES: exit 1 when any holds a secret"
+    )
+    redact.set_defaults(handler=cmd_redact)
+    redact.add_argument("--check", nargs="+", type=Path, metavar="FILE", help="report secrets in these files instead")
+
+    kernel = commands.add_parser(
+        "kernel", help="install the `hologram` Jupyter kernel (this venv) for lab and papermill"
+    )
+    kernel.set_defaults(handler=cmd_kernel)
+
     stack = commands.add_parser("stack", help="the embedded IPFS node and GraphQL marketplace on loopback")
     stack.set_defaults(handler=cmd_stack)
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
@@ -182,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "run":
             command.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARG…]")
     return parser
+
+
+def _add_reports_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reports-dir", type=Path, default=REPORTS, help="the report's folder (%(default)s)")
 
 
 def _write_json(path: Path | None, document: dict[str, object]) -> None:
@@ -416,6 +463,112 @@ def cmd_report(args: argparse.Namespace) -> int:
         Path.cwd(), args.reports_dir, parameters, args.profile, collect=not args.no_collect, state_dir=args.state_dir
     )
     _print(outcome.lines())
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from hologram_lib.perf.profiles import profile_lines, refresh_cache_profiles
+
+    profiles = refresh_cache_profiles(args.perf_dir)
+    _print([*profile_lines(profiles), f"cache profiles: {PerfDir(args.perf_dir).cache_profiles}"])
+    return 0
+
+
+def _facts(reports_dir: Path) -> Facts:
+    """The report folder judged; nothing there at all is an InputError (exit 2) before anything is written."""
+    from hologram_lib.ci.facts import gather, nothing_to_judge
+    from hologram_lib.layout import Reports
+
+    reports = Reports(reports_dir)
+    absent = nothing_to_judge(reports)
+    if absent:
+        raise InputError(absent)
+    return gather(reports)
+
+
+def _judged(facts: Facts) -> int:
+    """0 when the report was judged; 2 (after the outputs were written) when it could not be, said on stderr."""
+    if facts.verdict is None:
+        print(f"hologram: error: {facts.problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from hologram_lib import atomic
+    from hologram_lib.ci.outputs import write_summary
+    from hologram_lib.ci.summary import render
+    from hologram_lib.config import ci_run
+    from hologram_lib.layout import Reports
+
+    facts = _facts(args.reports_dir)
+    text = render(facts)
+    if args.out is not None:
+        atomic.write_text(args.out, text)
+    elif ci_run().step_summary:
+        write_summary(text, Reports(args.reports_dir))
+    else:
+        sys.stdout.write(text)
+    return _judged(facts)
+
+
+def cmd_badge(args: argparse.Namespace) -> int:
+    from hologram_lib.ci.badge import write_badge
+    from hologram_lib.layout import Reports
+
+    facts = _facts(args.reports_dir)
+    reports = Reports(args.reports_dir)
+    badge = write_badge(facts, reports.badge_svg, reports.badge_json)
+    print(f"badge: {badge.message} ({badge.color}) → {reports.badge_svg}, {reports.badge_json}")
+    return _judged(facts)
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from hologram_lib.ci.notify import notify
+    from hologram_lib.config import probe_settings, webhook_url
+    from hologram_lib.layout import Reports
+
+    facts = _facts(args.reports_dir)
+    payload_file = Reports(args.reports_dir).notification(args.channel)
+    secrets = [probe_settings().graphql_token]
+    delivery = notify(
+        args.channel, facts, webhook_url(args.channel), payload_file, secrets, args.timeout, dry_run=args.dry_run
+    )
+    print(delivery.line(), file=sys.stderr if delivery.outcome == "failed" else sys.stdout)
+    return _judged(facts)
+
+
+def cmd_ci_outputs(args: argparse.Namespace) -> int:
+    from hologram_lib.ci.outputs import produce
+    from hologram_lib.layout import Reports
+
+    outputs = produce(Reports(args.reports_dir), dry_run=args.dry_run)
+    _print(outputs.lines)
+    return _judged(outputs.facts)
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    from hologram_lib.redact import redact, secret_lines
+
+    if not args.check:
+        for line in sys.stdin:
+            sys.stdout.write(redact(line))
+        return 0
+    found = []
+    for path in args.check:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path) from None
+        found += [f"{path}:{number}: a secret-shaped value (redact it or remove it)" for number in secret_lines(text)]
+    _print(found or [f"redact: no secrets in {len(args.check)} file(s)"])
+    return 1 if found else 0
+
+
+def cmd_kernel(_args: argparse.Namespace) -> int:
+    from hologram_lib.report.project import ensure_kernel
+
+    print(f"kernel: {ensure_kernel()} runs {sys.executable}")
     return 0
 
 

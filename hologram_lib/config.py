@@ -115,8 +115,21 @@ USER_VARIABLES = (
     "HOLOGRAM_TARGET",
     "HOLOGRAM_SAMPLE_TIMEOUT_S",
     "COLD",
+    "SLACK_WEBHOOK_URL",
+    "TEAMS_WEBHOOK_URL",
 )
-CI_VARIABLES = ("GITHUB_EVENT_NAME", "GITHUB_REF", "GITHUB_REF_NAME", "GITHUB_HEAD_REF", "GITHUB_SHA", "RUNNER_NAME")
+CI_VARIABLES = (
+    "GITHUB_EVENT_NAME",
+    "GITHUB_REF",
+    "GITHUB_REF_NAME",
+    "GITHUB_HEAD_REF",
+    "GITHUB_SHA",
+    "RUNNER_NAME",
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_RUN_ID",
+    "GITHUB_STEP_SUMMARY",
+)
 MARKETPLACE_TOKEN = "HOLOGRAM_MARKETPLACE_TOKEN"  # from the stack to its marketplace process, never argv
 VARIABLES = frozenset((*USER_VARIABLES, *CI_VARIABLES, MARKETPLACE_TOKEN))
 
@@ -411,3 +424,28 @@ def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | 
         app_name=env.get("E2E_APP_NAME") or "demo/app/hello",
         timeout_s=timeout_s or (positive_number(raw_timeout, "E2E_TIMEOUT_S") if raw_timeout else 10.0),
     )
+
+
+WEBHOOK_VARIABLES = {"slack": "SLACK_WEBHOOK_URL", "teams": "TEAMS_WEBHOOK_URL"}
+
+
+def webhook_url(channel: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The Slack / Teams incoming-webhook URL — a secret: whoever has it can post to the channel."""
+    return _env(environ).get(WEBHOOK_VARIABLES[channel], "").strip() or None
+
+
+@dataclass(frozen=True)
+class CiRun:
+    """The GitHub Actions run as its variables describe it, unchecked (ci.links checks them)."""
+
+    server_url: str | None
+    repository: str | None
+    run_id: str | None
+    step_summary: str | None
+
+
+def ci_run(environ: Mapping[str, str] | None = None) -> CiRun:
+    env = _env(environ)
+    names = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_STEP_SUMMARY")
+    server, repository, run_id, summary = (env.get(name) for name in names)
+    return CiRun(server, repository, run_id, summary or None)

@@ -45,6 +45,11 @@ class PerfDir:
     def cache_profiles(self) -> Path:
         return self.root / "cache_profiles.json"
 
+    @property
+    def baseline_source(self) -> Path:
+        """Where CI got baseline.json from (scripts/ci_fetch_baseline.sh), one line for the job summary."""
+        return self.root / "baseline_source.txt"
+
 
 @dataclass(frozen=True)
 class Reports:
@@ -71,6 +76,21 @@ class Reports:
     @property
     def stack(self) -> Path:
         return self.root / "stack.json"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.md"
+
+    @property
+    def badge_svg(self) -> Path:
+        return self.root / "badge.svg"
+
+    @property
+    def badge_json(self) -> Path:
+        return self.root / "badge.json"
+
+    def notification(self, channel: str) -> Path:
+        return self.root / "notify" / f"{channel}.json"
 
     @property
     def notebooks(self) -> Path:

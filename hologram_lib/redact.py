@@ -47,3 +47,8 @@ def one_line(text: str, secrets: Iterable[str | None] = (), limit: int = 300) ->
     """Redacted, whitespace-collapsed, bounded: safe to put in an event or a log line."""
     flat = " ".join(redact(str(text), secrets).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def secret_lines(text: str) -> list[int]:
+    """The 1-based numbers of the lines holding a secret-shaped value (the lines redact would change)."""
+    return [number for number, line in enumerate(text.splitlines(), 1) if redact(line) != line]

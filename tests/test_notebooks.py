@@ -23,14 +23,16 @@ def test_every_notebook_is_known() -> None:
 def test_structure(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
-    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.metadata.kernelspec.name == "hologram"  # the project venv's kernel (`hologram kernel`)
     tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code), "outputs must be stripped"
     declared = {line.split("=")[0].strip(): line for line in tagged[0].source.splitlines() if "=" in line}
-    assert set(declared) == set(params.SPECS[path.stem])
+    typed = {name.split(":")[0]: name.split(":")[1].strip() for name in declared}
+    assert typed == {name: kind.__name__ for name, (kind, _) in params.SPECS[path.stem].items()}
     assert all("#" in line for line in declared.values()), "every parameter carries a comment"
+    assert params.PATH_PARAMETERS & set(typed) <= {n for n, (k, _) in params.SPECS[path.stem].items() if k is str}
 
 
 def test_papermill_help_notebook_lists_the_parameters() -> None:
@@ -42,8 +44,9 @@ def test_papermill_help_notebook_lists_the_parameters() -> None:
         ]
     )
     assert done.returncode == 0, done.stderr
-    for name in params.SPECS["perf_analysis"]:
-        assert name in done.stdout
+    assert "Unknown type" not in done.stdout
+    for name, (kind, _) in params.SPECS["perf_analysis"].items():
+        assert f"{name}: {kind.__name__} (default" in done.stdout
 
 
 def render(reports: Path, *extra: str):
@@ -221,3 +224,46 @@ def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path)
         "--baseline", str(report_dir / "perf" / "baseline.json"), "--json", str(report_dir / "gate-verdict.json"),
     )  # fmt: skip
     assert json.loads((report_dir / "gate-verdict.json").read_text()) == verdict  # one writer, one verdict
+
+
+def test_papermill_from_any_cwd_reads_and_writes_under_the_project_root(report_dir: Path, tmp_path: Path) -> None:
+    """Relative paths are the project root's: papermill with --cwd notebooks (where JupyterLab puts a kernel) and
+    papermill from a folder outside the project give the same gate as `hologram gate` on the same files."""
+    import shutil
+
+    relative = f"reports/test-run/notebooks-{tmp_path.name}"
+    shutil.copytree(report_dir, ROOT / relative)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    try:
+        expected = hologram("gate", "--perf-dir", f"{relative}/perf", "--json", str(tmp_path / "cli.json"))
+        gates = []
+        for name, extra, cwd in (("a", ["--cwd", "notebooks"], ROOT), ("b", [], elsewhere)):
+            done = run_command(
+                [
+                    str(Path(sys.executable).with_name("papermill")),
+                    str(ROOT / "notebooks" / "perf_analysis.ipynb"),
+                    str(tmp_path / f"{name}.ipynb"),
+                    *["-p", "perf_dir", f"{relative}/perf", "-p", "out_json", f"{relative}/{name}.json"],
+                    *["-p", "ecdf_points", "50", *extra],
+                ],
+                cwd=cwd,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+            gates.append(json.loads((ROOT / relative / f"{name}.json").read_text()))
+        assert gates[0] == gates[1] == json.loads((tmp_path / "cli.json").read_text())
+        assert expected.returncode == 0 and gates[0]["passed"] is True
+        assert not (ROOT / "notebooks" / "reports").exists() and not (elsewhere / "reports").exists()
+    finally:
+        shutil.rmtree(ROOT / relative, ignore_errors=True)
+
+
+def test_first_cell_says_what_to_run_when_the_package_is_not_importable(tmp_path: Path) -> None:
+    notebook = nbformat.read(ROOT / "notebooks" / "perf_analysis.ipynb", as_version=4)
+    first = next(c for c in notebook.cells if c.cell_type == "code").source
+    plain_python = first.split("%matplotlib")[0]  # the import guard runs before any magic or third-party import
+    done = run_command([sys.executable, "-I", "-S", "-c", plain_python], cwd=tmp_path)  # -S: no site-packages
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: hologram_lib is not importable by ")
+    assert "run `make lab`" in last and "-k hologram" in last

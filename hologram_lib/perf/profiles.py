@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hologram_lib import atomic, stats
+from hologram_lib.errors import InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.files import MetricData, load_perf_dir
 
@@ -40,3 +41,58 @@ def cache_profiles(perf_dir: Path) -> dict[str, dict[str, float | None]]:
 
 def write_cache_profiles(perf_dir: Path) -> Path:
     return atomic.write_json(PerfDir(perf_dir).cache_profiles, cache_profiles(perf_dir))
+
+
+_FIELDS = ("cold_p50_ms", "cold_p95_ms", "warm_p50_ms", "warm_p95_ms", "ratio")
+
+
+def read_cache_profiles(path: Path) -> dict[str, dict[str, float | None]]:
+    """cache_profiles.json as write_cache_profiles wrote it; anything else is an InputError naming the file."""
+    import json
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the cold / warm profiles: {exc.strerror}", path) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"expected JSON (metric → cold / warm p50 and p95): {exc}", path) from None
+    if not isinstance(document, dict) or not all(
+        isinstance(entry, dict) and all(_number_or_none(entry.get(name)) for name in _FIELDS)
+        for entry in document.values()
+    ):
+        raise InputError(f"expected metric → {{{', '.join(_FIELDS)}}} with numbers or null", path)
+    return document
+
+
+def _number_or_none(value: object) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def profile_lines(profiles: dict[str, dict[str, float | None]]) -> list[str]:
+    """The cold / warm table as text, one metric a line."""
+
+    def cell(value: float | None, suffix: str = "") -> str:
+        return "—" if value is None else f"{value:.3f}{suffix}"
+
+    out = [f"{'metric':<24} {'cold p50':>10} {'cold p95':>10} {'warm p50':>10} {'warm p95':>10} {'cold/warm p95':>14}"]
+    for metric, e in sorted(profiles.items()):
+        out.append(
+            f"{metric:<24} {cell(e['cold_p50_ms']):>10} {cell(e['cold_p95_ms']):>10} {cell(e['warm_p50_ms']):>10} "
+            f"{cell(e['warm_p95_ms']):>10} {cell(e['ratio'], '×'):>14}"
+        )
+    return out
+
+
+def refresh_cache_profiles(perf_dir: Path) -> dict[str, dict[str, float | None]]:
+    """The cold / warm profiles of a perf folder: recomputed when its cold runs exist (the warm side may be newer),
+    else as last written; neither is an InputError that says how to make them."""
+    perf = PerfDir(perf_dir)
+    if perf.cold.is_dir():
+        write_cache_profiles(perf_dir)
+    elif not perf.cache_profiles.exists():
+        raise InputError(
+            "no cold / warm profiles: expected cold runs in "
+            f"{perf.cold} (run `COLD=1 hologram perf collect` after a warm `hologram perf collect`)",
+            perf.cache_profiles,
+        )
+    return read_cache_profiles(perf.cache_profiles)

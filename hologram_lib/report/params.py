@@ -7,10 +7,12 @@ int), so the notebooks and the runner both check here: an unknown name or a wron
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from hologram_lib.errors import InputError
 from hologram_lib.layout import DEFAULT
+from hologram_lib.report import project
 
 NOTEBOOKS = ("perf_analysis", "baseline_drift", "e2e_probe")
 
@@ -44,6 +46,10 @@ SPECS: dict[str, dict[str, tuple[type, Any]]] = {
 }
 
 
+# The parameters that name a file or folder: relative values are taken from the project root (project.resolve).
+PATH_PARAMETERS = frozenset({"perf_dir", "baseline", "budgets_file", "out_json", "verdict_json", "events"})
+
+
 class ParameterError(InputError):
     """A notebook parameter that is unknown or of the wrong type."""
 
@@ -72,10 +78,18 @@ def check(notebook: str, given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_namespace(notebook: str, namespace: Mapping[str, Any], names_before: set[str]) -> dict[str, Any]:
-    """Inside a notebook: the parameters as set by its `parameters` cell and papermill's injected cell.
+    """Inside a notebook: the parameters as set by its `parameters` cell and papermill's injected cell, with
+    relative paths resolved from the project root.
 
     Names that appeared after `names_before` was taken and are not parameters were injected by papermill
     under a wrong name.
     """
     new = {k: v for k, v in namespace.items() if k not in names_before and not k.startswith("_")}
-    return check(notebook, new)
+    return resolve_paths(check(notebook, new))
+
+
+def resolve_paths(values: Mapping[str, Any], root: Path | None = None) -> dict[str, Any]:
+    """The path parameters made absolute from the project root: a kernel in notebooks/ (JupyterLab), papermill
+    from any --cwd and `hologram report` all read and write the same files."""
+    base = root or project.project_root()
+    return {name: project.resolve(v, base) if name in PATH_PARAMETERS else v for name, v in values.items()}

@@ -27,6 +27,7 @@ from nbconvert import HTMLExporter
 from hologram_lib import atomic
 from hologram_lib.layout import Reports
 from hologram_lib.report import params as notebook_params
+from hologram_lib.report import project
 
 PAGE_CSS = Path(__file__).with_name("report.css").read_text(encoding="utf-8")
 
@@ -106,7 +107,9 @@ def _failure(error: BaseException) -> str:
     return f"{ename}{where}: {' '.join(str(evalue).split())}"
 
 
-def run_notebook(name: str, parameters: dict[str, Any], root: Path, reports_dir: Path) -> NotebookRun:
+def run_notebook(
+    name: str, parameters: dict[str, Any], root: Path, reports_dir: Path, kernel: str = project.KERNEL
+) -> NotebookRun:
     """Execute notebooks/<name>.ipynb into reports/notebooks/ and render reports/<name>.html."""
     import papermill
 
@@ -123,7 +126,7 @@ def run_notebook(name: str, parameters: dict[str, Any], root: Path, reports_dir:
             str(source),
             str(temporary),
             parameters=parameters,
-            kernel_name="python3",
+            kernel_name=kernel,
             cwd=str(root),
             progress_bar=False,
             kernel_manager_class=IpcKernelManager,
@@ -173,9 +176,12 @@ def run_all(root: Path, reports_dir: Path, parameters: dict[str, dict[str, Any]]
         given.setdefault(name, {}).update(values)
     checked = {name: notebook_params.check(name, given.get(name, {})) for name in notebook_params.NOTEBOOKS}
     clear_stale_kernel_dirs()
+    kernel = project.ensure_kernel()
     try:
         with ThreadPoolExecutor(max_workers=len(checked)) as pool:
-            futures = [pool.submit(run_notebook, name, values, root, reports_dir) for name, values in checked.items()]
+            futures = [
+                pool.submit(run_notebook, name, values, root, reports_dir, kernel) for name, values in checked.items()
+            ]
             return [future.result() for future in futures]
     finally:
         shutil.rmtree(_kernel_dir(), ignore_errors=True)

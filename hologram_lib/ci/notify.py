@@ -1,0 +1,188 @@
+"""Slack / Teams: the verdict, the p95s and the latest deployment (name → CID), posted to an incoming webhook.
+
+Slack gets Block Kit through slack-sdk's WebhookClient (Slack's own client: its retry on a dropped connection and
+its error bodies, not ours). Teams gets an Adaptive Card in the envelope that Workflows webhooks (the successor of
+the retired Office 365 connectors) accept. The webhook URL is a secret: it never appears in a payload, a file or a
+message; every string of a payload goes through the redactor. A webhook that fails or times out is reported and
+never fails the build — the gate has already spoken.
+"""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slack_sdk.errors import SlackClientError
+
+from hologram_lib import atomic
+from hologram_lib.ci.facts import Facts, worst_first
+from hologram_lib.redact import one_line, redact
+
+CHANNELS = ("slack", "teams")
+MAX_METRICS = 10  # Slack allows 10 fields in a section; a message is a glance, the report has the rest
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Message:
+    """What both channels say, in plain words."""
+
+    title: str
+    good: bool
+    why: list[str]
+    p95s: list[tuple[str, str]]  # (metric, "p95 1.234 ms / budget 15 ms: pass")
+    deployment: str | None
+    link: str | None
+
+
+def message(facts: Facts) -> Message:
+    verdict = facts.verdict
+    if verdict is None:
+        return Message("Hologram Pipeline: could not judge", False, [str(facts.problem)], [], None, facts.links.run_url)
+    head = "PASS" if verdict.passed else "FAIL"
+    why = verdict.reasons or ["every budget met, no significant drift, the latest E2E run did not fail"]
+    p95s = []
+    for v in worst_first(verdict)[:MAX_METRICS]:
+        p95 = "no data" if v.result is None else f"p95 {v.result.p95_ms:.3f} ms"
+        p95s.append((v.metric, f"{p95} / budget {v.budget_ms:g} ms: {v.status}"))
+    deployment = None
+    if verdict.e2e is not None and verdict.e2e.latest_deployment:
+        d = verdict.e2e.latest_deployment
+        deployment = f"{d['name']} → {d['cid']} ({d['ts']})"
+    title = f"Hologram Pipeline: {head} (profile {verdict.gate.profile})"
+    return Message(title, verdict.passed, why[:5], p95s, deployment, facts.links.run_url)
+
+
+def slack_payload(m: Message) -> dict[str, Any]:
+    """Block Kit: a header, why, the p95s as fields, the latest deployment, the run link."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": m.title[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Why:*\n" + "\n".join(f"• {w}" for w in m.why)}},
+    ]
+    if m.p95s:
+        fields = [{"type": "mrkdwn", "text": f"*{metric}*\n{text}"} for metric, text in m.p95s]
+        blocks.append({"type": "section", "fields": fields})
+    context = [f"latest deployment: {m.deployment}" if m.deployment else "no successful deployment recorded"]
+    if m.link:
+        context.append(f"<{m.link}|run and artifacts>")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
+    return {"text": f"{m.title}: {'; '.join(m.why)}"[:3000], "blocks": blocks}
+
+
+def teams_payload(m: Message) -> dict[str, Any]:
+    """An Adaptive Card (1.4) in the `message` envelope of a Teams Workflows webhook."""
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": m.title,
+            "weight": "Bolder",
+            "size": "Medium",
+            "color": "Good" if m.good else "Attention",
+            "wrap": True,
+        },
+        {"type": "TextBlock", "text": "\n".join(f"- {w}" for w in m.why), "wrap": True},
+    ]
+    if m.p95s:
+        body.append({"type": "FactSet", "facts": [{"title": metric, "value": text} for metric, text in m.p95s]})
+    body.append({"type": "TextBlock", "text": f"Latest deployment: {m.deployment or 'none recorded'}", "wrap": True})
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+    }
+    if m.link:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Run and artifacts", "url": m.link}]
+    attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+    return {"type": "message", "attachments": [attachment]}
+
+
+PAYLOADS: dict[str, Callable[[Message], dict[str, Any]]] = {"slack": slack_payload, "teams": teams_payload}
+
+
+def redacted(value: Any, secrets: Iterable[str | None]) -> Any:
+    """Every string in a payload passed through the redactor (known secrets and secret shapes)."""
+    known = list(secrets)
+    if isinstance(value, str):
+        return redact(value, known)
+    if isinstance(value, dict):
+        return {k: redacted(v, known) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v, known) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Delivery:
+    channel: str
+    outcome: str  # sent / skipped / failed
+    detail: str
+    payload_file: Path
+
+    def line(self) -> str:
+        return f"notify {self.channel}: {self.outcome}: {self.detail} (payload: {self.payload_file})"
+
+
+def _post_slack(url: str, payload: dict[str, Any], timeout_s: float) -> tuple[int, str]:
+    from slack_sdk.webhook import WebhookClient
+
+    response = WebhookClient(url, timeout=max(1, round(timeout_s))).send(text=payload["text"], blocks=payload["blocks"])
+    return response.status_code, str(response.body)
+
+
+def _post_teams(url: str, payload: dict[str, Any], timeout_s: float) -> tuple[int, str]:
+    import requests
+
+    response = requests.post(url, json=payload, timeout=timeout_s)
+    return response.status_code, response.text
+
+
+_POSTERS = {"slack": _post_slack, "teams": _post_teams}
+
+
+def _url_parts(url: str | None) -> list[str]:
+    """The secret parts of a webhook URL on their own (a server may echo its path or query in an error body)."""
+    if not url:
+        return []
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return [part for part in (parts.path, parts.query) if len(part) > 1]
+
+
+def notify(
+    channel: str,
+    facts: Facts,
+    url: str | None,
+    payload_file: Path,
+    secrets: Iterable[str | None] = (),
+    timeout_s: float = TIMEOUT_S,
+    *,
+    dry_run: bool = False,
+) -> Delivery:
+    """Write the (redacted) payload to `payload_file` and post it when a URL is configured (and this is no dry run);
+    never raises for the webhook's sake — a failure comes back as a Delivery that says what went wrong, without the
+    URL."""
+    known = [url, *_url_parts(url), *secrets]
+    payload = redacted(PAYLOADS[channel](message(facts)), known)
+    atomic.write_json(payload_file, payload)
+    variable = f"{channel.upper()}_WEBHOOK_URL"
+    if dry_run:
+        return Delivery(
+            channel, "dry run", f"nothing posted ({variable} {'is' if url else 'is not'} set)", payload_file
+        )
+    if url is None:
+        return Delivery(channel, "skipped", f"{variable} is not set (nothing posted)", payload_file)
+    if not url.startswith(("https://", "http://")):
+        return Delivery(channel, "failed", f"{variable} is not an http(s) URL (nothing posted)", payload_file)
+    try:
+        status, body = _POSTERS[channel](url, payload, timeout_s)
+    except (OSError, http.client.HTTPException, ValueError, SlackClientError) as exc:  # requests' errors are OSErrors
+        # The type only: urllib3's and requests' messages quote the URL's path, which is the secret part of it.
+        return Delivery(channel, "failed", f"webhook unreachable or too slow ({type(exc).__name__})", payload_file)
+    if 200 <= status < 300:
+        return Delivery(channel, "sent", f"HTTP {status}", payload_file)
+    return Delivery(channel, "failed", f"HTTP {status}: {one_line(body, known, limit=200)}", payload_file)
