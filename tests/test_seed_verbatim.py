@@ -178,8 +178,9 @@ def test_debug_commands_succeed_after_the_smoke_test(
 
 def test_individual_components(project: Project, smoke_test: subprocess.CompletedProcess) -> None:
     """The budget gate passes on this run's data; with no baseline yet (none promoted or downloaded), the drift check
-    stops with exit 2 naming the file, as the seed's "No baseline found" row describes."""
-    budget, compare, *_ = lines_of(BLOCKS["Test Individual Components"])
+    stops with exit 2 naming the file, as the seed's "No baseline found" row describes; the job summary is Markdown
+    with the verdict and the p95 table."""
+    budget, compare, summary = lines_of(BLOCKS["Test Individual Components"])
     assert project.bash(budget).returncode == 0
     done = project.bash(compare)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -187,6 +188,19 @@ def test_individual_components(project: Project, smoke_test: subprocess.Complete
         "hologram: error: reports/perf/baseline.json: no baseline found: expected a baseline.json "
         "(run `hologram baseline promote` on main, or download it)"
     ]
+    done = project.bash(summary)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS" in done.stdout and "| graphql.resolve_ms" in done.stdout.replace("`", "")
+
+
+def test_cold_profile_then_cache_profiler(project: Project, smoke_test: subprocess.CompletedProcess) -> None:
+    """The seed's "second Phase 6 job section flagged COLD=1; cache_profiler.py will show ratios in
+    reports/perf/cache_profiles.json" — the two commands that sentence names."""
+    done = project.bash("COLD=1 python -m pytest -m phase6_perf -q\npython scripts/cache_profiler.py")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    profiles = json.loads((project.root / "reports/perf/cache_profiles.json").read_text())
+    assert "core.verify_ms" in json.dumps(profiles)
+    assert re.search(r"core\.verify_ms.*\d+(\.\d+)?×", done.stdout), done.stdout
 
 
 def test_forced_budget_violation_fails_on_upstream_like_data(tmp_path: Path, make_perf_dir) -> None:
