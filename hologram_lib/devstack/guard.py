@@ -1,0 +1,249 @@
+"""The marketplace's defences against abusive requests, applied before any resolver runs.
+
+Measured before these existed: one unauthenticated query of 10,000 `resolve` aliases took 7.2 s and froze every
+other client; 10,000 duplicate fields spent 6.5 s in validation (graphql-core's OverlappingFieldsCanBeMerged is
+quadratic); a 50 MB body was read whole. So, in order, each cheaper than the next:
+
+1. the body: at most MAX_BODY_BYTES, counted while it arrives (413 before JSON decoding);
+2. the parse: graphql-core's own `max_lexical_tokens` / `max_source_length` stop the lexer early, so parsing is
+   bounded by the limit, not by the document;
+3. the budget: one linear walk over the parsed operation (fragments expanded once each, memoised, so a fragment
+   "bomb" costs its definition size to measure) counts fields, aliases and depth, and refuses the document
+   *before* graphql-core's validation runs — that keeps validation time bounded by the budget;
+4. graphql-core's validation, with suggestions hidden when introspection is off (graphql-core's
+   `hide_suggestions`; "Did you mean 'resolve'?" would leak the schema introspection hides).
+
+Ariadne's `cost_validator` was considered: it needs a cost per field and runs inside the same validation pass as
+the quadratic rule, so it does not bound validation time — the walk in 3 does, and needs no annotations.
+Refusals are GraphQL errors whose `extensions.code` says which limit (QUERY_TOO_LARGE, QUERY_TOO_COMPLEX,
+REQUEST_TOO_LARGE, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_REQUEST).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from ariadne.asgi.handlers import GraphQLHTTPHandler
+from ariadne.exceptions import HttpError
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+    validate,
+)
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 1024 * 1024  # storeContent's `data` is the largest legitimate argument (MAX_STORED_TEXT)
+MAX_SOURCE_CHARS = 64 * 1024
+MAX_TOKENS = 3000  # graphql-core's full introspection query is ≈ 330 tokens; upstream's largest query ≈ 120
+MAX_FIELDS = 400  # fields after fragment expansion; the full introspection query selects 196
+MAX_ALIASES = 30
+MAX_DEPTH = 15  # the introspection query's TypeRef nests ofType 9 deep
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+LOOPBACK_ORIGIN = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+
+
+def refusal(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def parse_query(_context: Any, data: dict[str, Any]) -> DocumentNode:
+    """Ariadne's `query_parser`: graphql-core's parser with its own size limits switched on."""
+    query = data["query"]
+    try:
+        return parse(query, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_TOKENS, max_source_length=MAX_SOURCE_CHARS)
+    except GraphQLError as error:
+        limit = "tokens" in error.message or "source length" in error.message or "comments" in error.message
+        code = "QUERY_TOO_LARGE" if limit else "GRAPHQL_PARSE_FAILED"
+        raise GraphQLError(
+            error.message, error.nodes, error.source, error.positions, extensions={"code": code}
+        ) from None
+
+
+@dataclass(frozen=True)
+class Cost:
+    fields: int = 0
+    aliases: int = 0
+    depth: int = 0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.fields + other.fields, self.aliases + other.aliases, max(self.depth, other.depth))
+
+
+class _Budget:
+    """The cost of each operation, fragments expanded once each (memoised; a cycle costs nothing here and is
+    reported by graphql-core's NoFragmentCyclesRule)."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.memo: dict[str, Cost] = {}
+        self.visiting: set[str] = set()
+
+    def selections(self, selection_set: SelectionSetNode | None) -> Cost:
+        total = Cost()
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                inner = self.selections(selection.selection_set)
+                own = Cost(1, 1 if selection.alias else 0, 0)
+                total = total + own + Cost(inner.fields, inner.aliases, inner.depth + 1)
+            elif isinstance(selection, InlineFragmentNode):
+                total = total + self.selections(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total = total + self.fragment(selection.name.value)
+        return total
+
+    def fragment(self, name: str) -> Cost:
+        if name in self.memo:
+            return self.memo[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.visiting:
+            return Cost()
+        self.visiting.add(name)
+        cost = self.memo[name] = self.selections(definition.selection_set)
+        self.visiting.discard(name)
+        return cost
+
+
+def budget_errors(document: DocumentNode) -> list[GraphQLError]:
+    budget = _Budget(document)
+    for operation in document.definitions:
+        if not isinstance(operation, OperationDefinitionNode):
+            continue
+        try:
+            cost = budget.selections(operation.selection_set)
+        except RecursionError:
+            return [refusal(f"query too complex: nested deeper than {MAX_DEPTH} levels", "QUERY_TOO_COMPLEX")]
+        for amount, limit, what in (
+            (cost.aliases, MAX_ALIASES, "aliases"),
+            (cost.fields, MAX_FIELDS, "fields (fragments expanded)"),
+            (cost.depth, MAX_DEPTH, "levels of nesting"),
+        ):
+            if amount > limit:
+                return [refusal(f"query too complex: {amount} {what}, at most {limit}", "QUERY_TOO_COMPLEX")]
+    return []
+
+
+def make_validator(*, introspection: bool) -> Any:
+    """Ariadne's `query_validator`: the budget first, then graphql-core's validation (only for documents within
+    the budget), suggestions hidden when introspection is off."""
+
+    def validate_query(
+        schema: GraphQLSchema,
+        document_ast: DocumentNode,
+        rules: Collection[type[ASTValidationRule]] | None = None,
+        max_errors: int | None = None,
+        **_: Any,
+    ) -> list[GraphQLError]:
+        refused = budget_errors(document_ast)
+        if refused:
+            return refused
+        errors = validate(schema, document_ast, rules, max_errors=max_errors or 20, hide_suggestions=not introspection)
+        return [
+            e
+            if e.extensions
+            else GraphQLError(
+                e.message, e.nodes, e.source, e.positions, e.path, None, {"code": "GRAPHQL_VALIDATION_FAILED"}
+            )
+            for e in errors
+        ]
+
+    return validate_query
+
+
+def wants_graphql_response(request: Request) -> bool:
+    """GraphQL over HTTP: a client that accepts application/graphql-response+json gets it (and its status rules)."""
+    accept = request.headers.get("accept", "")
+    return GRAPHQL_RESPONSE in accept and not re.search(
+        r"application/graphql-response\+json\s*;\s*q=0(\.0*)?\b", accept
+    )
+
+
+class GuardedHTTPHandler(GraphQLHTTPHandler):
+    """Ariadne's HTTP handler, answering by GraphQL over HTTP: for `application/json` a request that reached
+    GraphQL gets 200 with `errors` (upstream's clients expect that); for `application/graphql-response+json` a
+    document that did not parse or validate gets 400. A malformed request body is a JSON error with a code."""
+
+    async def graphql_http_server(self, request: Request) -> Response:
+        try:
+            data = await self.extract_data_from_request(request)
+        except HttpError as error:
+            return self._json(request, {"errors": [_error_dict(error.message or "bad request", "BAD_REQUEST")]}, 400)
+        success, result = await self.execute_graphql_query(request, data)
+        return await self.create_json_response(request, result, success)
+
+    async def create_json_response(self, request: Request, result: dict[str, Any], success: bool) -> Response:
+        if not wants_graphql_response(request):
+            return self._json(request, result, HTTPStatus.OK)
+        failed_before_execution = not success and result.get("data") is None
+        return self._json(request, result, HTTPStatus.BAD_REQUEST if failed_before_execution else HTTPStatus.OK)
+
+    @staticmethod
+    def _json(request: Request, result: dict[str, Any], status: int) -> Response:
+        media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else "application/json"
+        return JSONResponse(result, status_code=status, media_type=media_type)
+
+
+def _error_dict(message: str, code: str) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code}}
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a request body over `limit` bytes with 413, counted as it arrives (a client can lie
+    in Content-Length or send chunks), and a query string over the same limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        too_big = len(scope.get("query_string", b"")) > self.limit or (
+            declared.isdigit() and int(declared) > self.limit
+        )
+        body = b""
+        more = not too_big
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            too_big = len(body) > self.limit
+            if too_big:
+                break
+        if too_big:
+            await self._refuse(send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        error = _error_dict(f"request too large: at most {self.limit} bytes", "REQUEST_TOO_LARGE")
+        payload = json.dumps({"errors": [error]}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
