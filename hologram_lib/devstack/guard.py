@@ -22,14 +22,17 @@ REQUEST_TOO_LARGE, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_REQUEST)
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.exceptions import HttpError
+from ariadne.utils import unwrap_graphql_error
 from graphql import (
     ASTValidationRule,
     DocumentNode,
@@ -50,12 +53,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1024 * 1024  # storeContent's `data` is the largest legitimate argument (MAX_STORED_TEXT)
 MAX_SOURCE_CHARS = 64 * 1024
-MAX_TOKENS = 3000  # graphql-core's full introspection query is ≈ 330 tokens; upstream's largest query ≈ 120
-MAX_FIELDS = 400  # fields after fragment expansion; the full introspection query selects 196
+MAX_TOKENS = 3000  # graphql-core's full introspection query is ≈ 170 tokens; upstream's largest query ≈ 120
+MAX_FIELDS = 500  # fields after fragment expansion; the full introspection query selects ≈ 230
 MAX_ALIASES = 30
-MAX_DEPTH = 15  # the introspection query's TypeRef nests ofType 9 deep
+MAX_DEPTH = 20  # the introspection query nests 15 deep (TypeRef's ofType chain)
+# One response key repeated k times in a selection set costs OverlappingFieldsCanBeMerged k² comparisons
+# (499 × `__typename` took 78 ms); no query of this schema needs a field twice in one place.
+MAX_REPEATS = 10
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 LOOPBACK_ORIGIN = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+
+
+class _BugsOnly(logging.Filter):
+    """Ariadne logs every GraphQL error with its traceback; a refused client mistake is not a server fault, and
+    logging each would let any client fill the disk (one test session wrote 32,000 lines). Keep only errors
+    whose cause is not a GraphQLError — bugs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, GraphQLError) and isinstance(unwrap_graphql_error(error), GraphQLError | None))
+
+
+LOGGER = logging.getLogger("hologram.marketplace")
+LOGGER.addFilter(_BugsOnly())
 
 
 def refusal(message: str, code: str) -> GraphQLError:
@@ -68,8 +88,7 @@ def parse_query(_context: Any, data: dict[str, Any]) -> DocumentNode:
     try:
         return parse(query, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_TOKENS, max_source_length=MAX_SOURCE_CHARS)
     except GraphQLError as error:
-        limit = "tokens" in error.message or "source length" in error.message or "comments" in error.message
-        code = "QUERY_TOO_LARGE" if limit else "GRAPHQL_PARSE_FAILED"
+        code = "QUERY_TOO_LARGE" if "Parsing aborted" in error.message else "GRAPHQL_PARSE_FAILED"
         raise GraphQLError(
             error.message, error.nodes, error.source, error.positions, extensions={"code": code}
         ) from None
@@ -85,6 +104,19 @@ class Cost:
         return Cost(self.fields + other.fields, self.aliases + other.aliases, max(self.depth, other.depth))
 
 
+class _Repeated(Exception):
+    """A response key selected more than MAX_REPEATS times in one selection set."""
+
+
+def _response_keys(selection_set: SelectionSetNode | None) -> Iterator[str]:
+    """The response keys of a selection set, inline fragments flattened (graphql-core merges those fields)."""
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            yield (selection.alias or selection.name).value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _response_keys(selection.selection_set)
+
+
 class _Budget:
     """The cost of each operation, fragments expanded once each (memoised; a cycle costs nothing here and is
     reported by graphql-core's NoFragmentCyclesRule)."""
@@ -95,6 +127,9 @@ class _Budget:
         self.visiting: set[str] = set()
 
     def selections(self, selection_set: SelectionSetNode | None) -> Cost:
+        repeated = max(Counter(_response_keys(selection_set)).values(), default=0)
+        if repeated > MAX_REPEATS:
+            raise _Repeated(repeated)
         total = Cost()
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
@@ -128,6 +163,9 @@ def budget_errors(document: DocumentNode) -> list[GraphQLError]:
             cost = budget.selections(operation.selection_set)
         except RecursionError:
             return [refusal(f"query too complex: nested deeper than {MAX_DEPTH} levels", "QUERY_TOO_COMPLEX")]
+        except _Repeated as repeated:
+            message = f"query too complex: one field selected {repeated} times in one place, at most {MAX_REPEATS}"
+            return [refusal(message, "QUERY_TOO_COMPLEX")]
         for amount, limit, what in (
             (cost.aliases, MAX_ALIASES, "aliases"),
             (cost.fields, MAX_FIELDS, "fields (fragments expanded)"),

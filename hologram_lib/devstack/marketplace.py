@@ -336,6 +336,7 @@ def create_app(db_path: Path, ipfs_api: str, token: str | None, *, introspection
         query_parser=guard.parse_query,
         query_validator=guard.make_validator(introspection=introspection),
         http_handler=guard.GuardedHTTPHandler(),
+        logger=guard.LOGGER,
     )
     cors = CORSMiddleware(
         graphql,
