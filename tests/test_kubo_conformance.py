@@ -97,7 +97,10 @@ def test_dag_get_answers_dag_json_and_honours_output_codec(stack) -> None:
     directory = add_lines(rpc(stack, "add", params={"cid-version": "1"}, files=files))[-1]["Hash"]
     node = rpc(stack, "dag/get", params={"arg": directory}).json()
     assert node["Data"] == {"/": {"bytes": "CAE"}}
-    assert [(link["Name"], link["Hash"]) for link in node["Links"]][0] == ("a.txt", {"/": HELLO_V1})
+    assert [(link["Name"], link["Hash"]) for link in node["Links"]] == [
+        ("a.txt", {"/": HELLO_V1}),
+        ("b.txt", node["Links"][1]["Hash"]),
+    ]
     cbor = rpc(stack, "dag/get", params={"arg": directory, "output-codec": "dag-cbor"})
     assert cbor.status_code == 200 and cbor.content[:1] == b"\xa2"  # a CBOR map of two entries: Data, Links
     assert "output-codec" in kubo_error(rpc(stack, "dag/get", params={"arg": directory, "output-codec": "x"}), 400)
