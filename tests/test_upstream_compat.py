@@ -241,20 +241,40 @@ def test_upsert_object_with_content_as_the_seed_script_sends_it(stack, upstream_
 
 
 def test_a_directory_cid_is_published_as_an_app(stack, upstream_token: str) -> None:
-    # tests/phase8_e2e/test_e2e_load_integration.py adds f"{name}.bin" with name "load/…": Kubo's add of a path
-    # with "/" answers the file, then the directory; upstream takes the last line — the directory's CID.
-    name = f"load/test-{uuid.uuid4().hex[:6]}"
+    # tests/phase8_e2e/test_e2e_load_integration.py adds f"{name}.bin" and f"{name}-manifest.json" with name
+    # "load-test/…": Kubo's add of a path with "/" answers the file, then the wrapping directory, and upstream takes
+    # the last line. It publishes both directory CIDs with the manifest file's sha256; the manifest declares the
+    # content file's sha256. A directory of one file stands for that file.
+    name = f"load-test/worker-0-op-0-{uuid.uuid4().hex[:8]}"
     content = bytes(i % 256 for i in range(20_000))
     directory = upstream_add(stack.ipfs_api, f"{name}.bin", content)
-    mutation = "mutation($n:String!,$c:String!){ publishApp(name:$n, cid:$c){ ok cid sha256 } }"
-    published = data_of(upstream_gql(stack.graphql_url, mutation, {"n": name, "c": directory}, upstream_token))
-    with IpfsClient(stack.ipfs_api) as ipfs:
-        archive = content_bytes(ipfs, directory)
-    assert archive == f"{name.split('/', 1)[1]}.bin".encode() + b"\x0020000\x00" + content
-    assert published["publishApp"] == {"ok": True, "cid": directory, "sha256": hashlib.sha256(archive).hexdigest()}
+    sha = hashlib.sha256(content).hexdigest()
+    manifest = json.dumps({"name": name, "sha256": sha, "cid": directory}, sort_keys=True, separators=(",", ":"))
+    manifest_dir = upstream_add(stack.ipfs_api, f"{name}-manifest.json", manifest.encode())
+    assert directory.startswith("Qm") and manifest_dir != directory
+    mutation = """mutation Publish($name:String!, $cid:String!, $manifestCid:String!, $sha256:String!) {
+      publishApp(name:$name, cid:$cid, manifestCid:$manifestCid, sha256:$sha256) { ok cid sha256 } }"""
+    variables = {"name": name, "cid": directory, "manifestCid": manifest_dir}
+    published = data_of(
+        upstream_gql(
+            stack.graphql_url,
+            mutation,
+            {**variables, "sha256": hashlib.sha256(manifest.encode()).hexdigest()},
+            upstream_token,
+        )
+    )
+    assert published["publishApp"] == {"ok": True, "cid": directory, "sha256": sha}
     q = "query($n:String!){ resolve(name:$n){ proofs { merkleRoot } } }"
     root = data_of(upstream_gql(stack.graphql_url, q, {"n": name}, None))["resolve"]["proofs"]["merkleRoot"]
-    assert root == atlas.merkle_root(atlas.witnesses(atlas.encode(archive)))
+    assert root == atlas.merkle_root(atlas.witnesses(atlas.encode(content)))
+
+
+def test_a_directory_of_several_files_is_encoded_as_its_archive(stack) -> None:
+    files = [("file", ("app/b.txt", b"bee", "text/plain")), ("file", ("app/a.txt", b"ay", "text/plain"))]
+    response = requests.post(f"{stack.ipfs_api}/api/v0/add", files=files, params={"pin": "true"}, timeout=30)
+    directory = json.loads(response.text.strip().splitlines()[-1])["Hash"]
+    with IpfsClient(stack.ipfs_api) as ipfs:
+        assert content_bytes(ipfs, directory) == b"a.txt\x002\x00ay" + b"b.txt\x003\x00bee"
 
 
 def test_stack_up_open_serves_mutations_without_a_token(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
-"""The bytes an app CID stands for: a file's content, or for a UnixFS directory a canonical archive of its files.
+"""The bytes an app CID stands for: a file's content, or for a UnixFS directory the bytes of its files.
 
-Upstream's load test publishes what Kubo's `add` of a path containing `/` returns last: the directory's CID.
-`cat` refuses a directory, so the directory is walked with `ls` (Kubo RPC) and its files are laid out in path
-order as `path NUL size NUL bytes` — deterministic, so the encoding and proofs are reproducible by any client
-that lists and reads the same directory.
+Upstream's load test publishes what Kubo's `add` of a path containing `/` returns last: the CID of a directory
+wrapping the one file (and declares that file's sha256 in its manifest). `cat` refuses a directory, so the
+directory is walked with `ls` (Kubo RPC): a directory holding exactly one file stands for that file's bytes;
+several files are laid out in path order as `path NUL size NUL bytes` — deterministic, so the encoding and proofs
+are reproducible by any client that lists and reads the same directory.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def _archive(ipfs: IpfsClient, root: str) -> bytes:
                 files.append((path, str(link["Hash"])))
             if len(files) + len(pending) > MAX_DIRECTORY_ENTRIES:
                 raise TooLarge(f"directory with more than {MAX_DIRECTORY_ENTRIES} entries")
+    if len(files) == 1:
+        return content_bytes(ipfs, files[0][1])
     parts: list[bytes] = []
     total = 0
     for path, cid in sorted(files):
