@@ -10,6 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 import requests
@@ -144,3 +147,41 @@ def test_a_garbled_multipart_body_is_a_client_error(stack) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=zz"}
     kubo_error(rpc(stack, "add", data=b"garbage", headers=headers), 400)
     kubo_error(rpc(stack, "add", data=b"x", headers={"Content-Type": "multipart/form-data"}), 400)
+
+
+KUBO_CLIENT = Path(__file__).with_name("kubo_client")
+
+
+def kubo_rpc_client() -> Path:
+    """The pinned kubo-rpc-client (tests/kubo_client/package-lock.json), installed by `npm ci` on first use."""
+    if not (KUBO_CLIENT / "node_modules" / "kubo-rpc-client").is_dir():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed for the kubo-rpc-client test (Node.js 20 ships it)"
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=KUBO_CLIENT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    return KUBO_CLIENT / "check.mjs"
+
+
+def test_kubo_rpc_client_reads_kubo_answers(stack) -> None:
+    # Kubo's own JS client (kubo-rpc-client 7.1.0) parses every answer into typed values: CIDs, sizes, pin types.
+    script = kubo_rpc_client()
+    node = shutil.which("node")
+    assert node
+    done = subprocess.run([node, str(script), stack.ipfs_api], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["add"] == {"cid": HELLO_V1, "size": 6, "path": HELLO_V1}
+    assert seen["cat"] == HELLO.decode()
+    assert seen["pins"] == [{"cid": HELLO_V1, "type": "recursive"}]
+    assert seen["blockStat"] == {"cid": HELLO_V1, "size": 6}
+    assert seen["filesStat"] == {"cid": HELLO_V1, "size": 6, "type": "file"}
+    assert seen["dag"] == {"links": [["a.txt", HELLO_V1], ["b.txt", HELLO_V1]]}
+    assert seen["privKey"] is False
+    assert "not-a-cid" in seen["badCid"]

@@ -302,3 +302,22 @@ def test_stack_up_open_serves_mutations_without_a_token(tmp_path: Path) -> None:
         assert again.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     finally:
         devstack.down(state)
+
+
+def test_python_gql_with_introspection_validates_upstream_queries_locally(stack, upstream_token: str) -> None:
+    # A third-party client: gql fetches the schema by introspection and validates each document against it before
+    # sending — upstream's queries (tests/phase5_graphql, tests/phase8_e2e/test_e2e_strict_graphql_only.py) must
+    # validate against the served SDL, kleinProbes as a leaf included.
+    from gql import Client, GraphQLRequest
+    from gql.transport.requests import RequestsHTTPTransport
+
+    transport = RequestsHTTPTransport(url=stack.graphql_url, headers={"Authorization": upstream_token}, timeout=30)
+    with Client(transport=transport, fetch_schema_from_transport=True) as session:
+        proof = "query($n:String!){ resolve(name:$n){ encoding proofChain { layer hash valid } } }"
+        resolved = session.execute(GraphQLRequest(proof, variable_values={"n": "demo/object/alpha"}))
+        assert resolved["resolve"]["proofChain"][-1]["layer"] == "merkleRoot"
+        name = f"test-content-{uuid.uuid4().hex[:8]}"
+        store = f"mutation($n:String!,$d:String!){{ storeContent(name:$n, data:$d) {{ {CONTENT_FIELDS} }} }}"
+        stored = session.execute(GraphQLRequest(store, variable_values={"n": name, "d": "gql"}))
+        assert stored["storeContent"]["witness"]["conservationProof"]["kleinProbes"] == [True]
+        assert session.client.schema is not None and session.client.schema.get_type("ProofStep") is not None

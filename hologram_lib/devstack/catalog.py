@@ -68,6 +68,7 @@ class ContentRecord:
     updated_at: str
 
 
+_APP_COLUMNS = "name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses"
 _CONTENT_COLUMNS = "id, name, data, mime_type, created_at, updated_at"
 
 
@@ -89,21 +90,18 @@ class Catalog:
         name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses = row
         return AppRecord(name, version, cid, manifest_cid, sha256, encoding, merkle_root, json.loads(witnesses))
 
-    def latest(self, name: str) -> AppRecord | None:
+    def _newest_app(self, where: str, params: tuple[str, ...]) -> AppRecord | None:
         row = self._db.execute(
-            "SELECT name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses FROM apps "
-            "WHERE name = ? ORDER BY seq DESC LIMIT 1",
-            (name,),
+            f"SELECT {_APP_COLUMNS} FROM apps WHERE {where} ORDER BY seq DESC LIMIT 1",  # `where` is ours, not input
+            params,
         ).fetchone()
         return None if row is None else self._record(row)
 
+    def latest(self, name: str) -> AppRecord | None:
+        return self._newest_app("name = ?", (name,))
+
     def version(self, name: str, version: str) -> AppRecord | None:
-        row = self._db.execute(
-            "SELECT name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses FROM apps "
-            "WHERE name = ? AND version = ?",
-            (name, version),
-        ).fetchone()
-        return None if row is None else self._record(row)
+        return self._newest_app("name = ? AND version = ?", (name, version))
 
     def save(self, record: AppRecord, *, replace: bool = False) -> None:
         """Insert a version (or replace it, for upserts) and make it the latest."""
@@ -144,12 +142,7 @@ class Catalog:
 
     def by_encoding(self, encoding: str) -> AppRecord | None:
         """The latest app whose encoding descriptor is exactly `encoding` (names sharing content share it)."""
-        row = self._db.execute(
-            "SELECT name, version, cid, manifest_cid, sha256, encoding, merkle_root, witnesses FROM apps "
-            "WHERE encoding = ? ORDER BY seq DESC LIMIT 1",
-            (encoding,),
-        ).fetchone()
-        return None if row is None else self._record(row)
+        return self._newest_app("encoding = ?", (encoding,))
 
     def store_content(self, content_id: str, name: str, data: str, mime_type: str | None) -> ContentRecord:
         """Insert or replace the text stored under `name` (its id and creation time are kept on replace)."""
