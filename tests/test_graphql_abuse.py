@@ -248,6 +248,25 @@ def test_suggestions_stay_when_introspection_is_on(stack) -> None:
     assert "Did you mean 'resolve'?" in typo["message"]
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"query": "{ __typename }", "variables": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}", "nested"),
+        ("[" * 100_000, "nested"),
+        ('{"query": "query($q:String!){ searchApps(q:$q){ name } }", "variables": {"q": "\\ud800"}}', "surrogate"),
+        ("{{{", "not a valid JSON"),
+    ],
+)
+def test_malformed_json_bodies_are_400_with_a_code_never_500(stack, body: str, message: str) -> None:
+    # Before: 100,000 nested brackets (200 KB) exhausted Python's stack (HTTP 500); a lone surrogate in a variable
+    # failed inside SQLite's binding (an error without a code, logged with a traceback).
+    response = requests.post(stack.graphql_url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 400, response.text
+    error = first_error(response)
+    assert error["extensions"]["code"] == "BAD_REQUEST" and message in error["message"]
+    assert post(stack.graphql_url, {"query": "{ __typename }"}).json()["data"] == {"__typename": "Query"}
+
+
 def test_the_marketplace_process_wrote_no_traceback(stack) -> None:
     log = Path(stack.state_dir, "marketplace.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-2000:]

@@ -32,7 +32,7 @@ from http import HTTPStatus
 from typing import Any
 
 from ariadne.asgi.handlers import GraphQLHTTPHandler
-from ariadne.exceptions import HttpError
+from ariadne.exceptions import HttpBadRequestError, HttpError
 from ariadne.utils import unwrap_graphql_error
 from graphql import (
     ASTValidationRule,
@@ -258,6 +258,19 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
     GraphQL gets 200 with `errors` (upstream's clients expect that); for `application/graphql-response+json` a
     document that did not parse or validate gets 400. A malformed request body is a JSON error with a code."""
 
+    async def extract_data_from_request(self, request: Request) -> Any:
+        """The request's JSON, refused (400, BAD_REQUEST) when nested too deeply for Python's stack, or when its
+        variables hold lone UTF-16 surrogates ("\\ud800"): JSON allows them but they are not Unicode text and would
+        fail deep inside a resolver, in SQLite or an encoder (the GraphQL lexer already refuses them in documents)."""
+        try:
+            data = await super().extract_data_from_request(request)
+            lone_surrogate = isinstance(data, dict) and _has_lone_surrogate(data.get("variables"))
+        except RecursionError:  # `[[[[…]]]]` 100,000 deep fits in 1 MiB and exhausts Python's stack (was HTTP 500)
+            raise HttpBadRequestError("request: JSON nested too deeply") from None
+        if lone_surrogate:
+            raise HttpBadRequestError("variables: lone UTF-16 surrogates are not valid Unicode text")
+        return data
+
     async def graphql_http_server(self, request: Request) -> Response:
         try:
             data = await self.extract_data_from_request(request)
@@ -276,6 +289,20 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
     def _json(request: Request, result: dict[str, Any], status: int) -> Response:
         media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else "application/json"
         return JSONResponse(result, status_code=status, media_type=media_type)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _error_dict(message: str, code: str) -> dict[str, Any]:
