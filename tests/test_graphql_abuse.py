@@ -165,6 +165,12 @@ def test_mutation_arguments_are_validated(stack, variables: dict, field: str) ->
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["message"].startswith(field), error
 
 
+def test_an_encoding_nested_too_deeply_resolves_to_nothing(stack) -> None:
+    query = "query($e:String!){ inverseResolve(encoding:$e){ name } }"
+    answer = post(stack.graphql_url, {"query": query, "variables": {"e": "[" * 1000 + "]" * 24}}).json()
+    assert answer == {"data": {"inverseResolve": None}}
+
+
 def test_get_serves_queries_but_not_mutations(stack) -> None:
     got = requests.get(stack.graphql_url, params={"query": "{ __typename }"}, timeout=30)
     assert got.status_code == 200 and got.json() == {"data": {"__typename": "Query"}}

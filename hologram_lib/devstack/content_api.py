@@ -63,7 +63,7 @@ def canonical_encoding(text: str) -> str:
     """`text` re-serialised as the canonical descriptor (sorted keys, compact), or unchanged if it is not JSON."""
     try:
         return json.dumps(json.loads(text), separators=(",", ":"), sort_keys=True)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or `[[[…` nested past Python's stack: no descriptor
         return text
 
 

@@ -34,7 +34,6 @@ MAX_NAME = 128
 MAX_VERSION = 64
 MAX_QUERY_TEXT = 256
 MAX_ENCODING_TEXT = 1024
-MAX_CONTENT_BYTES = unixfs.MAX_CONTENT_BYTES
 DEFAULT_VERSION = "1"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@+-]*")
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -128,7 +127,7 @@ class Marketplace:
             raise _error("sha256: matches neither the content nor the manifest fetched from IPFS", "BAD_USER_INPUT")
         try:
             declared = json.loads(manifest)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON (or nested past Python's stack): nothing more to check
             return
         if not isinstance(declared, dict):
             return
