@@ -222,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
                 default=180.0,
                 help="seconds to wait for both to answer (%(default)s)",
             )
+            command.add_argument(
+                "--open",
+                action="store_true",
+                help="DANGER: mutations without a token, for suites whose client sends none (loopback only)",
+            )
         if name == "run":
             command.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARG…]")
     return parser
@@ -361,7 +366,11 @@ def cmd_stack(args: argparse.Namespace) -> int:
     from hologram_lib.devstack import stack
 
     if args.stack_command == "up":
-        info = stack.up(args.state_dir, introspection=not args.no_introspection, timeout_s=args.timeout)
+        if args.open:
+            print(stack.OPEN_WARNING, file=sys.stderr)
+        info = stack.up(
+            args.state_dir, introspection=not args.no_introspection, timeout_s=args.timeout, open_mutations=args.open
+        )
         _print(
             [
                 f"stack: IPFS {info.ipfs_api} (pid {info.ipfs_pid}), GraphQL {info.graphql_url} "

@@ -7,10 +7,12 @@ and proofs, so a client can check the claim against bytes it fetches itself. The
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +20,23 @@ from ariadne import MutationType, QueryType, load_schema_from_path, make_executa
 from ariadne.asgi import GraphQL
 from ariadne.explorer import ExplorerHttp405
 from graphql import GraphQLError, GraphQLSchema
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from hologram_lib import atlas, cid
 from hologram_lib.clients import IpfsClient, ServiceError
+from hologram_lib.devstack import guard, unixfs
 from hologram_lib.devstack.catalog import AppRecord, Catalog
+from hologram_lib.devstack.content_api import ContentApi, canonical_encoding, encoding_of
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 MAX_NAME = 128
-MAX_CONTENT_BYTES = 64 * 1024 * 1024
+MAX_VERSION = 64
+MAX_QUERY_TEXT = 256
+MAX_ENCODING_TEXT = 1024
 DEFAULT_VERSION = "1"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@+-]*")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -47,6 +56,33 @@ def check_name(name: str) -> str:
             "name: expected letters, digits and . _ / @ + - (starting with a letter or digit)", "BAD_USER_INPUT"
         )
     return name
+
+
+def check_version(version: str | None) -> str | None:
+    if version is None:
+        return None
+    if not 0 < len(version) <= MAX_VERSION or not _VERSION.fullmatch(version):
+        raise _error(
+            f"version: expected 1 to {MAX_VERSION} letters, digits and . _ + - (starting with a letter or digit)",
+            "BAD_USER_INPUT",
+        )
+    return version
+
+
+def check_search_text(text: str) -> str:
+    if len(text) > MAX_QUERY_TEXT:
+        raise _error(f"q: expected at most {MAX_QUERY_TEXT} characters, got {len(text)}", "BAD_USER_INPUT")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise _error("q: control characters (such as NUL) are not allowed", "BAD_USER_INPUT")
+    return text
+
+
+def bearer_credential(header: str | None) -> str:
+    """The token of an Authorization header, sent as `Bearer <token>` (RFC 6750: the scheme is case-insensitive)
+    or bare, as upstream HologramFire's tests send GRAPHQL_TOKEN verbatim."""
+    value = (header or "").strip()
+    scheme, _, rest = value.partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" else value
 
 
 def check_cid(text: str | None, field: str) -> str | None:
@@ -70,19 +106,35 @@ class Marketplace:
     def authorize(self, context: dict[str, Any]) -> None:
         if self.token is None:
             return
-        scheme, _, credential = (context.get("authorization") or "").strip().partition(" ")
-        # RFC 6750: the scheme is case-insensitive ("bearer" is as good as "Bearer"); the token is not.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode(), self.token.encode()):
+        credential = bearer_credential(context.get("authorization"))
+        if not hmac.compare_digest(credential.encode(), self.token.encode()):
             raise _error("not authorized: mutations need Authorization: Bearer <token>", "UNAUTHENTICATED")
 
-    def fetch(self, content_cid: str) -> bytes:
+    def fetch(self, content_cid: str, field: str = "cid") -> bytes:
+        """The bytes under a CID; a UnixFS directory (what Kubo's add of a path returns last) as its archive."""
         try:
-            data = self.ipfs.cat(content_cid)
+            return unixfs.content_bytes(self.ipfs, content_cid)
+        except unixfs.TooLarge as exc:
+            raise _error(f"{field}: {exc}", "BAD_USER_INPUT") from None
         except ServiceError as exc:
-            raise _error(f"cid: the IPFS node cannot provide {content_cid} ({exc})", "NOT_FOUND") from None
-        if len(data) > MAX_CONTENT_BYTES:
-            raise _error(f"cid: content over {MAX_CONTENT_BYTES} bytes", "BAD_USER_INPUT")
-        return data
+            raise _error(f"{field}: the IPFS node cannot provide {content_cid} ({exc})", "NOT_FOUND") from None
+
+    def check_manifest_digest(self, manifest_cid: str, sha256: str, content_cid: str, digest: str) -> None:
+        """Upstream passes the *manifest's* sha256 with the content CID: accept it when it is the digest of the
+        manifest's bytes and the manifest, where it says so, names this content (cid, sha256)."""
+        manifest = self.fetch(manifest_cid, "manifestCid")
+        if hashlib.sha256(manifest).hexdigest() != sha256:
+            raise _error("sha256: matches neither the content nor the manifest fetched from IPFS", "BAD_USER_INPUT")
+        try:
+            declared = json.loads(manifest)
+        except (ValueError, RecursionError):  # not JSON (or nested past Python's stack): nothing more to check
+            return
+        if not isinstance(declared, dict):
+            return
+        if declared.get("cid") not in (None, content_cid):
+            raise _error("manifestCid: the manifest names another content CID", "BAD_USER_INPUT")
+        if declared.get("sha256") not in (None, digest):
+            raise _error("manifestCid: the manifest's sha256 does not match the content", "BAD_USER_INPUT")
 
     def build_record(
         self, name: str, version: str, content_cid: str, manifest_cid: str | None, sha256: str | None
@@ -90,18 +142,19 @@ class Marketplace:
         data = self.fetch(content_cid)
         digest = hashlib.sha256(data).hexdigest()
         if sha256 is not None and sha256.lower() != digest:
-            raise _error("sha256: does not match the content fetched from IPFS", "BAD_USER_INPUT")
+            if manifest_cid is None:
+                raise _error("sha256: does not match the content fetched from IPFS", "BAD_USER_INPUT")
+            self.check_manifest_digest(manifest_cid, sha256.lower(), content_cid, digest)
         state = atlas.encode(data)
         witnesses = atlas.witnesses(state)
-        encoding = json.dumps(atlas.descriptor(state), separators=(",", ":"), sort_keys=True)
-        return AppRecord(
-            name, version, content_cid, manifest_cid, digest, encoding, atlas.merkle_root(witnesses), witnesses
-        )
+        root = atlas.merkle_root(witnesses)
+        return AppRecord(name, version, content_cid, manifest_cid, digest, encoding_of(state, root), root, witnesses)
 
     def publish(
         self, name: str, content_cid: str, manifest_cid: str | None, sha256: str | None, version: str | None
     ) -> AppRecord:
         check_name(name)
+        check_version(version)
         check_cid(content_cid, "cid")
         check_cid(manifest_cid, "manifestCid")
         if sha256 is not None and not _SHA256.fullmatch(sha256.lower()):
@@ -117,11 +170,26 @@ class Marketplace:
                 "CONFLICT",
             )
         record = self.build_record(name, wanted, content_cid, manifest_cid, sha256)
-        self.catalog.save(record)
+        try:
+            self.catalog.save(record)
+        except sqlite3.IntegrityError:  # a concurrent publish of the same name and version won the race
+            return self.publish(name, content_cid, manifest_cid, sha256, wanted)
         return record
 
-    def upsert(self, name: str, content_cid: str) -> AppRecord:
+    def upsert(self, name: str, content_cid: str | None, content: str | None) -> AppRecord:
+        """Point `name` at a CID, or at `content` (a text added to IPFS here, as upstream seeds its objects)."""
         check_name(name)
+        if (content_cid is None) == (content is None):
+            raise _error("upsertObject: give exactly one of cid and content", "BAD_USER_INPUT")
+        if content is not None:
+            raw = content.encode("utf-8")
+            if len(raw) > guard.MAX_BODY_BYTES:
+                raise _error(f"content: expected at most {guard.MAX_BODY_BYTES} bytes", "BAD_USER_INPUT")
+            try:
+                content_cid = self.ipfs.add(raw, pin=True)
+            except ServiceError as exc:
+                raise _error(f"content: the IPFS node refused it ({exc})", "NOT_FOUND") from None
+        assert content_cid is not None
         check_cid(content_cid, "cid")
         record = self.build_record(name, DEFAULT_VERSION, content_cid, None, None)
         self.catalog.save(record, replace=True)
@@ -155,38 +223,52 @@ def _resolution(record: AppRecord) -> dict[str, Any]:
         "manifestCid": record.manifest_cid,
         "encoding": record.encoding,
         "proofs": {"merkleRoot": record.merkle_root, "witnesses": record.witnesses},
+        "proofChain": lambda *_: _proof_chain(record),
     }
 
 
-def build_schema(market: Marketplace) -> GraphQLSchema:
+def _proof_chain(record: AppRecord) -> list[dict[str, Any]]:
+    """Upstream's `proofChain { layer hash valid }`, from the same proofs: each grid's witness, then the Merkle
+    root; `valid` says whether the root recomputed from the stored witnesses still equals the stored root."""
+    intact = bool(record.witnesses) and atlas.merkle_root(record.witnesses) == record.merkle_root
+    chain = [{"layer": f"witness/{i}", "hash": h, "valid": intact} for i, h in enumerate(record.witnesses)]
+    return [*chain, {"layer": "merkleRoot", "hash": record.merkle_root, "valid": intact}]
+
+
+def build_schema(market: Marketplace, contents: ContentApi) -> GraphQLSchema:
     query, mutation = QueryType(), MutationType()
 
     @query.field("resolve")
     def resolve(_: Any, info: Any, name: str) -> dict[str, Any] | None:
-        record = market.catalog.latest(name)
+        record = market.catalog.latest(name[: MAX_NAME + 1])
+        return None if record is None else _resolution(record)
+
+    @query.field("inverseResolve")
+    def inverse_resolve(_: Any, info: Any, encoding: str) -> dict[str, Any] | None:
+        if len(encoding) > MAX_ENCODING_TEXT:
+            raise _error(f"encoding: expected at most {MAX_ENCODING_TEXT} characters", "BAD_USER_INPUT")
+        record = market.catalog.by_encoding(canonical_encoding(encoding))
         return None if record is None else _resolution(record)
 
     @query.field("searchApps")
     def search_apps(_: Any, info: Any, q: str) -> list[dict[str, str]]:
-        return [{"name": n, "cid": c} for n, c in market.catalog.search(q)]
+        return [{"name": n, "cid": c} for n, c in market.catalog.search(check_search_text(q))]
 
     @mutation.field("publishApp")
-    def publish_app(
-        _: Any,
-        info: Any,
-        name: str,
-        cid: str,
-        manifestCid: str | None = None,
-        sha256: str | None = None,
-        version: str | None = None,
-    ) -> dict[str, Any]:
+    async def publish_app(_: Any, info: Any, name: str, cid: str, **optional: str | None) -> dict[str, Any]:
         market.authorize(info.context)
-        return _app(market.publish(name, cid, manifestCid, sha256, version))
+        # Fetching from IPFS and encoding take milliseconds to seconds: off the event loop, so queries stay fast.
+        record = await asyncio.to_thread(
+            market.publish, name, cid, optional.get("manifestCid"), optional.get("sha256"), optional.get("version")
+        )
+        return _app(record)
 
     @mutation.field("upsertObject")
-    def upsert_object(_: Any, info: Any, name: str, cid: str) -> dict[str, Any]:
+    async def upsert_object(
+        _: Any, info: Any, name: str, cid: str | None = None, content: str | None = None
+    ) -> dict[str, Any]:
         market.authorize(info.context)
-        return _app(market.upsert(name, cid))
+        return _app(await asyncio.to_thread(market.upsert, name, cid, content))
 
     @mutation.field("installApp")
     def install_app(_: Any, info: Any, name: str) -> dict[str, str]:
@@ -198,14 +280,68 @@ def build_schema(market: Marketplace) -> GraphQLSchema:
         market.authorize(info.context)
         return market.set_install(name, "uninstalled")
 
+    _content_fields(query, mutation, market, contents)
     return make_executable_schema(load_schema_from_path(str(SCHEMA_PATH)), query, mutation)
 
 
-def create_app(db_path: Path, ipfs_api: str, token: str | None, *, introspection: bool = True) -> GraphQL:
-    """The ASGI app. GET answers 405 (no explorer page, which would load assets from a CDN)."""
-    market = Marketplace(Catalog(db_path), IpfsClient(ipfs_api, timeout_s=30.0), token)
+def _content_fields(query: QueryType, mutation: MutationType, market: Marketplace, contents: ContentApi) -> None:
+    """Upstream's content API (see content_api); its mutations need the same token as the native ones."""
+
+    @query.field("resolveContent")
+    def resolve_content(_: Any, info: Any, name: str) -> dict[str, Any] | None:
+        return contents.resolve(check_name(name))
+
+    @query.field("searchContent")
+    def search_content(
+        _: Any, info: Any, mimeType: str | None = None, limit: int = 10, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        return contents.search(mimeType, limit, offset)
+
+    @query.field("resolutionStats")
+    def resolution_stats(_: Any, info: Any) -> dict[str, Any]:
+        return contents.stats()
+
+    @mutation.field("storeContent")
+    async def store_content(_: Any, info: Any, name: str, data: str, mimeType: str | None = None) -> dict[str, Any]:
+        market.authorize(info.context)
+        return await asyncio.to_thread(contents.store, check_name(name), data, mimeType)
+
+    @mutation.field("updateContent")
+    async def update_content(_: Any, info: Any, id: str, data: str) -> dict[str, Any]:
+        market.authorize(info.context)
+        return await asyncio.to_thread(contents.update, id, data)
+
+    @mutation.field("deleteContent")
+    def delete_content(_: Any, info: Any, id: str) -> bool:
+        market.authorize(info.context)
+        return contents.delete(id)
+
+
+def create_app(db_path: Path, ipfs_api: str, token: str | None, *, introspection: bool = True) -> ASGIApp:
+    """The ASGI app: the guarded GraphQL endpoint (POST, and GET for queries; no explorer page, which would load
+    assets from a CDN), CORS for pages served from loopback, and the request body limit outermost."""
+    catalog = Catalog(db_path)
+    market = Marketplace(catalog, IpfsClient(ipfs_api, timeout_s=30.0), token)
 
     def context(request: Any, _data: Any) -> dict[str, Any]:
         return {"authorization": request.headers.get("authorization")}
 
-    return GraphQL(build_schema(market), context_value=context, introspection=introspection, explorer=ExplorerHttp405())
+    graphql = GraphQL(
+        build_schema(market, ContentApi(catalog)),
+        context_value=context,
+        introspection=introspection,
+        explorer=ExplorerHttp405(),
+        execute_get_queries=True,
+        query_parser=guard.parse_query,
+        query_validator=guard.make_validator(introspection=introspection),
+        http_handler=guard.GuardedHTTPHandler(),
+        logger=guard.LOGGER,
+    )
+    cors = CORSMiddleware(
+        graphql,
+        allow_origin_regex=guard.LOOPBACK_ORIGIN,
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "accept"],
+        max_age=600,
+    )
+    return guard.BodyLimit(cors)

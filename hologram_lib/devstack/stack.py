@@ -37,6 +37,11 @@ PREFERRED_GRAPHQL_PORT = 4000
 START_TIMEOUT_S = 180.0
 DEMO_OBJECT = "demo/object/alpha"
 PUBLISHED = "published"  # names the reports/stack.json this state directory wrote
+OPEN_WARNING = (
+    "WARNING: --open: the marketplace accepts mutations WITHOUT A TOKEN. Any process on this machine can publish,\n"
+    "WARNING: replace or delete apps. It listens on 127.0.0.1 only; use it for test suites whose client sends no\n"
+    "WARNING: token, and `hologram stack down` afterwards (a plain `stack up` restarts it with a token)."
+)
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,16 @@ class StackInfo:
     graphql_pid: int
     state_dir: str
     started: str
+    open_mutations: bool = False
 
     def exports(self) -> list[str]:
-        token_file = Path(self.state_dir) / "token"
-        return [
-            f"export IPFS_API={self.ipfs_api}",
-            f"export GRAPHQL_URL={self.graphql_url}",
-            f'export GRAPHQL_TOKEN="$(cat {token_file})"',
-        ]
+        """Shell lines for the endpoints and the token. The token is exported in the `Bearer <token>` form that
+        upstream HologramFire documents (its tests send GRAPHQL_TOKEN verbatim as the Authorization header);
+        this project's clients accept it with or without the scheme."""
+        lines = [f"export IPFS_API={self.ipfs_api}", f"export GRAPHQL_URL={self.graphql_url}"]
+        if self.open_mutations:
+            return [*lines, "unset GRAPHQL_TOKEN  # --open: mutations need no token"]
+        return [*lines, f'export GRAPHQL_TOKEN="Bearer $(cat {Path(self.state_dir) / "token"})"']
 
 
 def read_token(state_dir: str | Path) -> str:
@@ -211,7 +218,9 @@ def _start_ipfs(state_dir: Path, deadline: float) -> tuple[int, str]:
     return pid, _announcement(pid, log, "api", deadline)
 
 
-def _start_marketplace(state_dir: Path, ipfs_api: str, *, introspection: bool, deadline: float) -> tuple[int, str]:
+def _start_marketplace(
+    state_dir: Path, ipfs_api: str, *, introspection: bool, open_mutations: bool, deadline: float
+) -> tuple[int, str]:
     argv = [
         sys.executable,
         "-m",
@@ -226,6 +235,8 @@ def _start_marketplace(state_dir: Path, ipfs_api: str, *, introspection: bool, d
     if not introspection:
         argv.append("--no-introspection")
     env = {**os.environ, config.MARKETPLACE_TOKEN: read_token(state_dir)}
+    if open_mutations:
+        del env[config.MARKETPLACE_TOKEN]  # no token at all: the marketplace serves mutations to anyone
     log = state_dir / "marketplace.log"
     pid = _spawn(argv, log, env)
     atomic.write_text(state_dir / "marketplace.pid", str(pid))
@@ -250,11 +261,15 @@ def up(
     *,
     introspection: bool = True,
     timeout_s: float = START_TIMEOUT_S,
+    open_mutations: bool = False,
 ) -> StackInfo:
-    """Start both servers (or reuse running ones), wait until each answers (within timeout_s), seed the demo."""
+    """Start both servers (or reuse running ones in the same token mode), wait until each answers (within
+    timeout_s), seed the demo. `open_mutations` serves mutations without a token (`stack up --open`)."""
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    info = status(state_dir) or _start(state_dir, introspection=introspection, timeout_s=timeout_s)
+    info = status(state_dir)
+    if info is None or info.open_mutations != open_mutations:
+        info = _start(state_dir, introspection=introspection, timeout_s=timeout_s, open_mutations=open_mutations)
     if reports_dir is not None:
         public = {"ipfs_api": info.ipfs_api, "graphql_url": info.graphql_url, "started": info.started}
         published = atomic.write_json(Reports(reports_dir).stack, public)
@@ -262,7 +277,7 @@ def up(
     return info
 
 
-def _start(state_dir: Path, *, introspection: bool, timeout_s: float) -> StackInfo:
+def _start(state_dir: Path, *, introspection: bool, timeout_s: float, open_mutations: bool) -> StackInfo:
     for name in ("ipfs", "marketplace"):
         _clear_stale(state_dir, name)
     down(state_dir)  # one half may still run from an earlier start: start both afresh
@@ -271,11 +286,11 @@ def _start(state_dir: Path, *, introspection: bool, timeout_s: float) -> StackIn
         ipfs_pid, ipfs_api = _start_ipfs(state_dir, deadline)
         _wait_answering(lambda: _ipfs_answers(ipfs_api), "IPFS", deadline)
         graphql_pid, graphql_url = _start_marketplace(
-            state_dir, ipfs_api, introspection=introspection, deadline=deadline
+            state_dir, ipfs_api, introspection=introspection, open_mutations=open_mutations, deadline=deadline
         )
         _wait_answering(lambda: _graphql_answers(graphql_url), "GraphQL", deadline)
         started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        info = StackInfo(ipfs_api, graphql_url, ipfs_pid, graphql_pid, str(state_dir), started)
+        info = StackInfo(ipfs_api, graphql_url, ipfs_pid, graphql_pid, str(state_dir), started, open_mutations)
         _seed_demo_object(info)
     except StackError:
         down(state_dir)
