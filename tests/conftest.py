@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Env vars that change verdicts; tests start from none of them so a developer's shell cannot leak in.
 # Every variable the product reads (config's registry): cleared for each test, so a developer's shell never leaks in.
 VERDICT_ENV = tuple(sorted(config.VARIABLES))
+# Reports made by the tests append to a history store of the test session, never to the developer's .history/.
+TEST_HISTORY = Path(tempfile.mkdtemp(prefix="hologram-test-history-")) / "history.duckdb"
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +29,7 @@ def clean_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         return  # the seed's suites honour the user's environment (IPFS_API, GRAPHQL_URL, budgets)
     for name in VERDICT_ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOLOGRAM_HISTORY", str(TEST_HISTORY))
 
 
 def lognormal(median_ms: float, sigma: float, n: int, seed: int) -> np.ndarray:
@@ -77,6 +81,7 @@ def healthy_metrics() -> dict[str, object]:
 def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run a command as a user would (a separate process), with the verdict env vars cleared."""
     full_env = {k: v for k, v in os.environ.items() if k not in VERDICT_ENV}
+    full_env["HOLOGRAM_HISTORY"] = str(TEST_HISTORY)
     full_env.update(env or {})
     return subprocess.run(args, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False)
 

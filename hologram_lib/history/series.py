@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from hologram_lib.config import GateSettings
 from hologram_lib.history.changes import ChangePoint, change_points
 from hologram_lib.history.store import opened
 
@@ -41,6 +43,15 @@ class Series:
 
 def _short(commit: str | None) -> str:
     return commit[:8] if commit else "?"
+
+
+def newest_recorded(store: Path) -> datetime | None:
+    """The newest run's recorded_at (None for an empty or absent store)."""
+    if not store.exists():
+        return None
+    with opened(store, write=False) as connection:
+        row = connection.execute("SELECT max(recorded_at) FROM runs").fetchone()
+    return None if row is None else row[0]
 
 
 _SERIES_QUERY = """
@@ -159,3 +170,38 @@ def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns | 
         {k: float(np.median(v)) for k, v in p95.items()},
         n,
     )
+
+
+def describe_change(series: Series, change: ChangePoint) -> str:
+    return (
+        f"run {change.index + 1} of {len(series.run_ids)} (commits {series.commit_range(change.index)}): "
+        f"×{change.ratio:.3f} ({change.before:.4g} → {change.after:.4g} ms), p={change.p_value:.2g}"
+    )
+
+
+def show_lines(store: Path, branch: str | None, last: int) -> list[str]:
+    """`hologram history show`: per metric its level, slow drift and change points over the branch's last runs."""
+    found = read_series(store, branch=branch, last=last)
+    if not found:
+        return [f"history: no runs of {branch or 'any branch'} in {store}"]
+    lines = []
+    for metric, series in sorted(found.items()):
+        result = trend(series)
+        drift = f"; last runs ×{result.drift_ratio:.3f} the first" if result.drift_ratio is not None else ""
+        lines.append(f"{metric}: {len(series.run_ids)} runs{drift}; {len(result.changes)} change point(s)")
+        lines += [f"  change at {describe_change(series, change)}" for change in result.changes]
+    return lines
+
+
+def change_point_reasons(store: Path, settings: GateSettings, threshold_pct: float) -> list[str]:
+    """Reasons to fail for `verdict --fail-on-change-point`: a budgeted metric whose main series shifted up by more
+    than the threshold among its last NEW_CHANGE_RUNS runs. No store: nothing to judge (a lost CI cache restarts
+    the history; it does not fail the gate)."""
+    reasons = []
+    for metric, result in trends(store).items():
+        if settings.budget_for(metric) is None:
+            continue
+        for change in result.new_changes:
+            if change.ratio > 1.0 + threshold_pct / 100.0:
+                reasons.append(f"{metric} shifted on main at {describe_change(result.series, change)}")
+    return reasons

@@ -37,6 +37,12 @@ def _summary_run_ids(perf_dir: Path) -> list[str]:
     return sorted(ids)
 
 
+def current_run_id(perf_dir: Path) -> str:
+    """The id a perf folder's run has (or would have) in the store."""
+    ids = _summary_run_ids(perf_dir) if perf_dir.is_dir() else []
+    return "+".join(ids) if ids else (_content_id(perf_dir) if perf_dir.is_dir() else "")
+
+
 def _content_id(perf_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(perf_dir.glob("*.csv")):
@@ -59,7 +65,7 @@ def run_from_perf_dir(
     metrics = load_perf_dir(perf_dir)
     rows = tuple(row for data in metrics.values() if (row := metric_row(data)) is not None)
     ids = _summary_run_ids(perf_dir)
-    run_id = "+".join(ids) if ids else _content_id(perf_dir)
+    run_id = current_run_id(perf_dir)
     origin = provenance or {}
     knobs = origin.get("knobs")
     return RunRecord(

@@ -153,14 +153,5 @@ def add_runs(path: Path, records: Iterable[RunRecord]) -> tuple[list[str], list[
     return stored, present
 
 
-def newest_recorded(path: Path) -> object | None:
-    """The newest run's recorded_at (None for an empty or absent store)."""
-    if not path.exists():
-        return None
-    with opened(path, write=False) as connection:
-        row = connection.execute("SELECT max(recorded_at) FROM runs").fetchone()
-    return None if row is None else row[0]
-
-
 def knobs_json(knobs: dict[str, object]) -> str:
     return json.dumps(knobs, sort_keys=True, default=str)

@@ -19,6 +19,8 @@ from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
+from hologram_lib.history.append import append_report
+from hologram_lib.history.source import history_baseline
 from hologram_lib.layout import Reports
 from hologram_lib.locks import Busy, locked
 from hologram_lib.perf.collect import collect, new_run_id
@@ -176,11 +178,15 @@ class Judged:
 
 
 def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
-    """The report's one verdict, from the files, written to verdict.json (as `hologram verdict --json` writes it)."""
+    """The report's one verdict, from the files, written to verdict.json (as `hologram verdict --json` writes it);
+    then this run is appended to the history store. An append that fails is a note in the verdict, never a lost
+    report: the run's files are all still in reports/ and `hologram history import` can add them later."""
     reports = Reports(reports_dir)
     events_path = reports.events
     metrics = load_perf_dir(reports.perf.root)
     noise = read_noise(reports.perf.root)
+    store = config.history_path()
+    history, history_notes = history_baseline(store, reports.perf.root, "auto")
     verdict = overall(
         metrics,
         reports.perf.baseline,
@@ -189,7 +195,14 @@ def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
         config.regression_threshold_pct(),
         ab_path=reports.perf.ab,
         noise=noise,
+        history=history,
+        history_notes=history_notes,
     )
+    try:
+        verdict.notes.append(append_report(store, reports.perf.root, settings.profile, green=verdict.passed))
+    except (InputError, OSError) as exc:
+        why = exc.one_line() if isinstance(exc, InputError) else f"{exc.filename}: {exc.strerror}"
+        verdict.notes.append(f"history: this run was NOT appended ({why}); the report is complete without it")
     write_verdict(reports.verdict, verdict)
     try:
         events = [line.record for line in read_events(events_path)[0]]
