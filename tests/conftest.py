@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,17 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # Env vars that change verdicts; tests start from none of them so a developer's shell cannot leak in.
 # Every variable the product reads (config's registry): cleared for each test, so a developer's shell never leaks in.
 VERDICT_ENV = tuple(sorted(config.VARIABLES))
-# Reports made by the tests append to a history store of the test session, never to the developer's .history/.
-TEST_HISTORY = Path(tempfile.mkdtemp(prefix="hologram-test-history-")) / "history.duckdb"
 
 
 @pytest.fixture(autouse=True)
-def clean_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_env(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Reports made by a test append to a history store of its own: never the developer's .history/, and no test's
+    # runs become another test's history baseline.
+    monkeypatch.setenv("HOLOGRAM_HISTORY", str(tmp_path_factory.mktemp("history") / "history.duckdb"))
     if request.node.get_closest_marker("phase6_perf") or request.node.get_closest_marker("phase8_e2e"):
         return  # the seed's suites honour the user's environment (IPFS_API, GRAPHQL_URL, budgets)
     for name in VERDICT_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOLOGRAM_HISTORY", str(TEST_HISTORY))
+        if name != "HOLOGRAM_HISTORY":
+            monkeypatch.delenv(name, raising=False)
 
 
 def lognormal(median_ms: float, sigma: float, n: int, seed: int) -> np.ndarray:
@@ -81,7 +83,7 @@ def healthy_metrics() -> dict[str, object]:
 def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run a command as a user would (a separate process), with the verdict env vars cleared."""
     full_env = {k: v for k, v in os.environ.items() if k not in VERDICT_ENV}
-    full_env["HOLOGRAM_HISTORY"] = str(TEST_HISTORY)
+    full_env["HOLOGRAM_HISTORY"] = os.environ["HOLOGRAM_HISTORY"]  # the test's own store (clean_env)
     full_env.update(env or {})
     return subprocess.run(args, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False)
 
