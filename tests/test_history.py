@@ -170,7 +170,8 @@ def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
     with duckdb.connect(str(store)) as connection:
         connection.execute("UPDATE meta SET value = 'hologram-history/9' WHERE key = 'schema'")
     done = hologram("history", "show", "--store", str(store))
-    assert done.returncode == 2 and "hologram-history/9" in done.stderr and "expected 'hologram-history/1'" in done.stderr
+    assert done.returncode == 2
+    assert "hologram-history/9" in done.stderr and "expected 'hologram-history/1'" in done.stderr
 
 
 # --- import / export ------------------------------------------------------------------------------------------------
