@@ -20,7 +20,9 @@ from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
 from hologram_lib.history.append import append_report
+from hologram_lib.history.series import Trend, trends
 from hologram_lib.history.source import history_baseline
+from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
 from hologram_lib.locks import Busy, locked
 from hologram_lib.perf.collect import collect, new_run_id
@@ -139,7 +141,14 @@ def _build(
         if isinstance(judged, InputError):
             raise judged
         index = write_index(
-            index_path, judged.verdict, judged.metrics, judged.events, runs, config.commit(), judged.noise
+            index_path,
+            judged.verdict,
+            judged.metrics,
+            judged.events,
+            runs,
+            config.commit(),
+            judged.noise,
+            *_trends(judged.verdict, Reports(reports_dir).perf.root),
         )
         verdict = judged.verdict
     except InputError as exc:
@@ -149,6 +158,16 @@ def _build(
         write_unjudged_index(index_path, "could not judge", f"the report stopped: {type(exc).__name__}: {exc}")
         raise
     return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)
+
+
+def _trends(verdict: Overall, perf_dir: Path) -> tuple[dict[str, Trend], str]:
+    """Main's trends for the front page and this run's id; a store that cannot be read is a note, not a lost
+    report."""
+    try:
+        return trends(config.history_path()), current_run_id(perf_dir)
+    except InputError as exc:
+        verdict.notes.append(f"history: trends not shown ({exc.one_line()})")
+        return {}, ""
 
 
 LEFTOVER_AGE_S = 600.0
