@@ -493,9 +493,9 @@ def select_baseline(
         return chosen, [f"drift judged against the {chosen.label} in {history.store}"]
     notes = []
     if history is not None:
+        judged = f": drift judged against {path}" if path.exists() else ""
         notes.append(
-            f"the history store has {len(history.run_ids)} green main run(s), fewer than {stats.MIN_RUNS}: drift "
-            f"judged against {path}"
+            f"the history store has {len(history.run_ids)} green main run(s), fewer than {stats.MIN_RUNS}{judged}"
         )
     return (read_baseline(path) if path.exists() or required else None), notes
 

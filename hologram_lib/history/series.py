@@ -142,12 +142,12 @@ FROM chosen c JOIN metrics m USING (run_id) ORDER BY c.recorded_at, c.seq
 """
 
 
-def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns | None:
-    """The last `last` green runs of main (not `exclude`, the run being judged); None when the store is absent."""
-    if not store.exists():
-        return None
-    with opened(store, write=False) as connection:
-        rows = connection.execute(_BASELINE_QUERY, {"branch": MAIN, "exclude": exclude, "last": last}).fetchall()
+def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns:
+    """The last `last` green runs of main (not `exclude`, the run being judged); none when the store is absent."""
+    rows = []
+    if store.exists():
+        with opened(store, write=False) as connection:
+            rows = connection.execute(_BASELINE_QUERY, {"branch": MAIN, "exclude": exclude, "last": last}).fetchall()
     ids: dict[str, str | None] = {}
     centre: dict[str, list[float]] = {}
     tail: dict[str, list[float]] = {}
@@ -170,6 +170,26 @@ def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns | 
         {k: float(np.median(v)) for k, v in p95.items()},
         n,
     )
+
+
+def drift_rows(found: dict[str, Trend], threshold_pct: float) -> list[dict[str, object]]:
+    """The slow-drift table (front page and drift notebook): per metric its runs, the level of its last runs over
+    its first, its change points and the latest one; `drifted` when it moved beyond the threshold through them."""
+    rows: list[dict[str, object]] = []
+    for metric, result in sorted(found.items()):
+        latest = result.changes[-1] if result.changes else None
+        ratio = result.drift_ratio
+        rows.append(
+            {
+                "metric": metric,
+                "runs": len(result.series.run_ids),
+                "last ÷ first": ratio,
+                "change points": len(result.changes),
+                "latest change": describe_change(result.series, latest) if latest else "",
+                "drifted": ratio is not None and ratio > 1 + threshold_pct / 100 and latest is not None,
+            }
+        )
+    return rows
 
 
 def describe_change(series: Series, change: ChangePoint) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from hologram_lib import atomic
 from hologram_lib.drift import DriftResult
 from hologram_lib.history.records import metric_row
-from hologram_lib.history.series import Trend, describe_change
+from hologram_lib.history.series import Trend, drift_rows
 from hologram_lib.perf.files import MetricData, p95_interval
 from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.status import Budget
@@ -221,26 +221,22 @@ def _trend_section(trends: dict[str, Trend], verdict: Overall, metrics: dict[str
 def _slow_drift_section(trends: dict[str, Trend], threshold_pct: float) -> str:
     if not trends:
         return ""
-    rows, classes = [], []
-    for key, found in sorted(trends.items()):
-        ratio = found.drift_ratio
-        latest = found.changes[-1] if found.changes else None
-        rows.append(
-            [
-                _e(key),
-                str(len(found.series.run_ids)),
-                f"×{ratio:.3f}" if ratio is not None else "—",
-                str(len(found.changes)),
-                _e(describe_change(found.series, latest)) if latest else "—",
-            ]
-        )
-        drifted = ratio is not None and ratio > 1 + threshold_pct / 100 and bool(found.changes)
-        classes.append("regressed" if drifted else "")
+    found = drift_rows(trends, threshold_pct)
+    rows = [
+        [
+            _e(row["metric"]),
+            _e(row["runs"]),
+            f"×{row['last ÷ first']:.3f}" if row["last ÷ first"] is not None else "—",
+            _e(row["change points"]),
+            _e(row["latest change"] or "—"),
+        ]
+        for row in found
+    ]
     headers = ["metric", "runs", "last 10 runs ÷ first 10", "change points", "latest change"]
     return (
         "<h2>Slow drift on main <small>(change points in each metric's series of runs; a row in red moved beyond "
         f"{threshold_pct:g}% in steps no single comparison flagged)</small></h2>"
-        f'<div id="slow-drift">{_table(headers, rows, classes)}</div>'
+        f'<div id="slow-drift">{_table(headers, rows, ["regressed" if r["drifted"] else "" for r in found])}</div>'
     )
 
 
@@ -290,6 +286,7 @@ def write_index(
     noise: dict[str, Any] | None = None,
     trends: dict[str, Trend] | None = None,
     current_run: str = "",
+    history: str = "",
 ) -> Path:
     links = "".join(
         f'<li><a href="{_e(r.html.name)}">{_e(r.name.replace("_", " "))}</a>'
@@ -305,6 +302,7 @@ def write_index(
         + _perf_section(verdict, metrics)
         + _budget_chart(verdict, metrics)
         + _trend_section(trends or {}, verdict, metrics, current_run)
+        + (f'<p class="meta" id="history">{_e(history)}</p>' if history else "")
         + _slow_drift_section(trends or {}, verdict.drift.threshold_pct if verdict.drift else 10.0)
         + _drift_section(verdict)
         + _ab_section(verdict)
