@@ -123,13 +123,16 @@ def add_runs(path: Path, records: Iterable[RunRecord]) -> tuple[list[str], list[
 
     stored: list[str] = []
     present: list[str] = []
+    batch = list(records)
     with opened(path, write=True) as connection:
         try:
             connection.execute("BEGIN TRANSACTION")
-            known = {row[0] for row in connection.execute("SELECT run_id FROM runs").fetchall()}
+            ids = [record.run_id for record in batch]
+            query = "SELECT run_id FROM runs WHERE run_id IN (SELECT unnest($ids))"
+            known = {row[0] for row in connection.execute(query, {"ids": ids}).fetchall()}
             seq = int(connection.execute("SELECT coalesce(max(seq), 0) FROM runs").fetchone()[0])  # type: ignore[index]
             stored_at = now_utc()
-            for record in records:
+            for record in batch:
                 check_run(record, record.source)
                 if record.run_id in known:
                     present.append(record.run_id)
@@ -138,10 +141,10 @@ def add_runs(path: Path, records: Iterable[RunRecord]) -> tuple[list[str], list[
                 known.add(record.run_id)
                 connection.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _run_values(
                     record, seq, stored_at))  # fmt: skip
-                connection.executemany(
-                    "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [[record.run_id, *astuple(row)] for row in record.metrics],
-                )
+                # One statement for all of a run's metrics: DuckDB's executemany runs one statement per row.
+                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(record.metrics))
+                flat = [value for row in record.metrics for value in (record.run_id, *astuple(row))]
+                connection.execute(f"INSERT INTO metrics VALUES {values}", flat)
                 stored.append(record.run_id)
             connection.execute("COMMIT")
         except duckdb.Error as exc:
