@@ -41,13 +41,11 @@ def runs(first: int, count: int, metrics: int, rng: np.random.Generator) -> list
                       float(level[m] * 1.7), float(level[m] * 1.05), float(level[m]), float(level[m] * 1.35), 0.05)
             for m in range(metrics)
         )  # fmt: skip
-        found.append(
-            RunRecord(
-                f"{(START + timedelta(minutes=i)):%Y%m%dT%H%M%SZ}-{i:06x}", START + timedelta(minutes=i),
-                f"{rng.integers(1 << 62):040x}", "main", "main", "runner-1", "Linux x86_64 2×CPU", True,
-                '{"ENC_MB": 1, "samples": 200}', "bench", rows,
-            )  # fmt: skip
-        )
+        when = START + timedelta(minutes=i)
+        commit = f"{rng.integers(1 << 62):040x}"
+        knobs = '{"ENC_MB": 1, "samples": 200}'
+        run_id = f"{when:%Y%m%dT%H%M%SZ}-{i:06x}"
+        found.append(RunRecord(run_id, when, commit, "main", "main", "runner-1", "Linux", True, knobs, "bench", rows))
     return found
 
 
