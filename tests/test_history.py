@@ -264,3 +264,15 @@ def test_gate_can_fail_on_a_new_change_point_on_main(tmp_path: Path, make_perf_d
     done = hologram(*args, "--fail-on-change-point")
     assert done.returncode == 1
     assert "core.encode_1MB_ms shifted on main at run 41 of 46 (commits c0000039..c0000040): ×1.3" in done.stdout
+
+
+def test_a_failing_append_never_loses_the_report(tmp_path: Path, report_dir: Path) -> None:
+    """The store is a directory (unwritable as a file): the report is still written, exit 0, and says so."""
+    store = tmp_path / "not-a-file.duckdb"
+    store.mkdir()
+    done = hologram("report", "--no-collect", "--reports-dir", str(report_dir), env={"HOLOGRAM_HISTORY": str(store)})
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    said = f"history: this run was NOT appended ({store}: expected a history store file, found a directory)"
+    assert said in done.stdout
+    index = (report_dir / "index.html").read_text()
+    assert "Verdict: FAIL" in index and "this run was NOT appended" in index

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -118,7 +119,7 @@ def _upstream_csv(path: Path) -> list[RunRecord]:
     """An upstream summary CSV on its own: one run of point estimates."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / path.name).write_bytes(path.read_bytes())
+        shutil.copy2(path, folder / path.name)  # keeps the modification time: the run's time
         run = run_from_perf_dir(folder, str(path))
     return [run]
 

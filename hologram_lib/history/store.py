@@ -7,9 +7,10 @@ date, which DuckDB over object storage, Spark or Trino read as they are), and ta
 SQLite would serve the appends as well but not the scans or Parquet; a folder of Parquet files alone has no
 transactions and no uniqueness of run ids.
 
-Concurrency: DuckDB lets one process at a time open a file for writing and refuses the others. Writers here first
-take an advisory lock on the file (`locks.locked`, waiting), so two reports that append at once are serialised —
-both runs land; a DuckDB lock held by a foreign process (someone's `duckdb` shell) is an InputError (exit 2).
+Concurrency: DuckDB lets one process at a time open a file for writing and refuses the others. Our writers and
+readers first take an advisory lock on the file (`locks.locked`, waiting), so two reports that append at once are
+serialised — both runs land; a DuckDB lock held by a foreign process (someone's `duckdb` shell) is an InputError
+(exit 2).
 Every write is one transaction: a crash leaves the store as it was before the append (DuckDB's write-ahead log).
 """
 
@@ -72,15 +73,17 @@ def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 @contextmanager
 def opened(path: Path, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the store. Writers are serialised by an advisory lock and create the file when absent; a
-    reader of an absent store is an InputError naming it."""
+    """A connection to the store. Every opener is serialised by an advisory lock; writers create the file when
+    absent, a reader of an absent store is an InputError naming it."""
     import duckdb
 
     if not write and not path.exists():
         raise InputError("no history store here (`hologram report` or `hologram history import` creates it)", path)
     if path.exists() and not path.is_file():
         raise InputError("expected a history store file, found a directory", path)
-    with locked(path) if write else _unlocked():
+    # Readers take the lock too (briefly): DuckDB refuses a read-only open while another process writes, which
+    # would turn a report that reads history during another's append into a spurious "locked".
+    with locked(path):
         if write:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -100,11 +103,6 @@ def opened(path: Path, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
             yield connection
         finally:
             connection.close()
-
-
-@contextmanager
-def _unlocked() -> Iterator[None]:
-    yield
 
 
 def _run_values(record: RunRecord, seq: int, stored_at: object) -> list[object]:
