@@ -276,3 +276,11 @@ def test_a_failing_append_never_loses_the_report(tmp_path: Path, report_dir: Pat
     assert said in done.stdout
     index = (report_dir / "index.html").read_text()
     assert "Verdict: FAIL" in index and "this run was NOT appended" in index
+
+
+def test_a_summary_that_is_not_text_is_exit_2(tmp_path: Path) -> None:
+    perf = tmp_path / "perf"
+    perf.mkdir()
+    (perf / "core_perf.csv").write_bytes(b"suite,metric,p95_ms,n,run_id\n\xff\xfe,\x00\n")
+    done = hologram("verdict", "--perf-dir", str(perf), "--store", str(tmp_path / "h.duckdb"))
+    assert done.returncode == 2 and f"{perf / 'core_perf.csv'}" in done.stderr and "Traceback" not in done.stderr

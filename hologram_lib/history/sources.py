@@ -3,8 +3,8 @@ zip holding one or more of them), or an upstream-format summary CSV (`suite,metr
 
 A run's id is the collect's `run_id` from its summaries (the same id a later import of the same artifact finds, so
 imports are idempotent); a file without one (the upstream format) gets `upstream-<hash of its bytes>`. Its time is
-the timestamp in that id, else the newest summary file's modification time (documented: an artifact unzipped
-today without ids gets the zip's recorded times, which zip keeps).
+the timestamp in that id, else the newest summary file's modification time (for a zip, the time its entry
+records).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -33,8 +34,11 @@ def _summary_run_ids(perf_dir: Path) -> list[str]:
     for path in sorted(perf_dir.glob("*_perf.csv")):
         if path.name == "e2e_perf.csv":  # appended by each probe with the probe's own id
             continue
-        with path.open(encoding="utf-8", newline="") as handle:
-            ids.update(row["run_id"] for row in csv.DictReader(handle) if row.get("run_id"))
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                ids.update(row["run_id"] for row in csv.DictReader(handle) if row.get("run_id"))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"expected a perf summary CSV (UTF-8): {exc}", path) from None
     return sorted(ids)
 
 
@@ -137,6 +141,9 @@ def _zip(path: Path) -> list[RunRecord]:
             if not target.is_relative_to(Path(tmp).resolve()):
                 raise InputError(f"member {info.filename!r} points outside the archive", path)
         archive.extractall(tmp)
+        for info in archive.infolist():  # extractall stamps files "now"; the entry's own time is the run's
+            stamp = datetime(*info.date_time).timestamp()
+            os.utime(Path(tmp) / info.filename, (stamp, stamp))
         return _runs_in_folder(Path(tmp), str(path))
 
 
