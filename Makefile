@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_core.py
 	$(BIN)/python tests/bench/bench_stack.py
 	$(BIN)/python tests/bench/bench_report.py
+	$(BIN)/python tests/bench/bench_history.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks

@@ -16,7 +16,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,8 +24,10 @@ from hologram_lib import atomic, stats
 from hologram_lib.config import GateSettings
 from hologram_lib.drift import (
     DriftResult,
+    RunLogs,
+    SessionNoise,
     bootstrap,
-    compare_run_sets,
+    compare_log_sets,
     compare_runs,
     compare_samples,
     decide,
@@ -39,10 +41,14 @@ from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
 
+if TYPE_CHECKING:
+    from hologram_lib.history.series import HistoryRuns
+
 __all__ = ["DriftResult", "compare", "compare_runs", "compare_samples", "promote", "read_baseline"]
 
 SCHEMA = "hologram-baseline/3"
 SCHEMA_V2 = "hologram-baseline/2"
+HISTORY = "hologram-history/1"
 UPSTREAM_FLAT = "upstream-flat"
 NO_SAMPLES = "no samples (point estimate only)"
 ONE_RUN = "1 run: machine noise not measured"
@@ -55,10 +61,18 @@ class BaselineMetric:
     p95_ms: float
     n: int
     runs: tuple[np.ndarray, ...]  # each sorted; () for a point estimate
+    history: RunLogs | None = None  # from the history store: one entry per earlier report, no samples
 
     @property
     def samples(self) -> np.ndarray | None:
         return stats.as_sorted(np.concatenate(self.runs)) if self.runs else None
+
+    @property
+    def run_count(self) -> int:
+        return len(self.history) if self.history is not None else len(self.runs)
+
+    def logs(self) -> RunLogs:
+        return self.history if self.history is not None else RunLogs.of(self.runs)
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,8 @@ class Baseline:
             return f"upstream flat form, {NO_SAMPLES}; {ONE_RUN}"
         if self.schema == SCHEMA_V2:
             return f"{SCHEMA_V2}, {ONE_RUN}"
+        if self.schema == HISTORY:
+            return f"history store: the last {self.provenance['runs']} green main runs ({self.provenance['commits']})"
         runs = sorted({len(m.runs) for m in self.metrics.values()})
         return f"{SCHEMA}, {'/'.join(map(str, runs))} runs"
 
@@ -268,7 +284,7 @@ def _with_hint(result: DriftResult) -> DriftResult:
 
 def _not_without_runs(base: BaselineMetric, cur: MetricData) -> DriftResult:
     ratio = (cur.p95_ms or math.nan) / base.p95_ms
-    return _with_hint(too_few_runs(max(len(base.runs), 1), max(cur.run_count, 1), ratio))
+    return _with_hint(too_few_runs(max(base.run_count, 1), max(cur.run_count, 1), ratio))
 
 
 def _one_run_estimates(
@@ -301,15 +317,20 @@ def compare_metric_sets(
     on_runs = [
         k
         for k in both
-        if baseline.metrics[k].runs
+        if baseline.metrics[k].run_count
         and current[k].runs
-        and (min(len(baseline.metrics[k].runs), current[k].run_count) >= stats.MIN_RUNS or not settings.allow_one_run)
+        and (min(baseline.metrics[k].run_count, current[k].run_count) >= stats.MIN_RUNS or not settings.allow_one_run)
     ]
-    run_results = compare_run_sets(
-        {k: (baseline.metrics[k].runs, current[k].runs) for k in on_runs},
+    sessions = separate_sessions(noise, on_runs)
+    if baseline.schema == HISTORY:
+        # Each history run is a whole earlier session, so the baseline's spread already carries the session noise;
+        # only the current session's own level is unmeasured: one session term instead of two (2·sd²/2).
+        sessions = {k: SessionNoise(s.median / math.sqrt(2), s.p95 / math.sqrt(2)) for k, s in sessions.items()}
+    run_results = compare_log_sets(
+        {k: (baseline.metrics[k].logs(), RunLogs.of(current[k].runs)) for k in on_runs},
         threshold_pct,
         paired=False,
-        sessions=separate_sessions(noise, on_runs),
+        sessions=sessions,
     )
     one_run = (
         _one_run_estimates(baseline, current, [k for k in both if k not in on_runs]) if settings.allow_one_run else {}
@@ -449,6 +470,34 @@ def promote(
     if not document["metrics"]:
         raise InputError("no raw samples to promote: run `hologram perf collect` first")
     return write_baseline(path, document)
+
+
+def from_history(runs: HistoryRuns) -> Baseline:
+    """The last green main runs of the history store as a baseline: one run-level entry per earlier report."""
+    metrics = {
+        key: BaselineMetric(runs.p95_ms[key], runs.n[key], (), RunLogs(centre, runs.tail_logs[key], runs.p95_ms[key]))
+        for key, centre in runs.centre_logs.items()
+    }
+    first, last = (runs.commits[0] or "?")[:8], (runs.commits[-1] or "?")[:8]
+    origin: dict[str, object] = {"runs": len(runs.run_ids), "commits": f"{first}..{last}", "run_ids": runs.run_ids}
+    return Baseline(str(runs.store), HISTORY, None, origin, metrics)
+
+
+def select_baseline(
+    path: Path, history: HistoryRuns | None, *, required: bool
+) -> tuple[Baseline | None, list[str]]:
+    """The drift baseline and a note saying which: the history store's last green main runs when it holds at least
+    MIN_RUNS of them, else baseline.json (None when absent and not `required`; absent and required: InputError)."""
+    if history is not None and len(history.run_ids) >= stats.MIN_RUNS:
+        chosen = from_history(history)
+        return chosen, [f"drift judged against the {chosen.label} in {history.store}"]
+    notes = []
+    if history is not None:
+        judged = f": drift judged against {path}" if path.exists() else ""
+        notes.append(
+            f"the history store has {len(history.run_ids)} green main run(s), fewer than {stats.MIN_RUNS}{judged}"
+        )
+    return (read_baseline(path) if path.exists() or required else None), notes
 
 
 def compare(

@@ -22,6 +22,7 @@ from hologram_lib.layout import REPORTS, PerfDir
 if TYPE_CHECKING:
     from hologram_lib.ci.facts import Facts
     from hologram_lib.config import GateSettings
+    from hologram_lib.history.series import HistoryRuns
 
 SUITES = ("core", "graphql", "ipfs")
 
@@ -42,6 +43,20 @@ def _add_common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> N
     parser.add_argument("--budgets", type=Path, help="TOML file with budgets for more metrics")
     if baseline:
         parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help="baseline file (%(default)s)")
+
+
+def _add_history(parser: argparse.ArgumentParser, *, source: bool = False) -> None:
+    parser.add_argument("--store", type=Path, help="history store (HOLOGRAM_HISTORY, else .history/history.duckdb)")
+    if source:
+        parser.add_argument(
+            "--baseline-source",
+            choices=("auto", "history", "file"),
+            default="auto",
+            help="drift baseline: the store's last green main runs, else baseline.json (auto, the default)",
+        )
+        parser.add_argument(
+            "--history-runs", type=_positive_int, default=10, help="green main runs of the history baseline (10)"
+        )
 
 
 def _positive_float(raw: str) -> float:
@@ -126,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
     compare.add_argument("--json", type=Path, help="write the machine-readable verdict here")
     _add_one_run(compare)
+    _add_history(compare, source=True)
 
     verdict = commands.add_parser("verdict", help="budget gate + baseline drift + latest E2E run; exit 1 on failure")
     verdict.set_defaults(handler=cmd_verdict)
@@ -136,6 +152,31 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--ab", type=Path, help="paired A/B verdicts (default: PERF_DIR/ab.json when present)")
     _add_one_run(verdict)
     verdict.add_argument("--json", type=Path, help="write the machine-readable verdict here")
+    _add_history(verdict, source=True)
+    verdict.add_argument(
+        "--fail-on-change-point",
+        action="store_true",
+        help="fail when a budgeted metric's main series has a new change point (its last 10 runs) above the threshold",
+    )
+
+    history = commands.add_parser("history", help="the trend store: import, export, show trends and change points")
+    history.set_defaults(handler=cmd_history)
+    history_commands = history.add_subparsers(dest="history_command", required=True)
+    imports = history_commands.add_parser(
+        "import", help="add runs from reports/perf folders, CI artifacts (folders, zips), upstream CSVs, exports"
+    )
+    imports.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    imports.add_argument("--branch", help="branch of runs whose files do not say (artifacts), e.g. main")
+    _add_history(imports)
+    export = history_commands.add_parser(
+        "export", help="one row per run and metric: .csv, .parquet, or a folder (Parquet partitioned by date)"
+    )
+    export.add_argument("--out", type=Path, required=True, help="FILE.csv, FILE.parquet or a new FOLDER")
+    _add_history(export)
+    show = history_commands.add_parser("show", help="main's trends: level, slow drift and change points per metric")
+    show.add_argument("--last", type=_positive_int, default=200, help="runs of main per series (%(default)s)")
+    show.add_argument("--branch", default="main", help="branch (%(default)s)")
+    _add_history(show)
 
     report = commands.add_parser("report", help="collect, execute the notebooks, render reports/index.html")
     report.set_defaults(handler=cmd_report)
@@ -348,7 +389,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from hologram_lib.baseline import compare, read_baseline
+    from hologram_lib.baseline import compare, select_baseline
     from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.files import load_perf_dir
     from hologram_lib.perf.paired import read_noise
@@ -356,10 +397,41 @@ def cmd_compare(args: argparse.Namespace) -> int:
     settings = _settings(args)
     threshold = regression_threshold_pct(args.threshold_pct)
     noise = read_noise(args.perf_dir)
-    report = compare(read_baseline(args.baseline), load_perf_dir(args.perf_dir), threshold, settings, noise)
+    history, notes = _history_runs(args)
+    baseline, source_notes = select_baseline(args.baseline, history, required=True)
+    assert baseline is not None  # required: an absent file raised
+    report = compare(baseline, load_perf_dir(args.perf_dir), threshold, settings, noise)
     _write_json(args.json, report.to_dict())
-    _print(report.lines())
+    _print([*report.lines(), *(f"  note: {n}" for n in (*notes, *source_notes))])
     return 0 if report.passed else 1
+
+
+def _history_runs(args: argparse.Namespace) -> tuple[HistoryRuns | None, tuple[str, ...]]:
+    from hologram_lib.config import history_path
+    from hologram_lib.history.source import history_baseline
+
+    return history_baseline(history_path(args.store), args.perf_dir, args.baseline_source, args.history_runs)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from hologram_lib.config import history_path
+
+    store = history_path(args.store)
+    if args.history_command == "import":
+        from hologram_lib.history.exchange import import_paths
+
+        _print(import_paths(store, args.paths, args.branch).lines(store))
+        return 0
+    if args.history_command == "export":
+        from hologram_lib.history.exchange import export
+
+        rows = export(store, args.out)
+        print(f"history: exported {rows} rows (one per run and metric) from {store} to {args.out}")
+        return 0
+    from hologram_lib.history.series import show_lines
+
+    _print(show_lines(store, args.branch, args.last))
+    return 0
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
@@ -431,6 +503,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.ab is not None and not args.ab.exists():
         raise InputError("no paired A/B verdicts here (named by --ab)", args.ab)
+    history, notes = _history_runs(args)
     result = overall(
         load_perf_dir(args.perf_dir),
         args.baseline,
@@ -440,7 +513,16 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         require_baseline=args.require_baseline,
         ab_path=args.ab or PerfDir(args.perf_dir).ab,
         noise=read_noise(args.perf_dir),
+        history=history,
+        history_notes=notes,
     )
+    if args.fail_on_change_point:
+        from hologram_lib.config import history_path
+        from hologram_lib.history.series import change_point_reasons
+        from hologram_lib.verdict import with_reasons
+
+        threshold = regression_threshold_pct(args.threshold_pct)
+        result = with_reasons(result, change_point_reasons(history_path(args.store), settings, threshold))
     if args.json is not None:
         write_verdict(args.json, result)
     _print(result.lines())

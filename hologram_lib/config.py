@@ -117,6 +117,7 @@ USER_VARIABLES = (
     "COLD",
     "SLACK_WEBHOOK_URL",
     "TEAMS_WEBHOOK_URL",
+    "HOLOGRAM_HISTORY",
 )
 CI_VARIABLES = (
     "GITHUB_EVENT_NAME",
@@ -397,6 +398,29 @@ def provenance(profile: str, knobs: PerfKnobs, environ: Mapping[str, str] | None
 
 
 DEFAULT_EVENTS = layout.DEFAULT.events
+DEFAULT_HISTORY = Path(".history") / "history.duckdb"
+
+
+def history_path(explicit: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The history store: --store, else HOLOGRAM_HISTORY, else .history/history.duckdb under the project root."""
+    raw = _env(environ).get("HOLOGRAM_HISTORY", "").strip()
+    return explicit or (Path(raw) if raw else DEFAULT_HISTORY)
+
+
+def machine_fingerprint() -> str:
+    """What kind of machine measured a run: OS, architecture, CPU model and count (runs from different machine kinds
+    are not comparable levels; the history keeps them apart by this string)."""
+    import platform
+
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = " ".join(line.partition(":")[2].split())
+                break
+    except OSError:
+        model = platform.processor()
+    return f"{platform.system()} {platform.machine()} {os.cpu_count()}×{model or 'unknown CPU'}"
 
 
 @dataclass(frozen=True)

@@ -77,11 +77,26 @@ class RunEvidence:
     session_sd: float = 0.0
 
 
-def _log_statistics(runs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    medians = np.array([stats.quantile(run, 0.5) for run in runs])
-    p95s = np.array([stats.quantile(run) for run in runs])
-    floor = 1e-9  # ms: a 0 ms run (below the timer's resolution) must not become −inf
-    return np.log(np.maximum(medians, floor)), np.log(np.maximum(p95s, floor))
+@dataclass(frozen=True)
+class RunLogs:
+    """One side of a comparison as the tests see it: the log of each run's median (centre) and p95 (tail), and the
+    p95 shown when there are too few runs to test. Built from runs of samples, or read from the history store
+    (where each run is a whole earlier report)."""
+
+    centre: np.ndarray
+    tail: np.ndarray
+    p95_ms: float
+
+    @classmethod
+    def of(cls, sorted_runs: Sequence[np.ndarray]) -> RunLogs:
+        medians = np.array([stats.quantile(run, 0.5) for run in sorted_runs])
+        p95s = np.array([stats.quantile(run) for run in sorted_runs])
+        floor = 1e-9  # ms: a 0 ms run (below the timer's resolution) must not become −inf
+        pooled = stats.quantile(stats.as_sorted(np.concatenate(sorted_runs)))
+        return cls(np.log(np.maximum(medians, floor)), np.log(np.maximum(p95s, floor)), pooled)
+
+    def __len__(self) -> int:
+        return len(self.centre)
 
 
 @dataclass(frozen=True)
@@ -112,17 +127,12 @@ def separate_sessions(noise: Mapping[str, object] | None, keys: Sequence[str]) -
 
 
 def run_evidence(
-    baseline_runs: Sequence[np.ndarray],
-    current_runs: Sequence[np.ndarray],
-    *,
-    paired: bool,
-    session: SessionNoise = SAME_SESSION,
+    baseline: RunLogs, current: RunLogs, *, paired: bool, session: SessionNoise = SAME_SESSION
 ) -> RunEvidence | None:
-    """Both tests on sorted runs; None when a side has fewer than MIN_RUNS runs."""
-    if min(len(baseline_runs), len(current_runs)) < stats.MIN_RUNS:
+    """Both tests on two sides' run statistics; None when a side has fewer than MIN_RUNS runs."""
+    if min(len(baseline), len(current)) < stats.MIN_RUNS:
         return None
-    base_centre, base_tail = _log_statistics(baseline_runs)
-    cur_centre, cur_tail = _log_statistics(current_runs)
+    base_centre, base_tail, cur_centre, cur_tail = baseline.centre, baseline.tail, current.centre, current.tail
     spread = float(math.sqrt((base_centre.var(ddof=1) + cur_centre.var(ddof=1)) / 2.0))
     return RunEvidence(
         stats.compare_run_logs(base_centre, cur_centre, paired=paired, session_sd=session.median),
@@ -130,8 +140,8 @@ def run_evidence(
             base_tail, cur_tail, paired=paired, alpha=stats.TAIL_DRIFT_ALPHA, session_sd=session.p95
         ),
         spread,
-        len(baseline_runs),
-        len(current_runs),
+        len(baseline),
+        len(current),
         session.median,
     )
 
@@ -229,6 +239,18 @@ def compare_run_sets(
     """compare_runs over many metrics (key → (baseline runs, current runs), each run sorted), with the centre and
     the tail p-values each Benjamini–Hochberg adjusted across the metrics as one family. `sessions`: key → the
     session noise of separately collected sides (absent: same session)."""
+    logs = {key: (RunLogs.of(base), RunLogs.of(cur)) for key, (base, cur) in pairs.items()}
+    return compare_log_sets(logs, threshold_pct, paired=paired, sessions=sessions)
+
+
+def compare_log_sets(
+    pairs: Mapping[str, tuple[RunLogs, RunLogs]],
+    threshold_pct: float,
+    *,
+    paired: bool,
+    sessions: Mapping[str, SessionNoise] | None = None,
+) -> dict[str, DriftResult]:
+    """compare_run_sets on run statistics already reduced to logs (the history baseline's runs are whole reports)."""
     evidence = {
         key: run_evidence(base, cur, paired=paired, session=(sessions or {}).get(key, SAME_SESSION))
         for key, (base, cur) in pairs.items()
@@ -240,10 +262,7 @@ def compare_run_sets(
     for key, (base, cur) in pairs.items():
         found = evidence[key]
         if found is None:
-            ratio = stats.quantile(stats.as_sorted(np.concatenate(cur))) / stats.quantile(
-                stats.as_sorted(np.concatenate(base))
-            )
-            results[key] = too_few_runs(len(base), len(cur), ratio)
+            results[key] = too_few_runs(len(base), len(cur), cur.p95_ms / base.p95_ms)
         else:
             results[key] = judge_runs(found, centre[key], tail[key], threshold_pct)
     return results

@@ -6,12 +6,12 @@ banner and the exit code can never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hologram_lib import atomic
-from hologram_lib.baseline import DriftReport, compare, read_baseline
+from hologram_lib.baseline import DriftReport, compare, select_baseline
 from hologram_lib.config import GateSettings
 from hologram_lib.e2e.summary import Summary, summarize
 from hologram_lib.errors import InputError
@@ -19,6 +19,9 @@ from hologram_lib.gate import GateReport, evaluate
 from hologram_lib.perf.files import MetricData
 from hologram_lib.perf.paired import read_ab
 from hologram_lib.status import Drift, Step
+
+if TYPE_CHECKING:
+    from hologram_lib.history.series import HistoryRuns
 
 
 @dataclass
@@ -37,6 +40,11 @@ class Overall:
         out = [f"verdict: {head} (profile {self.gate.profile})"]
         out += [f"  why: {r}" for r in self.reasons] + [f"  note: {n}" for n in self.notes]
         return out
+
+
+def with_reasons(result: Overall, reasons: list[str]) -> Overall:
+    """The verdict with more reasons to fail (the optional change-point gate)."""
+    return replace(result, passed=result.passed and not reasons, reasons=[*result.reasons, *reasons])
 
 
 def write_verdict(path: Path, result: Overall) -> Path:
@@ -61,15 +69,21 @@ def overall(
     require_baseline: bool = False,
     ab_path: Path | None = None,
     noise: dict[str, Any] | None = None,
+    history: HistoryRuns | None = None,
+    history_notes: tuple[str, ...] = (),
 ) -> Overall:
-    """Judge everything the pipeline recorded; absent inputs are named (and fail where the profile says so)."""
+    """Judge everything the pipeline recorded; absent inputs are named (and fail where the profile says so).
+
+    Drift is judged against the history store's last green main runs (`history`) when it holds at least MIN_RUNS
+    of them, else against `baseline`; a note says which source it used."""
     gate = evaluate(metrics, settings)
     reasons = [f"{v.metric} {v.status}: {v.reason}" for v in gate.verdicts if v.blocks]
-    notes: list[str] = []
+    notes: list[str] = list(history_notes)
     missing: list[str] = []
     drift = None
-    if baseline.exists() or require_baseline:
-        recorded = read_baseline(baseline)
+    recorded, source_notes = select_baseline(baseline, history, required=require_baseline)
+    notes += source_notes
+    if recorded is not None:
         drift = compare(recorded, metrics, threshold_pct, settings, noise)
         reasons += [f"{d.metric} {d.status}: {d.reason}" for d in drift.drifts if d.blocks]
     else:

@@ -21,11 +21,17 @@ VERDICT_ENV = tuple(sorted(config.VARIABLES))
 
 
 @pytest.fixture(autouse=True)
-def clean_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_env(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Reports made by a test append to a history store of its own: never the developer's .history/, and no test's
+    # runs become another test's history baseline.
+    monkeypatch.setenv("HOLOGRAM_HISTORY", str(tmp_path_factory.mktemp("history") / "history.duckdb"))
     if request.node.get_closest_marker("phase6_perf") or request.node.get_closest_marker("phase8_e2e"):
         return  # the seed's suites honour the user's environment (IPFS_API, GRAPHQL_URL, budgets)
     for name in VERDICT_ENV:
-        monkeypatch.delenv(name, raising=False)
+        if name != "HOLOGRAM_HISTORY":
+            monkeypatch.delenv(name, raising=False)
 
 
 def lognormal(median_ms: float, sigma: float, n: int, seed: int) -> np.ndarray:
@@ -77,6 +83,7 @@ def healthy_metrics() -> dict[str, object]:
 def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run a command as a user would (a separate process), with the verdict env vars cleared."""
     full_env = {k: v for k, v in os.environ.items() if k not in VERDICT_ENV}
+    full_env["HOLOGRAM_HISTORY"] = os.environ["HOLOGRAM_HISTORY"]  # the test's own store (clean_env)
     full_env.update(env or {})
     return subprocess.run(args, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False)
 

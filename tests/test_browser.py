@@ -96,3 +96,57 @@ def test_outside_text_never_becomes_markup(browser, stack, tmp_path: Path) -> No
         assert page.locator("[onerror], main script").count() == 0, name
         assert page.title() != "pwned", name
         assert '<img src=x onerror="document.title=' in page.locator("main").inner_text(), name
+
+
+def _seed_main_history(store: Path, runs: int = 60, step_at: int = 40) -> None:
+    """Main's history as many reports would leave it: levels like the fixture's, and a +25 % step at `step_at`."""
+    from datetime import datetime, timedelta
+
+    import numpy as np
+
+    from hologram_lib.history.records import MetricRow, RunRecord
+    from hologram_lib.history.store import add_runs
+
+    rng = np.random.default_rng(7)
+    records = []
+    for i in range(runs):
+        shift = 1.25 if i >= step_at else 1.0
+        rows = tuple(
+            MetricRow(metric, 10, 400, level * shift * float(np.exp(0.04 * rng.standard_normal())),
+                      level * 1.3 * shift * float(np.exp(0.06 * rng.standard_normal())))
+            for metric, level in (("core.verify_ms", 1.0), ("core.encode_1MB_ms", 10.0))
+        )  # fmt: skip
+        when = datetime(2026, 10, 1) + timedelta(hours=6 * i)
+        commit = f"{i:07x}abc"
+        records.append(RunRecord(f"main-{i:03d}", when, commit, "main", "main", "ci", "m", True, "{}", "t", rows))
+    add_runs(store, records)
+
+
+def test_front_page_shows_trends_change_points_and_slow_drift(browser, report_dir: Path) -> None:
+    import os
+
+    store = Path(os.environ["HOLOGRAM_HISTORY"])  # this test's own store (conftest)
+    _seed_main_history(store)
+    done = hologram("report", "--no-collect", "--reports-dir", str(report_dir))
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert "history: appended run test-run" in done.stdout
+    page, problems = open_page(browser, report_dir / "index.html")
+    charts = page.locator("#trends img")
+    assert charts.count() == 2  # one per budgeted metric with history (graphql has a budget but no runs)
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        assert chart.get_attribute("src").startswith("data:image/png;base64,")  # offline: embedded PNG
+        assert chart.evaluate("img => img.complete && img.naturalWidth > 300")  # decoded, not a broken image
+    assert {charts.nth(i).get_attribute("id") for i in range(2)} == {"trend-core.verify_ms", "trend-core.encode_1MB_ms"}
+    assert page.locator("#budget-chart").evaluate("img => img.naturalWidth > 300")
+    drift = page.locator("#slow-drift tbody tr")
+    assert drift.count() == 2
+    for index in range(2):
+        row = drift.nth(index)
+        assert row.get_attribute("class") == "regressed"  # +25 % in one step: beyond the 10 % threshold
+        # The step at run 41 of 60 (commit 0x28) is run 30 of the last 50 (this run, appended, is the newest).
+        assert "run 30 of 50 (commits 0000027a..0000028a): ×1.2" in row.inner_text()
+    assert "the history store: the last 10 green main runs" in page.locator("#notes").inner_text()
+    assert "history: appended run test-run" in page.locator("#history").inner_text()
+    page.locator("main").screenshot(path=str(ROOT / "reports" / "history-screenshot.png"))
+    assert problems == []

@@ -5,10 +5,16 @@ Figures are built without pyplot (no global state, nothing shown twice); a noteb
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from hologram_lib.history.changes import ChangePoint
 from hologram_lib.status import Budget, Drift, Step
 
 COLORS: dict[str, str] = {
@@ -23,6 +29,15 @@ COLORS: dict[str, str] = {
     Step.OK: "#2e7d32",
     Step.SKIP: "#9e9e9e",
 }
+
+
+def plain_log_axis(ax: Axes, axis: str = "x") -> None:
+    """A log axis labelled with plain numbers at 1-2-5 steps and no minor labels: matplotlib's default labels every
+    minor tick `2×10⁰ 3×10⁰ 4×10⁰ …`, which overlap in a small chart."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=6))
+    target.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    target.set_minor_formatter(NullFormatter())
 
 
 def p95_against_budget(table: pd.DataFrame) -> Figure:
@@ -46,6 +61,7 @@ def p95_against_budget(table: pd.DataFrame) -> Figure:
         )
     ax.axvline(1.0, color="black", ls="--", lw=1)
     ax.set_xscale("log")
+    plain_log_axis(ax)
     ax.set_yticks(range(len(rows)), rows["metric"] if len(rows) else [])
     ax.set_xlabel("p95 / budget (log scale; right of the dashed line = over budget)")
     ax.invert_yaxis()
@@ -66,6 +82,7 @@ def ecdfs(samples: dict[str, np.ndarray], points: int = 2000) -> Figure:
         ax.plot(np.quantile(ordered, probs), probs, lw=1.5)
         ax.axhline(0.95, color="grey", ls=":", lw=1)
         ax.set_xscale("log")
+        plain_log_axis(ax)
         ax.set_title(f"{key} (n={len(ordered)})", fontsize=9)
         ax.set_xlabel("ms", fontsize=8)
     for ax in list(axes.flat)[len(keys) :]:
@@ -110,3 +127,53 @@ def step_timeline(steps: pd.DataFrame) -> Figure:
     ax.invert_yaxis()
     fig.tight_layout()
     return fig
+
+
+def trend(
+    metric: str,
+    median_ms: Sequence[float],
+    p95_ms: Sequence[float],
+    changes: Sequence[ChangePoint],
+    *,
+    budget_ms: float | None = None,
+    current: int | None = None,
+    size: tuple[float, float] = (4.2, 1.9),
+) -> Figure:
+    """One metric over runs: p95 and median per run, the budget as a dashed line, change points as dotted verticals
+    (labelled with the shift), and the run `current` (an index) circled. Small enough for six on a screen."""
+    fig = Figure(figsize=size, dpi=100)
+    ax = fig.subplots()
+    x = np.arange(1, len(median_ms) + 1)
+    thin = len(x) > 300  # thousands of runs: lines only, markers would merge into a band
+    ax.plot(x, p95_ms, color="#ef6c00", lw=1, marker=None if thin else ".", ms=3, label="p95")
+    ax.plot(x, median_ms, color="#1565c0", lw=1, marker=None if thin else ".", ms=3, label="median")
+    top = float(np.nanmax([*p95_ms, 1e-9])) * 1.3
+    if budget_ms is not None and budget_ms <= 2.0 * top:  # a budget far above the data would flatten it to a line
+        ax.axhline(budget_ms, color="#c62828", ls="--", lw=1, label=f"budget {budget_ms:g} ms")
+        top = max(top, budget_ms * 1.15)
+    elif budget_ms is not None:
+        ax.annotate(f"budget {budget_ms:g} ms ↑ (off the chart)", (0.99, 0.97), xycoords="axes fraction",
+                    ha="right", va="top", fontsize=7, color="#c62828")  # fmt: skip
+    for change in changes:
+        ax.axvline(change.index + 0.5, color="#6a1b9a", ls=":", lw=1.2)
+        ax.annotate(f"×{change.ratio:.2f}", (change.index + 0.5, 0.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, 3), textcoords="offset points", fontsize=7, color="#6a1b9a")  # fmt: skip
+    if current is not None and 0 <= current < len(x):
+        ax.plot(x[current], p95_ms[current], "o", ms=8, mfc="none", mec="black", mew=1.5)
+        ax.plot(x[current], median_ms[current], "o", ms=8, mfc="none", mec="black", mew=1.5, label="this run")
+    ax.set_title(metric, fontsize=9)
+    ax.set_xlabel("run (oldest → newest)", fontsize=7)
+    ax.set_ylabel("ms", fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.locator_params(axis="both", nbins=5)
+    ax.legend(fontsize=6, loc="upper left", ncols=4, frameon=False)
+    ax.set_ylim(bottom=0, top=top)
+    fig.tight_layout()
+    return fig
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (for pages that embed their charts, offline)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

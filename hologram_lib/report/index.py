@@ -11,6 +11,8 @@ from typing import Any
 
 from hologram_lib import atomic
 from hologram_lib.drift import DriftResult
+from hologram_lib.history.records import metric_row
+from hologram_lib.history.series import Trend, drift_rows
 from hologram_lib.perf.files import MetricData, p95_interval
 from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.status import Budget
@@ -174,6 +176,79 @@ def _noise_section(noise: dict[str, Any] | None) -> str:
     )
 
 
+def _img(png: bytes, alt: str, element_id: str) -> str:
+    import base64
+
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img id="{_e(element_id)}" alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _trend_chart(key: str, found: Trend, data: MetricData | None, current_run: str, budget: float | None) -> str:
+    """A budgeted metric's trend over main, with this run circled: in main's series when it is one of them, else
+    added after them (a PR's run against main's trend)."""
+    from hologram_lib.report import charts
+
+    series = found.series
+    medians, p95s = list(series.level_ms), list(series.p95_ms)
+    current = series.run_ids.index(current_run) if current_run in series.run_ids else None
+    row = metric_row(data) if data is not None and current is None else None
+    if row is not None and row.level_ms is not None and row.p95_ms is not None:
+        medians.append(row.level_ms)
+        p95s.append(row.p95_ms)
+        current = len(medians) - 1
+    figure = charts.trend(key, medians, p95s, found.changes, budget_ms=budget, current=current)
+    return _img(charts.png(figure), f"{key}: median and p95 over {len(medians)} runs", f"trend-{key}")
+
+
+def _trend_section(trends: dict[str, Trend], verdict: Overall, metrics: dict[str, MetricData], current_run: str) -> str:
+    budgets = {v.metric: v.budget_ms for v in verdict.gate.verdicts if v.budget_ms is not None}
+    if not trends:
+        return (
+            '<h2>Trends</h2><p id="trends">No history of main yet: each <code>make report</code> on main adds a run '
+            "to the history store (<code>hologram history import</code> adds old artifacts).</p>"
+        )
+    charts = "".join(
+        _trend_chart(key, trends[key], metrics.get(key), current_run, budget)
+        for key, budget in sorted(budgets.items())
+        if key in trends
+    )
+    return (
+        "<h2>Trends on main <small>(per run: median and p95; dashed: budget; dotted: change points; circled: this "
+        f'run)</small></h2><div id="trends" class="trends">{charts}</div>'
+    )
+
+
+def _slow_drift_section(trends: dict[str, Trend], threshold_pct: float) -> str:
+    if not trends:
+        return ""
+    found = drift_rows(trends, threshold_pct)
+    rows = [
+        [
+            _e(row["metric"]),
+            _e(row["runs"]),
+            f"×{row['last ÷ first']:.3f}" if row["last ÷ first"] is not None else "—",
+            _e(row["change points"]),
+            _e(row["latest change"] or "—"),
+        ]
+        for row in found
+    ]
+    headers = ["metric", "runs", "last 10 runs ÷ first 10", "change points", "latest change"]
+    return (
+        "<h2>Slow drift on main <small>(change points in each metric's series of runs; a row in red moved beyond "
+        f"{threshold_pct:g}% in steps no single comparison flagged)</small></h2>"
+        f'<div id="slow-drift">{_table(headers, rows, ["regressed" if r["drifted"] else "" for r in found])}</div>'
+    )
+
+
+def _budget_chart(verdict: Overall, metrics: dict[str, MetricData]) -> str:
+    from hologram_lib.report import charts, tables
+
+    table = tables.perf_table(metrics, verdict.gate)
+    if not (table["budget_ms"].notna() & table["p95_ms"].notna()).any():
+        return ""
+    return _img(charts.png(charts.p95_against_budget(table)), "p95 against budget per metric", "budget-chart")
+
+
 def _e2e_section(verdict: Overall, events: list[dict[str, Any]]) -> str:
     summary = verdict.e2e
     if summary is None or summary.latest_run is None:
@@ -209,6 +284,9 @@ def write_index(
     runs: list[NotebookRun],
     commit: str | None,
     noise: dict[str, Any] | None = None,
+    trends: dict[str, Trend] | None = None,
+    current_run: str = "",
+    history: str = "",
 ) -> Path:
     links = "".join(
         f'<li><a href="{_e(r.html.name)}">{_e(r.name.replace("_", " "))}</a>'
@@ -222,6 +300,10 @@ def write_index(
         meta
         + _banner(verdict)
         + _perf_section(verdict, metrics)
+        + _budget_chart(verdict, metrics)
+        + _trend_section(trends or {}, verdict, metrics, current_run)
+        + (f'<p class="meta" id="history">{_e(history)}</p>' if history else "")
+        + _slow_drift_section(trends or {}, verdict.drift.threshold_pct if verdict.drift else 10.0)
         + _drift_section(verdict)
         + _ab_section(verdict)
         + _noise_section(noise)

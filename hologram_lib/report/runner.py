@@ -19,6 +19,10 @@ from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
+from hologram_lib.history.append import append_report
+from hologram_lib.history.series import Trend, trends
+from hologram_lib.history.source import history_baseline
+from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
 from hologram_lib.locks import Busy, locked
 from hologram_lib.perf.collect import collect, new_run_id
@@ -37,11 +41,13 @@ class ReportOutcome:
     runs: list[render.NotebookRun]
     seconds: float
     problems: list[str]
+    history: str = ""
 
     def lines(self) -> list[str]:
         failed = [f"  notebook {r.name} failed: {r.error}" for r in self.runs if not r.ok]
         problems = [f"  problem: {p}" for p in self.problems]
-        return [*self.verdict.lines(), *problems, *failed, f"report: {self.index} ({self.seconds:.1f} s)"]
+        history = [self.history] if self.history else []
+        return [*self.verdict.lines(), *problems, *failed, *history, f"report: {self.index} ({self.seconds:.1f} s)"]
 
 
 def _measure(reports_dir: Path, env: dict[str, str], profile: str | None) -> None:
@@ -139,7 +145,14 @@ def _build(
         if isinstance(judged, InputError):
             raise judged
         index = write_index(
-            index_path, judged.verdict, judged.metrics, judged.events, runs, config.commit(), judged.noise
+            index_path,
+            judged.verdict,
+            judged.metrics,
+            judged.events,
+            runs,
+            config.commit(),
+            judged.noise,
+            *_trends(judged, Reports(reports_dir).perf.root),
         )
         verdict = judged.verdict
     except InputError as exc:
@@ -148,7 +161,16 @@ def _build(
     except BaseException as exc:  # a crash or an interrupt: the index says so, and the error goes on up
         write_unjudged_index(index_path, "could not judge", f"the report stopped: {type(exc).__name__}: {exc}")
         raise
-    return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems)
+    return ReportOutcome(index, verdict, runs, time.perf_counter() - start, problems, judged.history)
+
+
+def _trends(judged: Judged, perf_dir: Path) -> tuple[dict[str, Trend], str, str]:
+    """Main's trends for the front page, this run's id and the history line; a store that cannot be read is said
+    there, not a lost report."""
+    try:
+        return trends(config.history_path()), current_run_id(perf_dir), judged.history
+    except InputError as exc:
+        return {}, "", f"{judged.history}; trends not shown: {exc.one_line()}"
 
 
 LEFTOVER_AGE_S = 600.0
@@ -175,14 +197,20 @@ class Judged:
     metrics: dict[str, MetricData]
     events: list[dict[str, Any]]
     noise: dict[str, Any] | None
+    history: str  # what became of this run in the history store (appended, already there, or why not)
 
 
 def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
-    """The report's one verdict, from the files, written to verdict.json (as `hologram verdict --json` writes it)."""
+    """The report's one verdict, from the files, written to verdict.json (as `hologram verdict --json` writes it);
+    then this run is appended to the history store. An append that fails is said on the front page and in the
+    command's output, never a lost report: the run's files are all in reports/ and `hologram history import` can
+    add them later. (Not in verdict.json: `make gate` writes the same verdict without appending anything.)"""
     reports = Reports(reports_dir)
     events_path = reports.events
     metrics = load_perf_dir(reports.perf.root)
     noise = read_noise(reports.perf.root)
+    store = config.history_path()
+    history, history_notes = history_baseline(store, reports.perf.root, "auto")
     verdict = overall(
         metrics,
         reports.perf.baseline,
@@ -191,10 +219,17 @@ def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
         config.regression_threshold_pct(),
         ab_path=reports.perf.ab,
         noise=noise,
+        history=history,
+        history_notes=history_notes,
     )
     write_verdict(reports.verdict, verdict)
+    try:
+        appended = append_report(store, reports.perf.root, settings.profile, green=verdict.passed)
+    except (InputError, OSError) as exc:
+        why = exc.one_line() if isinstance(exc, InputError) else f"{exc.filename}: {exc.strerror}"
+        appended = f"history: this run was NOT appended ({why}); the report is complete without it"
     try:
         events = [line.record for line in read_events(events_path)[0]]
     except InputError:
         events = []
-    return Judged(verdict, metrics, events, noise)
+    return Judged(verdict, metrics, events, noise, appended)

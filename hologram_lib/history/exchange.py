@@ -1,0 +1,216 @@
+"""`hologram history export` / `import`: the store as a table of one row per run and metric (EXPORT_COLUMNS).
+
+Export: `.csv`, `.parquet` (one file), or a folder (no suffix): Parquet partitioned by date (`date=YYYY-MM-DD/`,
+Hive style), which DuckDB over object storage, Spark and Trino read as one table. Import takes those back, plus
+report artifacts (`sources`); a run id already stored is skipped, so importing twice stores a run once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from hologram_lib.errors import InputError
+from hologram_lib.history.records import EXPORT_COLUMNS, METRIC_COLUMNS, MetricRow, RunRecord
+from hologram_lib.history.sources import runs_from_artifact
+from hologram_lib.history.store import add_runs, opened
+
+REQUIRED_COLUMNS = ("run_id", "recorded_at", "metric", "p95_ms")
+_EXPORT_QUERY = (
+    'SELECT r.run_id, r.recorded_at, r."commit", r.branch, r.profile, r.runner, r.machine, r.green, r.knobs, '
+    "r.source, m.metric, m.processes, m.n, m.p50_ms, m.p95_ms, m.p99_ms, m.mean_ms, m.centre_ms, m.tail_ms, "
+    "m.spread_log{extra} FROM runs r JOIN metrics m USING (run_id) ORDER BY r.recorded_at, r.seq, m.metric"
+)
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def export(store: Path, out: Path) -> int:
+    """Write the store's rows to `out` (atomically: a temp name beside it, then renamed); returns the row count."""
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet", ""):
+        raise InputError("expected --out to end in .csv or .parquet, or to be a folder (Parquet by date)", out)
+    if suffix == "" and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError("expected a new or empty folder for the Parquet export partitioned by date", out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with opened(store, write=False) as connection:
+        count = int(connection.execute("SELECT count(*) FROM metrics").fetchone()[0])  # type: ignore[index]
+        if suffix == "":
+            temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+            query = _EXPORT_QUERY.format(extra=", CAST(r.recorded_at AS DATE) AS date")
+            connection.execute(f"COPY ({query}) TO {_quoted(temp)} (FORMAT parquet, PARTITION_BY (date), OVERWRITE)")
+            if out.exists():
+                out.rmdir()
+            temp.rename(out)
+            return count
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        options = "(HEADER, DELIMITER ',')" if suffix == ".csv" else "(FORMAT parquet)"
+        try:
+            connection.execute(f"COPY ({_EXPORT_QUERY.format(extra='')}) TO {_quoted(Path(name))} {options}")
+            os.replace(name, out)
+        finally:
+            Path(name).unlink(missing_ok=True)
+    return count
+
+
+def _number(raw: object, column: str, where: str, line: int | None) -> float | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(f"{column}: expected a number, got {str(raw)[:40]!r}", where, line)
+    return value
+
+
+def _count(raw: object, column: str, where: str, line: int | None) -> int:
+    value = _number(raw, column, where, line)
+    if value is None or value < 0 or value != int(value):
+        raise InputError(f"{column}: expected a whole number, got {str(raw)[:40]!r}", where, line)
+    return int(value)
+
+
+def _time(raw: object, where: str, line: int | None) -> datetime:
+    if isinstance(raw, datetime):
+        return raw
+    try:
+        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"recorded_at: expected an ISO time (UTC), got {str(raw)[:40]!r}", where, line) from None
+    from hologram_lib.history.records import utc
+
+    return utc(moment)
+
+
+def _green(raw: object) -> bool | None:
+    if isinstance(raw, bool) or raw is None:
+        return raw
+    text = str(raw).strip().lower()
+    return True if text == "true" else False if text == "false" else None
+
+
+def _optional(raw: object) -> str | None:
+    return None if raw is None or raw == "" else str(raw)
+
+
+@dataclass
+class _Assembly:
+    """Rows of one table grouped back into runs (a run's fields are taken from its first row)."""
+
+    runs: dict[str, RunRecord]
+
+    def add(self, row: Mapping[str, object], where: str, line: int | None) -> None:
+        run_id = str(row.get("run_id") or "").strip()
+        if not run_id:
+            raise InputError("run_id: expected a run id in every row", where, line)
+        metric = str(row.get("metric") or "").strip()
+        if not metric:
+            raise InputError("metric: expected a metric key in every row", where, line)
+        numbers = {c: _number(row.get(c), c, where, line) for c in METRIC_COLUMNS[3:]}
+        if numbers["p95_ms"] is None and numbers["p50_ms"] is None:
+            raise InputError("p95_ms: expected a latency (or p50_ms)", where, line)
+        processes = _count(row.get("processes") or 1, "processes", where, line)
+        metric_row = MetricRow(metric, processes, _count(row.get("n") or 0, "n", where, line), **numbers)
+        run = self.runs.get(run_id)
+        if run is None:
+            run = RunRecord(
+                run_id, _time(row.get("recorded_at"), where, line), _optional(row.get("commit")),
+                _optional(row.get("branch")), _optional(row.get("profile")), _optional(row.get("runner")),
+                _optional(row.get("machine")), _green(row.get("green")), str(row.get("knobs") or "{}"),
+                str(row.get("source") or where),
+            )  # fmt: skip
+        if any(m.metric == metric for m in run.metrics):
+            raise InputError(f"run {run_id} has {metric} twice: expected one row per run and metric", where, line)
+        self.runs[run_id] = replace(run, metrics=(*run.metrics, metric_row))
+
+
+def _check_columns(columns: Iterable[str], where: str) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in set(columns)]
+    if missing:
+        raise InputError(
+            f"a foreign table: columns {', '.join(missing)} missing (expected `hologram history export`'s columns: "
+            f"{', '.join(EXPORT_COLUMNS)})",
+            where,
+        )
+
+
+def _csv_table(path: Path) -> list[RunRecord]:
+    assembly = _Assembly({})
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            _check_columns(reader.fieldnames or [], str(path))
+            for row in reader:
+                assembly.add(row, str(path), reader.line_num)
+    except UnicodeDecodeError:
+        raise InputError("expected UTF-8 text", path) from None
+    return list(assembly.runs.values())
+
+
+def _parquet_table(path: Path) -> list[RunRecord]:
+    import duckdb
+
+    pattern = path / "**" / "*.parquet" if path.is_dir() else path
+    try:
+        connection = duckdb.connect()
+        relation = connection.execute(
+            f"SELECT * FROM read_parquet({_quoted(pattern)}, hive_partitioning = true, union_by_name = true)"
+        )
+        columns = [d[0] for d in relation.description or []]
+        _check_columns(columns, str(path))
+        rows = relation.fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"expected Parquet written by `hologram history export`: {' '.join(str(exc).split())[:200]}",
+                         path) from None  # fmt: skip
+    assembly = _Assembly({})
+    for number, values in enumerate(rows, start=1):
+        assembly.add(dict(zip(columns, values, strict=True)), f"{path} row {number}", None)
+    return list(assembly.runs.values())
+
+
+def _is_export_csv(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return handle.readline().startswith("run_id,")
+
+
+def runs_in(path: Path) -> list[RunRecord]:
+    """The runs one import argument holds, whatever kind of file or folder it is."""
+    if not path.exists():
+        raise InputError("no such file or folder to import", path)
+    if path.suffix.lower() == ".parquet" or (
+        path.is_dir() and any(path.rglob("*.parquet")) and not any(path.rglob("*_perf.csv"))
+    ):
+        return _parquet_table(path)
+    if path.is_file() and path.suffix.lower() == ".csv" and _is_export_csv(path):
+        return _csv_table(path)
+    return runs_from_artifact(path)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    stored: list[str]
+    present: list[str]
+
+    def lines(self, store: Path) -> list[str]:
+        return [f"history: imported {len(self.stored)} run(s) into {store}; {len(self.present)} already stored"]
+
+
+def import_paths(store: Path, paths: Iterable[Path], branch: str | None = None) -> ImportOutcome:
+    """Import every run of every path in one transaction (all or nothing). `branch` labels runs whose files do not
+    say which branch they measured (artifacts), so that main's runs feed the change points and the baseline."""
+    runs = [run for path in paths for run in runs_in(path)]
+    if branch is not None:
+        runs = [run if run.branch else replace(run, branch=branch) for run in runs]
+    stored, present = add_runs(store, runs)
+    return ImportOutcome(stored, present)

@@ -1,0 +1,227 @@
+"""The store read back: each metric's series of runs in run order, its change points and its slow drift, and the
+last N green main runs as a baseline.
+
+Run order is the time a run was measured (`recorded_at`, UTC), ties broken by the order stored. A run recorded
+before the newest stored one — an import of old artifacts, or a runner whose clock is behind — takes its place by
+time; the clock of the runner that measured it is trusted (documented in the README: a skewed clock misplaces its
+own runs, nothing else).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from hologram_lib.config import GateSettings
+from hologram_lib.history.changes import ChangePoint, change_points
+from hologram_lib.history.store import opened
+
+MAIN = "main"
+TREND_RUNS = 50  # runs per front-page trend chart
+NEW_CHANGE_RUNS = 10  # a change point among a series' last 10 runs is "new"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric over runs, oldest first: the centre (`level_ms`, per-run median) and the pooled p95."""
+
+    metric: str
+    run_ids: tuple[str, ...]
+    commits: tuple[str | None, ...]
+    level_ms: np.ndarray
+    p95_ms: np.ndarray
+
+    def commit_range(self, index: int) -> str:
+        before = self.commits[index - 1] if index > 0 else None
+        return f"{_short(before)}..{_short(self.commits[index])}"
+
+
+def _short(commit: str | None) -> str:
+    return commit[:8] if commit else "?"
+
+
+def newest_recorded(store: Path) -> datetime | None:
+    """The newest run's recorded_at (None for an empty or absent store)."""
+    if not store.exists():
+        return None
+    with opened(store, write=False) as connection:
+        row = connection.execute("SELECT max(recorded_at) FROM runs").fetchone()
+    return None if row is None else row[0]
+
+
+_SERIES_QUERY = """
+SELECT m.metric, r.run_id, r."commit", coalesce(m.centre_ms, m.p50_ms) AS level, m.p95_ms
+FROM runs r JOIN metrics m USING (run_id)
+WHERE ($branch IS NULL OR r.branch = $branch) AND r.seq IN (
+    SELECT seq FROM runs WHERE ($branch IS NULL OR branch = $branch) ORDER BY recorded_at DESC, seq DESC LIMIT $last)
+ORDER BY m.metric, r.recorded_at, r.seq
+"""
+
+
+def read_series(store: Path, *, branch: str | None = MAIN, last: int = 1_000_000) -> dict[str, Series]:
+    """metric → its series over the last `last` runs of `branch` (None: every branch)."""
+    with opened(store, write=False) as connection:
+        rows = connection.execute(_SERIES_QUERY, {"branch": branch, "last": last}).fetchall()
+    grouped: dict[str, list[tuple[str, str | None, float | None, float | None]]] = {}
+    for metric, run_id, commit, level, p95 in rows:
+        grouped.setdefault(metric, []).append((run_id, commit, level, p95))
+    return {
+        metric: Series(
+            metric,
+            tuple(r[0] for r in found),
+            tuple(r[1] for r in found),
+            np.array([math.nan if r[2] is None else r[2] for r in found]),
+            np.array([math.nan if r[3] is None else r[3] for r in found]),
+        )
+        for metric, found in grouped.items()
+    }
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A series with its change points (on the centre) and the slow-drift figure: the level of its last runs over
+    the level of its first runs."""
+
+    series: Series
+    changes: tuple[ChangePoint, ...]
+    drift_ratio: float | None
+
+    @property
+    def new_changes(self) -> tuple[ChangePoint, ...]:
+        return tuple(c for c in self.changes if c.index >= len(self.series.run_ids) - NEW_CHANGE_RUNS)
+
+
+def trend(series: Series) -> Trend:
+    finite = np.isfinite(series.level_ms)
+    levels = series.level_ms[finite]
+    found = tuple(change_points(levels)) if len(levels) else ()
+    if finite.all():
+        changes = found
+    else:  # indices into the series, not into its finite part
+        positions = np.flatnonzero(finite)
+        changes = tuple(ChangePoint(int(positions[c.index]), c.before, c.after, c.p_value) for c in found)
+    window = min(10, len(levels) // 2)
+    ratio = float(np.median(levels[-window:]) / np.median(levels[:window])) if window >= 3 else None
+    return Trend(series, changes, ratio)
+
+
+def trends(store: Path, metrics: Iterable[str] | None = None, *, last: int = TREND_RUNS) -> dict[str, Trend]:
+    """Trends of main's last `last` runs (all metrics, or those named); {} when the store does not exist."""
+    if not store.exists():
+        return {}
+    found = read_series(store, last=last)
+    wanted = found if metrics is None else {k: found[k] for k in metrics if k in found}
+    return {metric: trend(series) for metric, series in wanted.items()}
+
+
+@dataclass(frozen=True)
+class HistoryRuns:
+    """The last green main runs, per metric: log centre and log tail per run (what the drift test compares)."""
+
+    store: Path
+    run_ids: tuple[str, ...]
+    commits: tuple[str | None, ...]
+    centre_logs: dict[str, np.ndarray]
+    tail_logs: dict[str, np.ndarray]
+    p95_ms: dict[str, float]
+    n: dict[str, int]
+
+
+_BASELINE_QUERY = """
+WITH chosen AS (
+    SELECT run_id, seq, recorded_at, "commit" FROM runs
+    WHERE branch = $branch AND green AND run_id <> $exclude
+    ORDER BY recorded_at DESC, seq DESC LIMIT $last)
+SELECT c.run_id, c."commit", m.metric, coalesce(m.centre_ms, m.p50_ms), coalesce(m.tail_ms, m.p95_ms), m.p95_ms, m.n
+FROM chosen c JOIN metrics m USING (run_id) ORDER BY c.recorded_at, c.seq
+"""
+
+
+def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns:
+    """The last `last` green runs of main (not `exclude`, the run being judged); none when the store is absent."""
+    rows = []
+    if store.exists():
+        with opened(store, write=False) as connection:
+            rows = connection.execute(_BASELINE_QUERY, {"branch": MAIN, "exclude": exclude, "last": last}).fetchall()
+    ids: dict[str, str | None] = {}
+    centre: dict[str, list[float]] = {}
+    tail: dict[str, list[float]] = {}
+    p95: dict[str, list[float]] = {}
+    n: dict[str, int] = {}
+    for run_id, commit, metric, level, tail_ms, p95_ms, count in rows:
+        ids.setdefault(run_id, commit)
+        if level is None or level <= 0 or tail_ms is None or tail_ms <= 0:
+            continue  # a 0 ms level (below the timer's resolution) has no log
+        centre.setdefault(metric, []).append(math.log(level))
+        tail.setdefault(metric, []).append(math.log(tail_ms))
+        p95.setdefault(metric, []).append(p95_ms if p95_ms is not None else tail_ms)
+        n[metric] = n.get(metric, 0) + int(count)
+    return HistoryRuns(
+        store,
+        tuple(ids),
+        tuple(ids.values()),
+        {k: np.array(v) for k, v in centre.items()},
+        {k: np.array(v) for k, v in tail.items()},
+        {k: float(np.median(v)) for k, v in p95.items()},
+        n,
+    )
+
+
+def drift_rows(found: dict[str, Trend], threshold_pct: float) -> list[dict[str, object]]:
+    """The slow-drift table (front page and drift notebook): per metric its runs, the level of its last runs over
+    its first, its change points and the latest one; `drifted` when it moved beyond the threshold through them."""
+    rows: list[dict[str, object]] = []
+    for metric, result in sorted(found.items()):
+        latest = result.changes[-1] if result.changes else None
+        ratio = result.drift_ratio
+        rows.append(
+            {
+                "metric": metric,
+                "runs": len(result.series.run_ids),
+                "last ÷ first": ratio,
+                "change points": len(result.changes),
+                "latest change": describe_change(result.series, latest) if latest else "",
+                "drifted": ratio is not None and ratio > 1 + threshold_pct / 100 and latest is not None,
+            }
+        )
+    return rows
+
+
+def describe_change(series: Series, change: ChangePoint) -> str:
+    return (
+        f"run {change.index + 1} of {len(series.run_ids)} (commits {series.commit_range(change.index)}): "
+        f"×{change.ratio:.3f} ({change.before:.4g} → {change.after:.4g} ms), p={change.p_value:.2g}"
+    )
+
+
+def show_lines(store: Path, branch: str | None, last: int) -> list[str]:
+    """`hologram history show`: per metric its level, slow drift and change points over the branch's last runs."""
+    found = read_series(store, branch=branch, last=last)
+    if not found:
+        return [f"history: no runs of {branch or 'any branch'} in {store}"]
+    lines = []
+    for metric, series in sorted(found.items()):
+        result = trend(series)
+        drift = f"; last runs ×{result.drift_ratio:.3f} the first" if result.drift_ratio is not None else ""
+        lines.append(f"{metric}: {len(series.run_ids)} runs{drift}; {len(result.changes)} change point(s)")
+        lines += [f"  change at {describe_change(series, change)}" for change in result.changes]
+    return lines
+
+
+def change_point_reasons(store: Path, settings: GateSettings, threshold_pct: float) -> list[str]:
+    """Reasons to fail for `verdict --fail-on-change-point`: a budgeted metric whose main series shifted up by more
+    than the threshold among its last NEW_CHANGE_RUNS runs. No store: nothing to judge (a lost CI cache restarts
+    the history; it does not fail the gate)."""
+    reasons = []
+    for metric, result in trends(store).items():
+        if settings.budget_for(metric) is None:
+            continue
+        for change in result.new_changes:
+            if change.ratio > 1.0 + threshold_pct / 100.0:
+                reasons.append(f"{metric} shifted on main at {describe_change(result.series, change)}")
+    return reasons
