@@ -402,7 +402,8 @@ DEFAULT_HISTORY = Path(".history") / "history.duckdb"
 
 
 def history_path(explicit: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    """The history store: --store, else HOLOGRAM_HISTORY, else .history/history.duckdb under the project root."""
+    """The history store: --store, else HOLOGRAM_HISTORY, else .history/history.duckdb in the working directory (the
+    project root for `make` and the seed's commands)."""
     raw = _env(environ).get("HOLOGRAM_HISTORY", "").strip()
     return explicit or (Path(raw) if raw else DEFAULT_HISTORY)
 
