@@ -155,7 +155,20 @@ def assert_perf_dir_whole(perf_dir: Path, context: str) -> None:
 def test_collect_killed_at_random_leaves_whole_files_and_recovers(tmp_path: Path) -> None:
     rng = random.Random(f"collect-{SEED}")
     perf_dir = tmp_path / "perf"
-    args = ["perf", "collect", "--suite", "core", "--runs", "3", "--max-runs", "3", "--samples", "50", "--perf-dir", str(perf_dir)]
+    args = [
+        "perf",
+        "collect",
+        "--suite",
+        "core",
+        "--runs",
+        "3",
+        "--max-runs",
+        "3",
+        "--samples",
+        "50",
+        "--perf-dir",
+        str(perf_dir),
+    ]
     killed = 0
     for attempt in range(8):
         stderr = tmp_path / f"collect-{attempt}.err"
