@@ -272,15 +272,10 @@ def _graphql_token(env: Mapping[str, str], graphql_url: str | None) -> tuple[str
     explicit = env.get("GRAPHQL_TOKEN") or None
     if explicit or not graphql_url:
         return explicit, None
-    from hologram_lib.devstack.stack import DEFAULT_STATE_DIR, token_serving
+    from hologram_lib.devstack.stack import DEFAULT_STATE_DIR, private_token, token_serving
 
     path = token_serving(graphql_url, [DEFAULT_STATE_DIR, _CHECKOUT / DEFAULT_STATE_DIR])
-    try:
-        if path is None or path.stat().st_uid != os.getuid():
-            return None, None
-        token = path.read_text().strip()
-    except OSError:
-        return None, None
+    token = private_token(path) if path else None
     return (token, path) if token else (None, None)
 
 

@@ -175,6 +175,23 @@ def test_badge_grey_when_unknown(report_dir: Path) -> None:
     assert code == 2 and endpoint["color"] == "lightgrey"
 
 
+def test_json_nested_deeper_than_the_parser_is_a_note_not_a_traceback(report_dir: Path) -> None:
+    (report_dir / "verdict.json").write_text("[" * 100_000)
+    with (report_dir / "e2e" / "events.jsonl").open("a") as log:
+        log.write("[" * 100_000 + "\n")
+    done = hologram("summary", "--reports-dir", str(report_dir))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "events.jsonl:8: expected one JSON object per line" in done.stdout
+
+
+def test_an_unwritable_step_summary_is_one_line_exit_2(report_dir: Path, tmp_path: Path) -> None:
+    step = tmp_path / "no-such-dir" / "step_summary.md"
+    done = hologram("summary", "--reports-dir", str(report_dir), env={**GITHUB, "GITHUB_STEP_SUMMARY": str(step)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and f"{step}: GITHUB_STEP_SUMMARY: cannot append the job summary" in done.stderr
+    assert (report_dir / "summary.md").read_text().startswith("## Hologram Pipeline")
+
+
 def test_cache_profiler_verbatim_prints_the_cold_warm_ratios(tmp_path: Path, make_perf_dir) -> None:
     make_perf_dir({"core.verify_ms": lognormal_runs(1.0, 0.1, 5, 40, 1)}, name="reports/perf")
     make_perf_dir({"core.verify_ms": lognormal_runs(3.0, 0.1, 5, 40, 2)}, name="reports/perf/cold")
@@ -197,6 +214,9 @@ def test_cache_profiler_without_cold_runs_or_with_a_corrupt_file_exits_2(tmp_pat
     (perf / "cache_profiles.json").write_text('{"core.verify_ms": {"ratio": "fast"}}')
     done = seed("python scripts/cache_profiler.py", root)
     assert done.returncode == 2 and "cache_profiles.json: expected metric →" in done.stderr
+    (perf / "cache_profiles.json").write_text("[" * 100_000)
+    done = seed("python scripts/cache_profiler.py", root)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cache_profiles.json: expected JSON" in done.stderr
 
 
 def test_secrets_redactor_filters_stdin_and_checks_files(tmp_path: Path) -> None:

@@ -178,6 +178,14 @@ def test_a_url_that_is_not_http_is_refused_without_being_shown(report_dir: Path)
     assert_no_secret(done.stdout, done.stderr)
 
 
+@pytest.mark.parametrize("channel", ["slack", "teams"])
+def test_a_url_that_does_not_parse_is_reported_without_being_shown(report_dir: Path, channel: str) -> None:
+    done = notify(channel, report_dir, f"http://[::1{SECRET_PATH}")
+    assert done.returncode == 0 and f"notify {channel}: failed: webhook unreachable" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert_no_secret(done.stdout, done.stderr, (report_dir / "notify" / f"{channel}.json").read_text())
+
+
 def test_a_report_that_cannot_be_judged_is_still_told_and_exits_2(report_dir: Path) -> None:
     (report_dir / "perf" / "baseline.json").write_text("[]")
     with receiver() as (url, received):

@@ -86,7 +86,7 @@ def _recorded_profile(reports: Reports) -> str | None:
     """The profile the report was judged with (verdict.json), so that the summary judges the same way."""
     try:
         document = json.loads(reports.verdict.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nesting deeper than json handles
         return None
     profile = document.get("profile") if isinstance(document, dict) else None
     return profile if isinstance(profile, str) and profile in config.PROFILES else None
@@ -129,7 +129,7 @@ def _read_text(path: Path) -> str | None:
 def _cache_profiles(path: Path) -> dict[str, Any] | None:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) and document else None
 

@@ -149,7 +149,10 @@ def _url_parts(url: str | None) -> list[str]:
         return []
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[": no parts to name; the whole URL is still redacted
+        return []
     return [part for part in (parts.path, parts.query) if len(part) > 1]
 
 

@@ -32,8 +32,15 @@ def write_summary(text: str, reports: Reports, environ: Mapping[str, str] | None
     written = [atomic.write_text(reports.summary, text)]
     step_summary = config.ci_run(environ).step_summary
     if step_summary:
-        with open(step_summary, "a", encoding="utf-8") as sink:  # GitHub's file for this step: append, as documented
-            sink.write(text)
+        try:
+            with open(
+                step_summary, "a", encoding="utf-8"
+            ) as sink:  # GitHub's file for this step: append, as documented
+                sink.write(text)
+        except OSError as exc:
+            raise InputError(
+                f"GITHUB_STEP_SUMMARY: cannot append the job summary: {exc.strerror}", step_summary
+            ) from None
         written.append(Path(step_summary))
     return written
 

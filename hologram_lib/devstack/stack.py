@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -321,22 +323,29 @@ def status(state_dir: Path = DEFAULT_STATE_DIR) -> StackInfo | None:
 
 # The stack listens on 127.0.0.1; a user who types the seed's `localhost` means the same socket.
 _LOOPBACK_NAMES = {"localhost": "127.0.0.1"}
+# The only URL shape compared at all: urlsplit and requests/urllib3 disagree on the host of URLs with userinfo,
+# backslashes, percent-escapes or whitespace (`http://evil.com` + backslash + `@127.0.0.1:4000/` goes to evil.com),
+# so a URL that is not plain never matches (no token for it).
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/-]*)?")
 
 
 def _same_endpoint(a: str, b: str) -> bool:
     """Do two URLs name the same socket and path (`localhost` read as `127.0.0.1`, a trailing slash ignored)?"""
     from urllib.parse import urlsplit
 
-    def key(url: str) -> tuple[str, str, int | None, str]:
+    def key(url: str) -> tuple[str, str, int | None, str] | None:
+        if not _PLAIN_URL.fullmatch(url.strip()):
+            return None
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
         try:
             port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
         except ValueError:  # a malformed port never matches
-            return ("", "", None, url)
+            return None
         return (parts.scheme.lower(), _LOOPBACK_NAMES.get(host, host), port, parts.path.rstrip("/"))
 
-    return key(a) == key(b)
+    mine = key(a)
+    return mine is not None and mine == key(b)
 
 
 def token_serving(graphql_url: str, state_dirs: list[Path]) -> Path | None:
@@ -351,9 +360,39 @@ def token_serving(graphql_url: str, state_dirs: list[Path]) -> Path | None:
         except (OSError, ValueError, TypeError):
             continue
         token = state_dir / "token"
-        if _same_endpoint(graphql_url, info.graphql_url) and _ours(info.graphql_pid, state_dir) and token.is_file():
+        if (
+            _same_endpoint(graphql_url, info.graphql_url)
+            and _ours(info.graphql_pid, state_dir)
+            and _mine(info.graphql_pid)
+        ):
             return token
     return None
+
+
+def _mine(pid: int) -> bool:
+    """Does the current user own process `pid`? Another account can fake a command line naming our state directory."""
+    try:
+        return Path(f"/proc/{pid}").stat().st_uid == os.getuid()
+    except OSError:
+        return False
+
+
+def private_token(path: Path) -> str | None:
+    """The token in `path` when it is the user's own private file: a regular file (not a symlink, one link), owned
+    by the current user, mode 0600 or stricter; else None. A planted link to another file must not be sent."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a planted FIFO must not hang us
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        private = info.st_uid == os.getuid() and not info.st_mode & 0o077 and info.st_nlink == 1
+        if not (stat.S_ISREG(info.st_mode) and private):
+            return None
+        try:
+            return handle.read(4096).decode().strip() or None
+        except (OSError, UnicodeDecodeError):
+            return None
 
 
 def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str]:

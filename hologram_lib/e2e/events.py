@@ -82,7 +82,7 @@ def read_events(path: Path) -> tuple[list[LogLine], list[str]]:
             continue
         try:
             record = json.loads(text.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nesting deeper than json handles
             problems.append(f"{path}:{number}: expected one JSON object per line; line skipped")
             continue
         if not isinstance(record, dict) or not isinstance(record.get("event"), str):

@@ -54,7 +54,7 @@ def read_cache_profiles(path: Path) -> dict[str, dict[str, float | None]]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read the cold / warm profiles: {exc.strerror}", path) from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(f"expected JSON (metric → cold / warm p50 and p95): {exc}", path) from None
     if not isinstance(document, dict) or not all(
         isinstance(entry, dict) and all(_number_or_none(entry.get(name)) for name in _FIELDS)
