@@ -226,8 +226,38 @@ def test_foreign_parquet_and_bad_rows_are_exit_2(tmp_path: Path) -> None:
     bad.write_text(",".join(EXPORT_COLUMNS) + "\nr1,2026-11-01T00:00:00Z,,main,,,,true,{},t,core.verify_ms,1,5,1,oops"
                    ",,,,,\n")  # fmt: skip
     done = hologram("history", "import", str(bad), "--store", str(tmp_path / "h.duckdb"))
-    assert done.returncode == 2 and f"{bad}:2: p95_ms: expected a number, got 'oops'" in done.stderr
+    assert done.returncode == 2 and f"{bad}:2: p95_ms: expected a non-negative number, got 'oops'" in done.stderr
     assert not (tmp_path / "h.duckdb").exists() or read_series(tmp_path / "h.duckdb") == {}
+
+
+def _export_row(**changes: str) -> str:
+    row = dict.fromkeys(EXPORT_COLUMNS, "")
+    row.update(run_id="r1", recorded_at="2026-11-01T00:00:00Z", metric="core.verify_ms", n="5", p95_ms="1.5")
+    row.update(changes)
+    return ",".join(row.values())
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (_export_row(p95_ms="-1.5"), "p95_ms: expected a non-negative number, got '-1.5'"),
+        (_export_row(n="99999999999999"), "n: expected a whole number, got '99999999999999'"),
+        (_export_row() + ",surplus", "expected 20 fields as in the header, got more"),
+    ],
+    ids=["negative", "beyond-int32", "surplus-field"],
+)
+def test_an_export_row_out_of_range_is_exit_2_naming_its_line(tmp_path: Path, row: str, expected: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(",".join(EXPORT_COLUMNS) + "\n" + row + "\n")
+    done = hologram("history", "import", str(bad), "--store", str(tmp_path / "h.duckdb"))
+    assert done.returncode == 2 and done.stderr == f"hologram: error: {bad}:2: {expected}\n"
+
+
+def test_an_export_saved_with_a_byte_order_mark_imports(tmp_path: Path) -> None:
+    spreadsheet = tmp_path / "saved.csv"
+    spreadsheet.write_text("\ufeff" + ",".join(EXPORT_COLUMNS) + "\n" + _export_row() + "\n", encoding="utf-8")
+    done = hologram("history", "import", str(spreadsheet), "--store", str(tmp_path / "h.duckdb"))
+    assert done.returncode == 0 and "imported 1 run(s)" in done.stdout, done.stderr
 
 
 # --- the history baseline and the change-point gate ----------------------------------------------------------------

@@ -22,6 +22,7 @@ from hologram_lib.history.sources import runs_from_artifact
 from hologram_lib.history.store import add_runs, opened
 
 REQUIRED_COLUMNS = ("run_id", "recorded_at", "metric", "p95_ms")
+_INT32_MAX = 2**31 - 1  # the store's processes / n columns are INTEGER
 _EXPORT_QUERY = (
     'SELECT r.run_id, r.recorded_at, r."commit", r.branch, r.profile, r.runner, r.machine, r.green, r.knobs, '
     "r.source, m.metric, m.processes, m.n, m.p50_ms, m.p95_ms, m.p99_ms, m.mean_ms, m.centre_ms, m.tail_ms, "
@@ -69,14 +70,14 @@ def _number(raw: object, column: str, where: str, line: int | None) -> float | N
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         value = math.nan
-    if not math.isfinite(value):
-        raise InputError(f"{column}: expected a number, got {str(raw)[:40]!r}", where, line)
+    if not math.isfinite(value) or value < 0:  # latencies, counts and a spread: never negative
+        raise InputError(f"{column}: expected a non-negative number, got {str(raw)[:40]!r}", where, line)
     return value
 
 
 def _count(raw: object, column: str, where: str, line: int | None) -> int:
     value = _number(raw, column, where, line)
-    if value is None or value < 0 or value != int(value):
+    if value is None or value > _INT32_MAX or value != int(value):
         raise InputError(f"{column}: expected a whole number, got {str(raw)[:40]!r}", where, line)
     return int(value)
 
@@ -148,10 +149,14 @@ def _check_columns(columns: Iterable[str], where: str) -> None:
 def _csv_table(path: Path) -> list[RunRecord]:
     assembly = _Assembly({})
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             _check_columns(reader.fieldnames or [], str(path))
             for row in reader:
+                if None in row:  # DictReader files the fields beyond the header under None
+                    raise InputError(f"expected {len(reader.fieldnames or [])} fields as in the header, got more",
+                                     path, reader.line_num)  # fmt: skip
                 assembly.add(row, str(path), reader.line_num)
     except UnicodeDecodeError:
         raise InputError("expected UTF-8 text", path) from None
@@ -180,7 +185,7 @@ def _parquet_table(path: Path) -> list[RunRecord]:
 
 
 def _is_export_csv(path: Path) -> bool:
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         return handle.readline().startswith("run_id,")
 
 
