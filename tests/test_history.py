@@ -260,6 +260,19 @@ def test_an_export_saved_with_a_byte_order_mark_imports(tmp_path: Path) -> None:
     assert done.returncode == 0 and "imported 1 run(s)" in done.stdout, done.stderr
 
 
+def test_a_bad_upstream_csv_or_zip_member_is_named_as_the_user_sees_it(tmp_path: Path) -> None:
+    import zipfile
+
+    upstream = tmp_path / "core_perf.csv"
+    upstream.write_text("a,b,c\n1,2,3\n")
+    artifact = tmp_path / "artifact.zip"
+    with zipfile.ZipFile(artifact, "w") as archive:
+        archive.writestr("perf/core_perf.csv", "a,b,c\n1,2,3\n")
+    for path, named in ((upstream, f"{upstream}:1: "), (artifact, f"{artifact}/perf/core_perf.csv:1: ")):
+        done = hologram("history", "import", str(path), "--store", str(tmp_path / "h.duckdb"))
+        assert done.returncode == 2 and done.stderr.startswith(f"hologram: error: {named}expected a header"), done.stderr
+
+
 # --- the history baseline and the change-point gate ----------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,9 +120,22 @@ def _runs_in_folder(root: Path, label: str) -> list[RunRecord]:
     return runs
 
 
+@contextmanager
+def _named_as(tmp: str, label: str) -> Iterator[None]:
+    """Errors about files unpacked or copied into `tmp` name the user's file instead (the temp one is gone)."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.path is None or not exc.path.startswith(tmp):
+            raise
+        inside = exc.path[len(tmp) :].lstrip("/")
+        where = label if inside == Path(label).name else f"{label}/{inside}"
+        raise InputError(exc.message, where, exc.line) from None
+
+
 def _upstream_csv(path: Path) -> list[RunRecord]:
     """An upstream summary CSV on its own: one run of point estimates."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _named_as(tmp, str(path)):
         folder = Path(tmp)
         shutil.copy2(path, folder / path.name)  # keeps the modification time: the run's time
         run = run_from_perf_dir(folder, str(path))
@@ -144,7 +158,8 @@ def _zip(path: Path) -> list[RunRecord]:
         for info in archive.infolist():  # extractall stamps files "now"; the entry's own time is the run's
             stamp = datetime(*info.date_time).timestamp()
             os.utime(Path(tmp) / info.filename, (stamp, stamp))
-        return _runs_in_folder(Path(tmp), str(path))
+        with _named_as(tmp, str(path)):
+            return _runs_in_folder(Path(tmp), str(path))
 
 
 def runs_from_artifact(path: Path) -> list[RunRecord]:
