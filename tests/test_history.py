@@ -273,6 +273,22 @@ def test_a_bad_upstream_csv_or_zip_member_is_named_as_the_user_sees_it(tmp_path:
         assert done.returncode == 2 and done.stderr.startswith(f"hologram: error: {named}expected a header"), done.stderr
 
 
+def test_export_to_a_folder_or_an_unwritable_place_is_exit_2_naming_it(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, [_run("r0", 1.0, 0)])
+    folder = tmp_path / "taken.csv"
+    folder.mkdir()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    for out, expected in (
+        (folder, "expected a .csv file to write, found a folder"),
+        (blocked / "x.parquet", "cannot write the export there"),
+        (Path("/proc/x.csv"), "cannot write the export there"),
+    ):
+        done = hologram("history", "export", "--store", str(store), "--out", str(out))
+        assert done.returncode == 2 and done.stderr.startswith(f"hologram: error: {out}: {expected}"), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "store", "taken.csv"]  # no temp file left
+
+
 # --- the history baseline and the change-point gate ----------------------------------------------------------------
 
 

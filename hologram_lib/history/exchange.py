@@ -41,7 +41,14 @@ def export(store: Path, out: Path) -> int:
         raise InputError("expected --out to end in .csv or .parquet, or to be a folder (Parquet by date)", out)
     if suffix == "" and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError("expected a new or empty folder for the Parquet export partitioned by date", out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix != "" and out.is_dir():
+        raise InputError(f"expected a {suffix} file to write, found a folder", out)
+    try:  # a place we cannot write is the user's input to fix, found before the store is read
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=f".{out.name}.", dir=out.parent):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write the export there ({exc.strerror})", out) from None
     with opened(store, write=False) as connection:
         count = int(connection.execute("SELECT count(*) FROM metrics").fetchone()[0])  # type: ignore[index]
         if suffix == "":
