@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hologram_lib import stats
 from hologram_lib.errors import InputError
 from hologram_lib.history.series import HistoryRuns, green_main_runs
 from hologram_lib.history.sources import current_run_id
@@ -27,8 +28,15 @@ def history_baseline(
     if source == "history" and not store.exists():
         raise InputError("no history store here: expected one for --baseline-source history", store)
     try:
-        return green_main_runs(store, last, exclude=current_run_id(perf_dir)), ()
+        runs = green_main_runs(store, last, exclude=current_run_id(perf_dir))
     except InputError as exc:
         if source == "history":
             raise
         return None, (f"history store not used: {exc.one_line()}",)
+    if source == "history" and len(runs.run_ids) < stats.MIN_RUNS:  # insisting: no silent baseline.json
+        raise InputError(
+            f"--baseline-source history: expected at least {stats.MIN_RUNS} green main runs in the store, found "
+            f"{len(runs.run_ids)}",
+            store,
+        )
+    return runs, ()
