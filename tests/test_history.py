@@ -243,14 +243,19 @@ def _export_row(**changes: str) -> str:
         (_export_row(p95_ms="-1.5"), "p95_ms: expected a non-negative number, got '-1.5'"),
         (_export_row(n="99999999999999"), "n: expected a whole number, got '99999999999999'"),
         (_export_row() + ",surplus", "expected 20 fields as in the header, got more"),
+        (
+            _export_row() + "\n" + _export_row(recorded_at="2026-12-01T00:00:00Z", metric="core.encode_1MB_ms"),
+            "run r1 recorded at 2026-11-01 00:00:00 in an earlier row: expected one time per run id",
+        ),
     ],
-    ids=["negative", "beyond-int32", "surplus-field"],
+    ids=["negative", "beyond-int32", "surplus-field", "one-id-two-times"],
 )
 def test_an_export_row_out_of_range_is_exit_2_naming_its_line(tmp_path: Path, row: str, expected: str) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(",".join(EXPORT_COLUMNS) + "\n" + row + "\n")
     done = hologram("history", "import", str(bad), "--store", str(tmp_path / "h.duckdb"))
-    assert done.returncode == 2 and done.stderr == f"hologram: error: {bad}:2: {expected}\n"
+    line = 2 + row.count("\n")  # the last row is the bad one
+    assert done.returncode == 2 and done.stderr == f"hologram: error: {bad}:{line}: {expected}\n"
 
 
 def test_an_export_saved_with_a_byte_order_mark_imports(tmp_path: Path) -> None:
@@ -270,7 +275,8 @@ def test_a_bad_upstream_csv_or_zip_member_is_named_as_the_user_sees_it(tmp_path:
         archive.writestr("perf/core_perf.csv", "a,b,c\n1,2,3\n")
     for path, named in ((upstream, f"{upstream}:1: "), (artifact, f"{artifact}/perf/core_perf.csv:1: ")):
         done = hologram("history", "import", str(path), "--store", str(tmp_path / "h.duckdb"))
-        assert done.returncode == 2 and done.stderr.startswith(f"hologram: error: {named}expected a header"), done.stderr
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"hologram: error: {named}expected a header"), done.stderr
 
 
 def test_export_to_a_folder_or_an_unwritable_place_is_exit_2_naming_it(tmp_path: Path) -> None:

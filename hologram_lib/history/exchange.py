@@ -138,6 +138,10 @@ class _Assembly:
                 _optional(row.get("machine")), _green(row.get("green")), str(row.get("knobs") or "{}"),
                 str(row.get("source") or where),
             )  # fmt: skip
+        elif _time(row.get("recorded_at"), where, line) != run.recorded_at:  # two runs under one id
+            earlier = f"{run.recorded_at:%Y-%m-%d %H:%M:%S}"
+            raise InputError(f"run {run_id} recorded at {earlier} in an earlier row: expected one time per run id",
+                             where, line)  # fmt: skip
         if any(m.metric == metric for m in run.metrics):
             raise InputError(f"run {run_id} has {metric} twice: expected one row per run and metric", where, line)
         self.runs[run_id] = replace(run, metrics=(*run.metrics, metric_row))
