@@ -483,9 +483,7 @@ def from_history(runs: HistoryRuns) -> Baseline:
     return Baseline(str(runs.store), HISTORY, None, origin, metrics)
 
 
-def select_baseline(
-    path: Path, history: HistoryRuns | None, *, required: bool
-) -> tuple[Baseline | None, list[str]]:
+def select_baseline(path: Path, history: HistoryRuns | None, *, required: bool) -> tuple[Baseline | None, list[str]]:
     """The drift baseline and a note saying which: the history store's last green main runs when it holds at least
     MIN_RUNS of them, else baseline.json (None when absent and not `required`; absent and required: InputError)."""
     if history is not None and len(history.run_ids) >= stats.MIN_RUNS:
