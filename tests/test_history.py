@@ -351,6 +351,18 @@ def test_a_failing_append_never_loses_the_report(tmp_path: Path, report_dir: Pat
     assert "Verdict: FAIL" in index and "this run was NOT appended" in index
 
 
+def test_the_token_never_lands_in_the_store(tmp_path: Path, report_dir: Path) -> None:
+    token = "qa-secret-token-5f1d2c"  # a fake, looked for below
+    store = tmp_path / "h.duckdb"
+    env = {"HOLOGRAM_HISTORY": str(store), "GRAPHQL_TOKEN": token}
+    done = hologram("report", "--no-collect", "--reports-dir", str(report_dir), env=env)
+    assert done.returncode == 0 and "history: appended run" in done.stdout, done.stdout + done.stderr[-2000:]
+    export = tmp_path / "all.csv"
+    assert hologram("history", "export", "--store", str(store), "--out", str(export)).returncode == 0
+    assert "GQL_SAMPLES" in export.read_text()  # the knobs are there, the token is not
+    assert token not in export.read_text() and token.encode() not in store.read_bytes()
+
+
 def test_a_summary_that_is_not_text_is_exit_2(tmp_path: Path) -> None:
     perf = tmp_path / "perf"
     perf.mkdir()
