@@ -279,6 +279,20 @@ def test_a_bad_upstream_csv_or_zip_member_is_named_as_the_user_sees_it(tmp_path:
         assert done.stderr.startswith(f"hologram: error: {named}expected a header"), done.stderr
 
 
+def test_a_zip_with_a_damaged_member_is_exit_2_and_stores_nothing(tmp_path: Path) -> None:
+    import zipfile
+
+    artifact = tmp_path / "artifact.zip"
+    with zipfile.ZipFile(artifact, "w") as archive:  # stored, not deflated: the bytes below are the member's
+        archive.writestr("perf/core_perf.csv", "suite,metric,p95_ms,n\ncore,verify_ms,1.5,10\n")
+    damaged = artifact.read_bytes().replace(b"verify_ms,1.5", b"verify_ms,9.5", 1)  # the CRC no longer matches
+    artifact.write_bytes(damaged)
+    store = tmp_path / "h.duckdb"
+    done = hologram("history", "import", str(artifact), "--store", str(store))
+    assert done.returncode == 2 and done.stderr.startswith(f"hologram: error: {artifact}: expected a zip archive")
+    assert "Bad CRC-32" in done.stderr and not store.exists()
+
+
 def test_export_to_a_folder_or_an_unwritable_place_is_exit_2_naming_it(tmp_path: Path) -> None:
     store = _store_with(tmp_path, [_run("r0", 1.0, 0)])
     folder = tmp_path / "taken.csv"

@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -154,7 +155,10 @@ def _zip(path: Path) -> list[RunRecord]:
             target = (Path(tmp) / info.filename).resolve()
             if not target.is_relative_to(Path(tmp).resolve()):
                 raise InputError(f"member {info.filename!r} points outside the archive", path)
-        archive.extractall(tmp)
+        try:
+            archive.extractall(tmp)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged member (bad CRC, broken stream)
+            raise InputError(f"expected a zip archive (a CI artifact) whose members unpack: {exc}", path) from None
         for info in archive.infolist():  # extractall stamps files "now"; the entry's own time is the run's
             stamp = datetime(*info.date_time).timestamp()
             os.utime(Path(tmp) / info.filename, (stamp, stamp))
