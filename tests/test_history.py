@@ -293,6 +293,15 @@ def test_a_zip_with_a_damaged_member_is_exit_2_and_stores_nothing(tmp_path: Path
     assert "Bad CRC-32" in done.stderr and not store.exists()
 
 
+def test_a_count_beyond_the_store_is_refused_naming_the_file_not_the_store(tmp_path: Path) -> None:
+    upstream = tmp_path / "core_perf.csv"
+    upstream.write_text("suite,metric,p50_ms,p95_ms,p99_ms,avg_ms,n,note\ncore,verify_ms,1,2,3,1,99999999999999,\n")
+    store = tmp_path / "h.duckdb"
+    done = hologram("history", "import", str(upstream), "--store", str(store))
+    assert done.returncode == 2 and done.stderr.startswith(f"hologram: error: {upstream}: run upstream-"), done.stderr
+    assert "core.verify_ms: processes and n expected below 2³¹" in done.stderr and read_series(store) == {}
+
+
 def test_export_to_a_folder_or_an_unwritable_place_is_exit_2_naming_it(tmp_path: Path) -> None:
     store = _store_with(tmp_path, [_run("r0", 1.0, 0)])
     folder = tmp_path / "taken.csv"

@@ -17,12 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 from hologram_lib.errors import InputError
-from hologram_lib.history.records import EXPORT_COLUMNS, METRIC_COLUMNS, MetricRow, RunRecord
+from hologram_lib.history.records import EXPORT_COLUMNS, INT32_MAX, METRIC_COLUMNS, MetricRow, RunRecord
 from hologram_lib.history.sources import runs_from_artifact
 from hologram_lib.history.store import add_runs, opened
 
 REQUIRED_COLUMNS = ("run_id", "recorded_at", "metric", "p95_ms")
-_INT32_MAX = 2**31 - 1  # the store's processes / n columns are INTEGER
 _EXPORT_QUERY = (
     'SELECT r.run_id, r.recorded_at, r."commit", r.branch, r.profile, r.runner, r.machine, r.green, r.knobs, '
     "r.source, m.metric, m.processes, m.n, m.p50_ms, m.p95_ms, m.p99_ms, m.mean_ms, m.centre_ms, m.tail_ms, "
@@ -84,7 +83,7 @@ def _number(raw: object, column: str, where: str, line: int | None) -> float | N
 
 def _count(raw: object, column: str, where: str, line: int | None) -> int:
     value = _number(raw, column, where, line)
-    if value is None or value > _INT32_MAX or value != int(value):
+    if value is None or value > INT32_MAX or value != int(value):
         raise InputError(f"{column}: expected a whole number, got {str(raw)[:40]!r}", where, line)
     return int(value)
 

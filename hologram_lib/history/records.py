@@ -27,6 +27,7 @@ METRIC_COLUMNS = (
     "metric", "processes", "n", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "centre_ms", "tail_ms", "spread_log",
 )  # fmt: skip
 EXPORT_COLUMNS = (*RUN_COLUMNS, *METRIC_COLUMNS)
+INT32_MAX = 2**31 - 1  # the store's processes / n columns are INTEGER
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def check_run(record: RunRecord, where: str) -> RunRecord:
             value = getattr(row, name)
             if value is not None and not (math.isfinite(value) and value >= 0):
                 raise InputError(f"run {record.run_id} {row.metric}: {name} expected a non-negative number", where)
+        if not (0 <= row.processes <= INT32_MAX and 0 <= row.n <= INT32_MAX):
+            raise InputError(f"run {record.run_id} {row.metric}: processes and n expected below 2³¹", where)
         if row.p95_ms is None and row.level_ms is None:
             raise InputError(f"run {record.run_id} {row.metric}: expected p95_ms or p50_ms", where)
     return record
