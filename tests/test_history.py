@@ -247,8 +247,9 @@ def _export_row(**changes: str) -> str:
             _export_row() + "\n" + _export_row(recorded_at="2026-12-01T00:00:00Z", metric="core.encode_1MB_ms"),
             "run r1 recorded at 2026-11-01 00:00:00 in an earlier row: expected one time per run id",
         ),
+        (_export_row(knobs="oops"), "knobs: expected a JSON object, got 'oops'"),
     ],
-    ids=["negative", "beyond-int32", "surplus-field", "one-id-two-times"],
+    ids=["negative", "beyond-int32", "surplus-field", "one-id-two-times", "knobs-not-json"],
 )
 def test_an_export_row_out_of_range_is_exit_2_naming_its_line(tmp_path: Path, row: str, expected: str) -> None:
     bad = tmp_path / "bad.csv"

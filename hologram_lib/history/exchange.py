@@ -8,6 +8,7 @@ report artifacts (`sources`); a run id already stored is skipped, so importing t
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 from hologram_lib.errors import InputError
 from hologram_lib.history.records import EXPORT_COLUMNS, INT32_MAX, METRIC_COLUMNS, MetricRow, RunRecord
 from hologram_lib.history.sources import runs_from_artifact
-from hologram_lib.history.store import add_runs, opened
+from hologram_lib.history.store import add_runs, knobs_json, opened
 
 REQUIRED_COLUMNS = ("run_id", "recorded_at", "metric", "p95_ms")
 _EXPORT_QUERY = (
@@ -107,6 +108,18 @@ def _green(raw: object) -> bool | None:
     return True if text == "true" else False if text == "false" else None
 
 
+def _knobs(raw: object, where: str, line: int | None) -> str:
+    if raw is None or raw == "":
+        return "{}"
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise InputError(f"knobs: expected a JSON object, got {str(raw)[:40]!r}", where, line)
+    return knobs_json(parsed)
+
+
 def _optional(raw: object) -> str | None:
     return None if raw is None or raw == "" else str(raw)
 
@@ -134,7 +147,7 @@ class _Assembly:
             run = RunRecord(
                 run_id, _time(row.get("recorded_at"), where, line), _optional(row.get("commit")),
                 _optional(row.get("branch")), _optional(row.get("profile")), _optional(row.get("runner")),
-                _optional(row.get("machine")), _green(row.get("green")), str(row.get("knobs") or "{}"),
+                _optional(row.get("machine")), _green(row.get("green")), _knobs(row.get("knobs"), where, line),
                 str(row.get("source") or where),
             )  # fmt: skip
         elif _time(row.get("recorded_at"), where, line) != run.recorded_at:  # two runs under one id
