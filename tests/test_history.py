@@ -248,8 +248,9 @@ def _export_row(**changes: str) -> str:
             "run r1 recorded at 2026-11-01 00:00:00 in an earlier row: expected one time per run id",
         ),
         (_export_row(knobs="oops"), "knobs: expected a JSON object, got 'oops'"),
+        (_export_row(source="x" * 200_000), "expected CSV fields (field larger than field limit (131072))"),
     ],
-    ids=["negative", "beyond-int32", "surplus-field", "one-id-two-times", "knobs-not-json"],
+    ids=["negative", "beyond-int32", "surplus-field", "one-id-two-times", "knobs-not-json", "huge-field"],
 )
 def test_an_export_row_out_of_range_is_exit_2_naming_its_line(tmp_path: Path, row: str, expected: str) -> None:
     bad = tmp_path / "bad.csv"

@@ -183,6 +183,8 @@ def _csv_table(path: Path) -> list[RunRecord]:
                 assembly.add(row, str(path), reader.line_num)
     except UnicodeDecodeError:
         raise InputError("expected UTF-8 text", path) from None
+    except csv.Error as exc:  # a field over the csv module's limit; DictReader's own line_num lags a row behind
+        raise InputError(f"expected CSV fields ({exc})", path, reader.reader.line_num) from None
     return list(assembly.runs.values())
 
 
