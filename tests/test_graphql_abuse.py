@@ -273,6 +273,15 @@ def test_malformed_json_bodies_are_400_with_a_code_never_500(stack, body: str, m
     assert post(stack.graphql_url, {"query": "{ __typename }"}).json()["data"] == {"__typename": "Query"}
 
 
+def test_a_multipart_upload_is_400_with_a_code_never_500(stack) -> None:
+    # Ariadne parses multipart (GraphQL file uploads) with python-multipart, which is not installed: HTTP 500 and a
+    # traceback for any multipart body. The schema takes no uploads.
+    operations = {"operations": (None, '{"query": "{ __typename }"}'), "map": (None, "{}")}
+    response = requests.post(stack.graphql_url, files=operations, timeout=30)
+    assert response.status_code == 400, response.text
+    assert first_error(response)["extensions"]["code"] == "BAD_REQUEST"
+
+
 def test_the_marketplace_process_wrote_no_traceback(stack) -> None:
     log = Path(stack.state_dir, "marketplace.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-2000:]

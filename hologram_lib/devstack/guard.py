@@ -261,7 +261,11 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
     async def extract_data_from_request(self, request: Request) -> Any:
         """The request's JSON, refused (400, BAD_REQUEST) when nested too deeply for Python's stack, or when its
         variables hold lone UTF-16 surrogates ("\\ud800"): JSON allows them but they are not Unicode text and would
-        fail deep inside a resolver, in SQLite or an encoder (the GraphQL lexer already refuses them in documents)."""
+        fail deep inside a resolver, in SQLite or an encoder (the GraphQL lexer already refuses them in documents).
+        A multipart body (GraphQL file uploads) is refused too: the schema has no Upload, and ariadne's multipart
+        parser needs python-multipart, which is not installed (every multipart request was HTTP 500)."""
+        if request.headers.get("content-type", "").lower().startswith("multipart/"):
+            raise HttpBadRequestError("request: multipart uploads are not accepted, post application/json")
         try:
             data = await super().extract_data_from_request(request)
             lone_surrogate = isinstance(data, dict) and _has_lone_surrogate(data.get("variables"))
