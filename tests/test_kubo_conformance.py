@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -147,6 +148,32 @@ def test_a_garbled_multipart_body_is_a_client_error(stack) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=zz"}
     kubo_error(rpc(stack, "add", data=b"garbage", headers=headers), 400)
     kubo_error(rpc(stack, "add", data=b"x", headers={"Content-Type": "multipart/form-data"}), 400)
+
+
+@pytest.mark.parametrize(
+    ("chunker", "words"),
+    [
+        ("size-0", "must be greater than 0"),  # js-ipfs looped forever: the request hung, the node at 100 % CPU
+        ("rabin-0", "must be greater than 0"),
+        ("size-2000000", "maximum chunk size of 1048576"),
+        ("size-abc", "unrecognized chunker option"),
+    ],
+)
+def test_add_refuses_a_chunker_kubo_refuses(stack, chunker: str, words: str) -> None:
+    # rpc/#api-v0-add `chunker`: "size-[bytes]", "rabin-[min]-[avg]-[max]" or "buzhash"; boxo/chunker refuses a
+    # size of 0 and one above 1 MiB.
+    files = {"file": ("h", HELLO)}
+    refused = requests.post(f"{stack.ipfs_api}/api/v0/add", params={"chunker": chunker}, files=files, timeout=10)
+    assert words in kubo_error(refused, 400)
+    assert rpc(stack, "version").status_code == 200
+
+
+def test_a_malformed_request_target_is_400_not_500(stack) -> None:
+    host, port = stack.ipfs_api.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"POST http://[ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        status_line = connection.recv(4096).split(b"\r\n", 1)[0]
+    assert status_line == b"HTTP/1.1 400 Bad Request"
 
 
 KUBO_CLIENT = Path(__file__).with_name("kubo_client")

@@ -138,6 +138,21 @@ function translateError (call, status, message, query) {
   return [status, message, status >= 500 ? 0 : 1]
 }
 
+// Kubo's chunker limits (boxo/chunker): js-ipfs loops forever on a zero size — one `add?chunker=size-0` kept the
+// node at 100 % CPU with the request hanging — so the shim refuses what Kubo refuses before js-ipfs sees it.
+const MAX_CHUNK_SIZE = 1024 * 1024
+
+function chunkerMistake (chunker) {
+  if (chunker === null) return null
+  if (!/^(size-\d+|rabin(-\d+){0,3}|buzhash)$/.test(chunker)) return `unrecognized chunker option: ${chunker.slice(0, 50)}`
+  const sizes = chunker.split('-').slice(1).map(Number)
+  if (sizes.some(size => size <= 0)) return 'chunker size must be greater than 0'
+  if (sizes.some(size => size > MAX_CHUNK_SIZE)) {
+    return `chunker parameters may not exceed the maximum chunk size of ${MAX_CHUNK_SIZE}`
+  }
+  return null
+}
+
 async function dagGet (ipfs, query, res) {
   // Kubo's dag/get encodes the node with `output-codec` (default dag-json); js-ipfs's HTTP API uses an older
   // JSON shape and ignores the option, so this call is served from js-ipfs's core API directly.
@@ -237,7 +252,12 @@ async function relay (call, upstream, originalQuery, res, publicApi) {
 }
 
 async function handle (ipfs, internal, publicApi, req, res) {
-  const url = new URL(req.url, 'http://127.0.0.1')
+  let url
+  try {
+    url = new URL(req.url, 'http://127.0.0.1')
+  } catch {
+    return kuboError(res, 400, 'malformed request URL', 1) // e.g. "POST http://[ HTTP/1.1" was a 500
+  }
   const call = url.pathname.replace(/^\/api\/v0\//, '').replace(/\/$/, '')
   const query = url.searchParams
   if (!url.pathname.startsWith('/api/v0/')) return kuboError(res, 404, `404 page not found: ${url.pathname}`, 3)
@@ -245,6 +265,8 @@ async function handle (ipfs, internal, publicApi, req, res) {
   if (req.method === 'POST' && call.startsWith('config') && /PrivKey/i.test(query.getAll('arg').join(' '))) {
     return kuboError(res, 400, 'cannot show or change private key through API', 1)
   }
+  const badChunker = call === 'add' ? chunkerMistake(query.get('chunker')) : null
+  if (badChunker) return kuboError(res, 400, badChunker, 1)
   const contentType = req.headers['content-type'] || ''
   let body = null
   if (req.method === 'POST' && /^multipart\/form-data/i.test(contentType)) {
