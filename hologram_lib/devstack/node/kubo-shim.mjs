@@ -273,6 +273,8 @@ async function handle (ipfs, internal, publicApi, req, res) {
     const boundary = boundaryOf(contentType)
     if (!boundary) return kuboError(res, 400, 'multipart request without a boundary', 1)
     body = typeUntypedParts(await readBody(req), boundary)
+    // js-ipfs waits forever for the rest of a body cut before its closing delimiter; the whole body is here.
+    if (!body.includes(`--${boundary}--`)) return kuboError(res, 400, 'multipart body ended before its closing boundary', 1)
   }
   const asked = new URLSearchParams(query) // forward() drops the output options the shim applies itself
   const upstream = await forward(internal, req, query, body)
