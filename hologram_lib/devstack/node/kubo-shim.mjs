@@ -144,7 +144,9 @@ const MAX_CHUNK_SIZE = 1024 * 1024
 
 function chunkerMistake (chunker) {
   if (chunker === null) return null
-  if (!/^(size-\d+|rabin(-\d+){0,3}|buzhash)$/.test(chunker)) return `unrecognized chunker option: ${chunker.slice(0, 50)}`
+  if (!/^(size-\d+|rabin(-\d+){0,3}|buzhash)$/.test(chunker)) {
+    return `unrecognized chunker option: ${chunker.slice(0, 50)}`
+  }
   const sizes = chunker.split('-').slice(1).map(Number)
   if (sizes.some(size => size <= 0)) return 'chunker size must be greater than 0'
   if (sizes.some(size => size > MAX_CHUNK_SIZE)) {
@@ -274,7 +276,9 @@ async function handle (ipfs, internal, publicApi, req, res) {
     if (!boundary) return kuboError(res, 400, 'multipart request without a boundary', 1)
     body = typeUntypedParts(await readBody(req), boundary)
     // js-ipfs waits forever for the rest of a body cut before its closing delimiter; the whole body is here.
-    if (!body.includes(`--${boundary}--`)) return kuboError(res, 400, 'multipart body ended before its closing boundary', 1)
+    if (!body.includes(`--${boundary}--`)) {
+      return kuboError(res, 400, 'multipart body ended before its closing boundary', 1)
+    }
   }
   const asked = new URLSearchParams(query) // forward() drops the output options the shim applies itself
   const upstream = await forward(internal, req, query, body)
