@@ -118,6 +118,19 @@ def test_config_show_never_returns_the_private_key(stack) -> None:
     assert "PrivKey" not in rpc(stack, "config", params={"arg": "Identity"}).text
 
 
+def test_config_replace_keeps_the_node_identity(stack) -> None:
+    # rpc/#api-v0-config-replace: Kubo keeps the private key and refuses one in the file. js-ipfs wrote the file as
+    # given: config/show's answer (no PrivKey) replaced back left a repo that never started again.
+    shown = rpc(stack, "config/show").json()
+    assert rpc(stack, "config/replace", files={"file": ("config", json.dumps(shown))}).status_code == 200
+    on_disk = json.loads(Path(stack.state_dir, "ipfs-repo", "config").read_text())
+    assert on_disk["Identity"]["PrivKey"] and on_disk["Identity"]["PeerID"] == shown["Identity"]["PeerID"]
+    with_key = json.dumps({**shown, "Identity": {"PeerID": "x", "PrivKey": "CAES"}})
+    assert "private key" in kubo_error(rpc(stack, "config/replace", files={"file": ("c", with_key)}), 400)
+    assert "private key" in kubo_error(rpc(stack, "config", params={"arg": ["Identity", "{}"], "json": "true"}), 400)
+    assert json.loads(Path(stack.state_dir, "ipfs-repo", "config").read_text())["Identity"] == on_disk["Identity"]
+
+
 @pytest.mark.parametrize(
     ("call", "params", "status"),
     [

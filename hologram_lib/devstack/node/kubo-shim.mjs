@@ -186,6 +186,31 @@ async function dagGet (ipfs, query, res) {
   res.end(body)
 }
 
+function firstPartContent (body, boundary) {
+  const start = body.indexOf('\r\n\r\n', body.indexOf(`--${boundary}`))
+  const end = body.indexOf(`\r\n--${boundary}`, start)
+  return start === -1 || end === -1 ? null : body.subarray(start + 4, end)
+}
+
+// Kubo's config/replace keeps the node's identity and refuses a private key in the new config; js-ipfs writes the
+// file as given, so config/show's answer (the shim strips PrivKey) replaced back left a repo that never started
+// again. The identity is the node's own: kept whatever the file says.
+async function configReplace (ipfs, body, boundary, res) {
+  const content = firstPartContent(body, boundary)
+  let config
+  try {
+    config = JSON.parse(content === null ? '' : content.toString('utf8'))
+  } catch {}
+  if (!config || typeof config !== 'object' || Array.isArray(config)) {
+    return kuboError(res, 400, 'failed to decode file as config', 1)
+  }
+  if (config.Identity?.PrivKey) return kuboError(res, 400, 'setting private key with API is not supported', 1)
+  config.Identity = await ipfs.config.get('Identity')
+  await ipfs.config.replace(config)
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 })
+  res.end()
+}
+
 function forward (internal, req, query, body) {
   const headers = { ...req.headers, host: `127.0.0.1:${internal.port}` }
   if (body !== null) {
@@ -264,7 +289,10 @@ async function handle (ipfs, internal, publicApi, req, res) {
   const query = url.searchParams
   if (!url.pathname.startsWith('/api/v0/')) return kuboError(res, 404, `404 page not found: ${url.pathname}`, 3)
   if (req.method === 'POST' && call === 'dag/get') return dagGet(ipfs, query, res)
-  if (req.method === 'POST' && call.startsWith('config') && /PrivKey/i.test(query.getAll('arg').join(' '))) {
+  const [key, value] = query.getAll('arg')
+  const changesIdentity = call === 'config' && value !== undefined && /^identity\b/i.test(key)
+  const namesPrivateKey = /PrivKey/i.test(query.getAll('arg').join(' '))
+  if (req.method === 'POST' && call.startsWith('config') && (changesIdentity || namesPrivateKey)) {
     return kuboError(res, 400, 'cannot show or change private key through API', 1)
   }
   const badChunker = call === 'add' ? chunkerMistake(query.get('chunker')) : null
@@ -279,6 +307,7 @@ async function handle (ipfs, internal, publicApi, req, res) {
     if (!body.includes(`--${boundary}--`)) {
       return kuboError(res, 400, 'multipart body ended before its closing boundary', 1)
     }
+    if (call === 'config/replace') return configReplace(ipfs, body, boundary, res)
   }
   const asked = new URLSearchParams(query) // forward() drops the output options the shim applies itself
   const upstream = await forward(internal, req, query, body)
