@@ -71,6 +71,8 @@ def test_cidv1_is_base32_everywhere_unless_cid_base_says_otherwise(stack) -> Non
     # rpc/#api-v0-pin-ls: `cid-base` chooses the base of CIDv1 in the answer; CIDv0 stays "Qm…".
     by_base58 = rpc(stack, "pin/ls", params={"arg": HELLO_V1, "cid-base": "base58btc"}).json()
     assert by_base58 == {"Keys": {HELLO_V1_BASE58: {"Type": "recursive"}}}
+    by_prefix = rpc(stack, "pin/ls", params={"arg": HELLO_V1, "cid-base": "z"}).json()  # a prefix names it too
+    assert by_prefix == by_base58
     rpc(stack, "add", params={"pin": "true"}, files={"file": ("h", HELLO)})
     assert HELLO_V0 in rpc(stack, "pin/ls", params={"type": "recursive", "cid-base": "base32"}).json()["Keys"]
 
@@ -140,6 +142,8 @@ def test_config_replace_keeps_the_node_identity(stack) -> None:
         ("dag/get", {"arg": "QmZULk"}, 400),
         ("pin/ls", {"arg": "bafy-not-base32"}, 400),
         ("add", {"cid-version": "7"}, 400),
+        ("pin/ls", {"cid-base": "base-nope"}, 400),  # go-multibase: "unsupported multibase encoding" (was ignored)
+        ("pin/ls", {"cid-base": "constructor"}, 400),
         ("no/such/call", {}, 404),  # "404 - RPC endpoint doesn't exist"
     ],
 )

@@ -284,7 +284,9 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
         variables hold lone UTF-16 surrogates ("\\ud800"): JSON allows them but they are not Unicode text and would
         fail deep inside a resolver, in SQLite or an encoder (the GraphQL lexer already refuses them in documents).
         A multipart body (GraphQL file uploads) is refused too: the schema has no Upload, and ariadne's multipart
-        parser needs python-multipart, which is not installed (every multipart request was HTTP 500)."""
+        parser needs python-multipart, which is not installed (every multipart request was HTTP 500). Refusing it also
+        keeps `stack up --open` safe from web pages: a multipart POST is a CORS "simple request", sent without a
+        preflight from any origin."""
         if request.headers.get("content-type", "").lower().startswith("multipart/"):
             raise HttpBadRequestError("request: multipart uploads are not accepted, post application/json")
         try:

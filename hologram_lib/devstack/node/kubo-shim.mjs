@@ -13,7 +13,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 const MAX_BUFFERED_BODY = 512 * 1024 * 1024
 // Calls whose answer is the content itself, streamed through untouched (only the Content-Type is Kubo's).
 const CONTENT_CALLS = new Set(['cat', 'get', 'block/get', 'dag/export', 'files/read'])
-const BASE_BY_NAME = Object.fromEntries(Object.values(bases).map(base => [base.name, base]))
+// Kubo's `cid-base` is a multibase name or its one-character prefix (go-multibase EncoderByName).
+const BASE_BY_NAME = new Map(Object.values(bases).flatMap(base => [[base.name, base], [base.prefix, base]]))
 
 function kuboError (res, status, message, code = status >= 500 ? 0 : 1) {
   // Kubo's error body; Code 0 = an error of the command, 1 = a client error (go-ipfs-cmds ErrNormal / ErrClient).
@@ -68,7 +69,7 @@ export function typeUntypedParts (body, boundary) {
 // `upgrade-cidv0-in-output` is set. js-ipfs fails when asked for base32 on a v0 CID, so the shim never
 // forwards `cid-base` and encodes the answer itself.
 function cidFormatter (query) {
-  const base = BASE_BY_NAME[query.get('cid-base') || 'base32']
+  const base = BASE_BY_NAME.get(query.get('cid-base') || 'base32')
   const upgradeV0 = query.get('upgrade-cidv0-in-output') === 'true'
   return text => {
     if (typeof text !== 'string' || text.length < 46 || !/^(Qm|[a-z])[1-9A-Za-z]+$/.test(text)) return text
@@ -294,6 +295,10 @@ async function handle (ipfs, internal, publicApi, req, res) {
   const namesPrivateKey = /PrivKey/i.test(query.getAll('arg').join(' '))
   if (req.method === 'POST' && call.startsWith('config') && (changesIdentity || namesPrivateKey)) {
     return kuboError(res, 400, 'cannot show or change private key through API', 1)
+  }
+  const cidBase = query.get('cid-base')
+  if (cidBase !== null && !BASE_BY_NAME.has(cidBase)) {
+    return kuboError(res, 400, `unsupported multibase encoding: ${cidBase.slice(0, 50)}`, 1) // was ignored
   }
   const badChunker = call === 'add' ? chunkerMistake(query.get('chunker')) : null
   if (badChunker) return kuboError(res, 400, badChunker, 1)
