@@ -185,6 +185,10 @@ def test_get_serves_queries_but_not_mutations(stack) -> None:
         stack.graphql_url, params={"query": 'mutation { installApp(name: "x") { name } }'}, timeout=30
     )
     assert "data" not in mutation.json() and first_error(mutation)["message"]
+    # GraphQL over HTTP: 405 for a mutation by GET (ariadne answered 200, "'operationName' is required if 'query'
+    # defines multiple operations.", for this one mutation).
+    assert mutation.status_code == 405 and mutation.headers["allow"] == "POST"
+    assert first_error(mutation)["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 def test_graphql_response_json_gets_its_media_type_and_status_rules(stack) -> None:

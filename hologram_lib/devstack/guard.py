@@ -44,7 +44,9 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    get_operation_ast,
     parse,
     validate,
 )
@@ -303,6 +305,13 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
             data = await self.extract_data_from_request(request)
         except HttpError as error:
             return self._json(request, {"errors": [_error_dict(error.message or "bad request", "BAD_REQUEST")]}, 400)
+        if request.method == "GET" and _selects_mutation(data):
+            # GraphQL over HTTP: 405 for a mutation sent by GET (ariadne said "'operationName' is required if
+            # 'query' defines multiple operations." for one mutation).
+            refused = _error_dict("mutations are not served over GET, send them by POST", "METHOD_NOT_ALLOWED")
+            response = self._json(request, {"errors": [refused]}, HTTPStatus.METHOD_NOT_ALLOWED)
+            response.headers["Allow"] = "POST"
+            return response
         success, result = await self.execute_graphql_query(request, data)
         return await self.create_json_response(request, result, success)
 
@@ -316,6 +325,18 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
     def _json(request: Request, result: dict[str, Any], status: int) -> Response:
         media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else "application/json"
         return JSONResponse(result, status_code=status, media_type=media_type)
+
+
+def _selects_mutation(data: Any) -> bool:
+    """Does this request run a mutation? False when that cannot be told (not parsed, ambiguous): the usual path
+    reports those."""
+    name = data.get("operationName") if isinstance(data, dict) else None
+    try:
+        document = parse_query(None, data)
+    except (GraphQLError, KeyError, TypeError):
+        return False
+    operation = get_operation_ast(document, name if isinstance(name, str) else None)
+    return operation is not None and operation.operation == OperationType.MUTATION
 
 
 def _has_lone_surrogate(value: Any) -> bool:
