@@ -43,6 +43,13 @@ ABUSIVE = {
         "{" + " ... on Query { __typename }" * 200 + "}",
         "QUERY_TOO_COMPLEX",
     ),
+    "one field 330 times through named fragments": (  # answered, after 335 ms of graphql-core's overlap rule
+        "{"
+        + "".join(f" ...F{i}" for i in range(330))
+        + "}"
+        + "".join(f" fragment F{i} on Query {{ __typename }}" for i in range(330)),
+        "QUERY_TOO_COMPLEX",
+    ),
     "a fragment bomb (2^40 fields)": (FRAGMENT_BOMB, "QUERY_TOO_COMPLEX"),
     "21 levels of nesting": (
         "{ __schema { types { fields { type { " + "ofType { " * 17 + "name" + " }" * 21 + " }",
@@ -178,6 +185,10 @@ def test_get_serves_queries_but_not_mutations(stack) -> None:
         stack.graphql_url, params={"query": 'mutation { installApp(name: "x") { name } }'}, timeout=30
     )
     assert "data" not in mutation.json() and first_error(mutation)["message"]
+    # GraphQL over HTTP: 405 for a mutation by GET (ariadne answered 200, "'operationName' is required if 'query'
+    # defines multiple operations.", for this one mutation).
+    assert mutation.status_code == 405 and mutation.headers["allow"] == "POST"
+    assert first_error(mutation)["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 def test_graphql_response_json_gets_its_media_type_and_status_rules(stack) -> None:
@@ -271,6 +282,15 @@ def test_malformed_json_bodies_are_400_with_a_code_never_500(stack, body: str, m
     error = first_error(response)
     assert error["extensions"]["code"] == "BAD_REQUEST" and message in error["message"]
     assert post(stack.graphql_url, {"query": "{ __typename }"}).json()["data"] == {"__typename": "Query"}
+
+
+def test_a_multipart_upload_is_400_with_a_code_never_500(stack) -> None:
+    # Ariadne parses multipart (GraphQL file uploads) with python-multipart, which is not installed: HTTP 500 and a
+    # traceback for any multipart body. The schema takes no uploads.
+    operations = {"operations": (None, '{"query": "{ __typename }"}'), "map": (None, "{}")}
+    response = requests.post(stack.graphql_url, files=operations, timeout=30)
+    assert response.status_code == 400, response.text
+    assert first_error(response)["extensions"]["code"] == "BAD_REQUEST"
 
 
 def test_the_marketplace_process_wrote_no_traceback(stack) -> None:

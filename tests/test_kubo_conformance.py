@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def test_cidv1_is_base32_everywhere_unless_cid_base_says_otherwise(stack) -> Non
     # rpc/#api-v0-pin-ls: `cid-base` chooses the base of CIDv1 in the answer; CIDv0 stays "Qm…".
     by_base58 = rpc(stack, "pin/ls", params={"arg": HELLO_V1, "cid-base": "base58btc"}).json()
     assert by_base58 == {"Keys": {HELLO_V1_BASE58: {"Type": "recursive"}}}
+    by_prefix = rpc(stack, "pin/ls", params={"arg": HELLO_V1, "cid-base": "z"}).json()  # a prefix names it too
+    assert by_prefix == by_base58
     rpc(stack, "add", params={"pin": "true"}, files={"file": ("h", HELLO)})
     assert HELLO_V0 in rpc(stack, "pin/ls", params={"type": "recursive", "cid-base": "base32"}).json()["Keys"]
 
@@ -117,6 +120,19 @@ def test_config_show_never_returns_the_private_key(stack) -> None:
     assert "PrivKey" not in rpc(stack, "config", params={"arg": "Identity"}).text
 
 
+def test_config_replace_keeps_the_node_identity(stack) -> None:
+    # rpc/#api-v0-config-replace: Kubo keeps the private key and refuses one in the file. js-ipfs wrote the file as
+    # given: config/show's answer (no PrivKey) replaced back left a repo that never started again.
+    shown = rpc(stack, "config/show").json()
+    assert rpc(stack, "config/replace", files={"file": ("config", json.dumps(shown))}).status_code == 200
+    on_disk = json.loads(Path(stack.state_dir, "ipfs-repo", "config").read_text())
+    assert on_disk["Identity"]["PrivKey"] and on_disk["Identity"]["PeerID"] == shown["Identity"]["PeerID"]
+    with_key = json.dumps({**shown, "Identity": {"PeerID": "x", "PrivKey": "CAES"}})
+    assert "private key" in kubo_error(rpc(stack, "config/replace", files={"file": ("c", with_key)}), 400)
+    assert "private key" in kubo_error(rpc(stack, "config", params={"arg": ["Identity", "{}"], "json": "true"}), 400)
+    assert json.loads(Path(stack.state_dir, "ipfs-repo", "config").read_text())["Identity"] == on_disk["Identity"]
+
+
 @pytest.mark.parametrize(
     ("call", "params", "status"),
     [
@@ -126,6 +142,8 @@ def test_config_show_never_returns_the_private_key(stack) -> None:
         ("dag/get", {"arg": "QmZULk"}, 400),
         ("pin/ls", {"arg": "bafy-not-base32"}, 400),
         ("add", {"cid-version": "7"}, 400),
+        ("pin/ls", {"cid-base": "base-nope"}, 400),  # go-multibase: "unsupported multibase encoding" (was ignored)
+        ("pin/ls", {"cid-base": "constructor"}, 400),
         ("no/such/call", {}, 404),  # "404 - RPC endpoint doesn't exist"
     ],
 )
@@ -147,6 +165,35 @@ def test_a_garbled_multipart_body_is_a_client_error(stack) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=zz"}
     kubo_error(rpc(stack, "add", data=b"garbage", headers=headers), 400)
     kubo_error(rpc(stack, "add", data=b"x", headers={"Content-Type": "multipart/form-data"}), 400)
+    # A body cut before its closing delimiter: js-ipfs never answered.
+    cut = b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc'
+    kubo_error(requests.post(f"{stack.ipfs_api}/api/v0/add", data=cut, headers=headers, timeout=10), 400)
+
+
+@pytest.mark.parametrize(
+    ("chunker", "words"),
+    [
+        ("size-0", "must be greater than 0"),  # js-ipfs looped forever: the request hung, the node at 100 % CPU
+        ("rabin-0", "must be greater than 0"),
+        ("size-2000000", "maximum chunk size of 1048576"),
+        ("size-abc", "unrecognized chunker option"),
+    ],
+)
+def test_add_refuses_a_chunker_kubo_refuses(stack, chunker: str, words: str) -> None:
+    # rpc/#api-v0-add `chunker`: "size-[bytes]", "rabin-[min]-[avg]-[max]" or "buzhash"; boxo/chunker refuses a
+    # size of 0 and one above 1 MiB.
+    files = {"file": ("h", HELLO)}
+    refused = requests.post(f"{stack.ipfs_api}/api/v0/add", params={"chunker": chunker}, files=files, timeout=10)
+    assert words in kubo_error(refused, 400)
+    assert rpc(stack, "version").status_code == 200
+
+
+def test_a_malformed_request_target_is_400_not_500(stack) -> None:
+    host, port = stack.ipfs_api.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"POST http://[ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        status_line = connection.recv(4096).split(b"\r\n", 1)[0]
+    assert status_line == b"HTTP/1.1 400 Bad Request"
 
 
 KUBO_CLIENT = Path(__file__).with_name("kubo_client")

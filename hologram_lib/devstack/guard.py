@@ -26,7 +26,7 @@ import json
 import logging
 import re
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -44,7 +44,9 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    get_operation_ast,
     parse,
     validate,
 )
@@ -131,15 +133,6 @@ class _Repeated(Exception):
     """A response key selected more than MAX_REPEATS times in one selection set."""
 
 
-def _response_keys(selection_set: SelectionSetNode | None) -> Iterator[str]:
-    """The response keys of a selection set, inline fragments flattened (graphql-core merges those fields)."""
-    for selection in selection_set.selections if selection_set else ():
-        if isinstance(selection, FieldNode):
-            yield (selection.alias or selection.name).value
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _response_keys(selection.selection_set)
-
-
 class _Budget:
     """The cost of each operation, fragments expanded once each (memoised; a cycle costs nothing here and is
     reported by graphql-core's NoFragmentCyclesRule)."""
@@ -148,9 +141,39 @@ class _Budget:
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.memo: dict[str, Cost] = {}
         self.visiting: set[str] = set()
+        self.keys_memo: dict[str, Counter[str]] = {}
+        self.visiting_keys: set[str] = set()
+
+    def response_keys(self, selection_set: SelectionSetNode | None) -> Counter[str]:
+        """How often each response key is selected in a selection set, inline fragments and named fragments
+        flattened: graphql-core's overlap rule compares the fields of every fragment spread there with each other
+        (330 fragments of one `__typename` each took 335 ms when only inline fragments were counted)."""
+        keys: Counter[str] = Counter()
+        spreads: set[str] = set()  # graphql-core compares a fragment spread twice in one place once
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                keys[(selection.alias or selection.name).value] += 1
+            elif isinstance(selection, InlineFragmentNode):
+                keys += self.response_keys(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                spreads.add(selection.name.value)
+        for name in spreads:
+            keys += self.fragment_keys(name)
+        return keys
+
+    def fragment_keys(self, name: str) -> Counter[str]:
+        if name in self.keys_memo:
+            return self.keys_memo[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.visiting_keys:
+            return Counter()
+        self.visiting_keys.add(name)
+        keys = self.keys_memo[name] = self.response_keys(definition.selection_set)
+        self.visiting_keys.discard(name)
+        return keys
 
     def selections(self, selection_set: SelectionSetNode | None) -> Cost:
-        repeated = max(Counter(_response_keys(selection_set)).values(), default=0)
+        repeated = max(self.response_keys(selection_set).values(), default=0)
         if repeated > MAX_REPEATS:
             raise _Repeated(repeated)
         total = Cost()
@@ -261,7 +284,13 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
     async def extract_data_from_request(self, request: Request) -> Any:
         """The request's JSON, refused (400, BAD_REQUEST) when nested too deeply for Python's stack, or when its
         variables hold lone UTF-16 surrogates ("\\ud800"): JSON allows them but they are not Unicode text and would
-        fail deep inside a resolver, in SQLite or an encoder (the GraphQL lexer already refuses them in documents)."""
+        fail deep inside a resolver, in SQLite or an encoder (the GraphQL lexer already refuses them in documents).
+        A multipart body (GraphQL file uploads) is refused too: the schema has no Upload, and ariadne's multipart
+        parser needs python-multipart, which is not installed (every multipart request was HTTP 500). Refusing it also
+        keeps `stack up --open` safe from web pages: a multipart POST is a CORS "simple request", sent without a
+        preflight from any origin."""
+        if request.headers.get("content-type", "").lower().startswith("multipart/"):
+            raise HttpBadRequestError("request: multipart uploads are not accepted, post application/json")
         try:
             data = await super().extract_data_from_request(request)
             lone_surrogate = isinstance(data, dict) and _has_lone_surrogate(data.get("variables"))
@@ -276,6 +305,13 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
             data = await self.extract_data_from_request(request)
         except HttpError as error:
             return self._json(request, {"errors": [_error_dict(error.message or "bad request", "BAD_REQUEST")]}, 400)
+        if request.method == "GET" and _selects_mutation(data):
+            # GraphQL over HTTP: 405 for a mutation sent by GET (ariadne said "'operationName' is required if
+            # 'query' defines multiple operations." for one mutation).
+            refused = _error_dict("mutations are not served over GET, send them by POST", "METHOD_NOT_ALLOWED")
+            response = self._json(request, {"errors": [refused]}, HTTPStatus.METHOD_NOT_ALLOWED)
+            response.headers["Allow"] = "POST"
+            return response
         success, result = await self.execute_graphql_query(request, data)
         return await self.create_json_response(request, result, success)
 
@@ -289,6 +325,18 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
     def _json(request: Request, result: dict[str, Any], status: int) -> Response:
         media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else "application/json"
         return JSONResponse(result, status_code=status, media_type=media_type)
+
+
+def _selects_mutation(data: Any) -> bool:
+    """Does this request run a mutation? False when that cannot be told (not parsed, ambiguous): the usual path
+    reports those."""
+    name = data.get("operationName") if isinstance(data, dict) else None
+    try:
+        document = parse_query(None, data)
+    except (GraphQLError, KeyError, TypeError):
+        return False
+    operation = get_operation_ast(document, name if isinstance(name, str) else None)
+    return operation is not None and operation.operation == OperationType.MUTATION
 
 
 def _has_lone_surrogate(value: Any) -> bool:

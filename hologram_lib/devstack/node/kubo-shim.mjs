@@ -13,7 +13,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 const MAX_BUFFERED_BODY = 512 * 1024 * 1024
 // Calls whose answer is the content itself, streamed through untouched (only the Content-Type is Kubo's).
 const CONTENT_CALLS = new Set(['cat', 'get', 'block/get', 'dag/export', 'files/read'])
-const BASE_BY_NAME = Object.fromEntries(Object.values(bases).map(base => [base.name, base]))
+// Kubo's `cid-base` is a multibase name or its one-character prefix (go-multibase EncoderByName).
+const BASE_BY_NAME = new Map(Object.values(bases).flatMap(base => [[base.name, base], [base.prefix, base]]))
 
 function kuboError (res, status, message, code = status >= 500 ? 0 : 1) {
   // Kubo's error body; Code 0 = an error of the command, 1 = a client error (go-ipfs-cmds ErrNormal / ErrClient).
@@ -68,7 +69,7 @@ export function typeUntypedParts (body, boundary) {
 // `upgrade-cidv0-in-output` is set. js-ipfs fails when asked for base32 on a v0 CID, so the shim never
 // forwards `cid-base` and encodes the answer itself.
 function cidFormatter (query) {
-  const base = BASE_BY_NAME[query.get('cid-base') || 'base32']
+  const base = BASE_BY_NAME.get(query.get('cid-base') || 'base32')
   const upgradeV0 = query.get('upgrade-cidv0-in-output') === 'true'
   return text => {
     if (typeof text !== 'string' || text.length < 46 || !/^(Qm|[a-z])[1-9A-Za-z]+$/.test(text)) return text
@@ -138,6 +139,23 @@ function translateError (call, status, message, query) {
   return [status, message, status >= 500 ? 0 : 1]
 }
 
+// Kubo's chunker limits (boxo/chunker): js-ipfs loops forever on a zero size — one `add?chunker=size-0` kept the
+// node at 100 % CPU with the request hanging — so the shim refuses what Kubo refuses before js-ipfs sees it.
+const MAX_CHUNK_SIZE = 1024 * 1024
+
+function chunkerMistake (chunker) {
+  if (chunker === null) return null
+  if (!/^(size-\d+|rabin(-\d+){0,3}|buzhash)$/.test(chunker)) {
+    return `unrecognized chunker option: ${chunker.slice(0, 50)}`
+  }
+  const sizes = chunker.split('-').slice(1).map(Number)
+  if (sizes.some(size => size <= 0)) return 'chunker size must be greater than 0'
+  if (sizes.some(size => size > MAX_CHUNK_SIZE)) {
+    return `chunker parameters may not exceed the maximum chunk size of ${MAX_CHUNK_SIZE}`
+  }
+  return null
+}
+
 async function dagGet (ipfs, query, res) {
   // Kubo's dag/get encodes the node with `output-codec` (default dag-json); js-ipfs's HTTP API uses an older
   // JSON shape and ignores the option, so this call is served from js-ipfs's core API directly.
@@ -167,6 +185,31 @@ async function dagGet (ipfs, query, res) {
     'Content-Length': body.length
   })
   res.end(body)
+}
+
+function firstPartContent (body, boundary) {
+  const start = body.indexOf('\r\n\r\n', body.indexOf(`--${boundary}`))
+  const end = body.indexOf(`\r\n--${boundary}`, start)
+  return start === -1 || end === -1 ? null : body.subarray(start + 4, end)
+}
+
+// Kubo's config/replace keeps the node's identity and refuses a private key in the new config; js-ipfs writes the
+// file as given, so config/show's answer (the shim strips PrivKey) replaced back left a repo that never started
+// again. The identity is the node's own: kept whatever the file says.
+async function configReplace (ipfs, body, boundary, res) {
+  const content = firstPartContent(body, boundary)
+  let config
+  try {
+    config = JSON.parse(content === null ? '' : content.toString('utf8'))
+  } catch {}
+  if (!config || typeof config !== 'object' || Array.isArray(config)) {
+    return kuboError(res, 400, 'failed to decode file as config', 1)
+  }
+  if (config.Identity?.PrivKey) return kuboError(res, 400, 'setting private key with API is not supported', 1)
+  config.Identity = await ipfs.config.get('Identity')
+  await ipfs.config.replace(config)
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 })
+  res.end()
 }
 
 function forward (internal, req, query, body) {
@@ -237,20 +280,39 @@ async function relay (call, upstream, originalQuery, res, publicApi) {
 }
 
 async function handle (ipfs, internal, publicApi, req, res) {
-  const url = new URL(req.url, 'http://127.0.0.1')
+  let url
+  try {
+    url = new URL(req.url, 'http://127.0.0.1')
+  } catch {
+    return kuboError(res, 400, 'malformed request URL', 1) // e.g. "POST http://[ HTTP/1.1" was a 500
+  }
   const call = url.pathname.replace(/^\/api\/v0\//, '').replace(/\/$/, '')
   const query = url.searchParams
   if (!url.pathname.startsWith('/api/v0/')) return kuboError(res, 404, `404 page not found: ${url.pathname}`, 3)
   if (req.method === 'POST' && call === 'dag/get') return dagGet(ipfs, query, res)
-  if (req.method === 'POST' && call.startsWith('config') && /PrivKey/i.test(query.getAll('arg').join(' '))) {
+  const [key, value] = query.getAll('arg')
+  const changesIdentity = call === 'config' && value !== undefined && /^identity\b/i.test(key)
+  const namesPrivateKey = /PrivKey/i.test(query.getAll('arg').join(' '))
+  if (req.method === 'POST' && call.startsWith('config') && (changesIdentity || namesPrivateKey)) {
     return kuboError(res, 400, 'cannot show or change private key through API', 1)
   }
+  const cidBase = query.get('cid-base')
+  if (cidBase !== null && !BASE_BY_NAME.has(cidBase)) {
+    return kuboError(res, 400, `unsupported multibase encoding: ${cidBase.slice(0, 50)}`, 1) // was ignored
+  }
+  const badChunker = call === 'add' ? chunkerMistake(query.get('chunker')) : null
+  if (badChunker) return kuboError(res, 400, badChunker, 1)
   const contentType = req.headers['content-type'] || ''
   let body = null
   if (req.method === 'POST' && /^multipart\/form-data/i.test(contentType)) {
     const boundary = boundaryOf(contentType)
     if (!boundary) return kuboError(res, 400, 'multipart request without a boundary', 1)
     body = typeUntypedParts(await readBody(req), boundary)
+    // js-ipfs waits forever for the rest of a body cut before its closing delimiter; the whole body is here.
+    if (!body.includes(`--${boundary}--`)) {
+      return kuboError(res, 400, 'multipart body ended before its closing boundary', 1)
+    }
+    if (call === 'config/replace') return configReplace(ipfs, body, boundary, res)
   }
   const asked = new URLSearchParams(query) // forward() drops the output options the shim applies itself
   const upstream = await forward(internal, req, query, body)
