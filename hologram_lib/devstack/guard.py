@@ -26,10 +26,10 @@ import json
 import logging
 import re
 from collections import Counter, OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.exceptions import HttpBadRequestError, HttpError
@@ -133,6 +133,9 @@ class _Repeated(Exception):
     """A response key selected more than MAX_REPEATS times in one selection set."""
 
 
+_Walked = TypeVar("_Walked")  # what a walk over a selection set yields: its cost, or its response keys
+
+
 class _Budget:
     """The cost of each operation, fragments expanded once each (memoised; a cycle costs nothing here and is
     reported by graphql-core's NoFragmentCyclesRule)."""
@@ -162,15 +165,7 @@ class _Budget:
         return keys
 
     def fragment_keys(self, name: str) -> Counter[str]:
-        if name in self.keys_memo:
-            return self.keys_memo[name]
-        definition = self.fragments.get(name)
-        if definition is None or name in self.visiting_keys:
-            return Counter()
-        self.visiting_keys.add(name)
-        keys = self.keys_memo[name] = self.response_keys(definition.selection_set)
-        self.visiting_keys.discard(name)
-        return keys
+        return self._fragment_once(name, self.keys_memo, self.visiting_keys, self.response_keys, Counter())
 
     def selections(self, selection_set: SelectionSetNode | None) -> Cost:
         repeated = max(self.response_keys(selection_set).values(), default=0)
@@ -189,15 +184,27 @@ class _Budget:
         return total
 
     def fragment(self, name: str) -> Cost:
-        if name in self.memo:
-            return self.memo[name]
+        return self._fragment_once(name, self.memo, self.visiting, self.selections, Cost())
+
+    def _fragment_once(
+        self,
+        name: str,
+        memo: dict[str, _Walked],
+        visiting: set[str],
+        walk: Callable[[SelectionSetNode | None], _Walked],
+        empty: _Walked,
+    ) -> _Walked:
+        """A named fragment walked once however often it is spread; an unknown fragment or a cycle adds nothing
+        (graphql-core's validation refuses both afterwards)."""
+        if name in memo:
+            return memo[name]
         definition = self.fragments.get(name)
-        if definition is None or name in self.visiting:
-            return Cost()
-        self.visiting.add(name)
-        cost = self.memo[name] = self.selections(definition.selection_set)
-        self.visiting.discard(name)
-        return cost
+        if definition is None or name in visiting:
+            return empty
+        visiting.add(name)
+        value = memo[name] = walk(definition.selection_set)
+        visiting.discard(name)
+        return value
 
 
 def budget_errors(document: DocumentNode) -> list[GraphQLError]:
