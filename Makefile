@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report collect test gate lab bench soak lint venv clean stack stack-down chromium
+.PHONY: report collect test gate lab bench soak lint venv clean stack stack-down chromium kubo
 
 venv: $(STAMP)
 
@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 # Exits 0 whenever the report was written, whatever the verdict (the hard gate is `make gate`).
 # With IPFS_API / GRAPHQL_URL unset, the embedded stack serves them for the run and is stopped afterwards.
 report: $(STAMP)
+	@[ -n "$$IPFS_API" ] || $(BIN)/hologram stack kubo
 	$(BIN)/hologram report
 
 # The hard gate for CI: budgets + baseline drift + the latest E2E run; exit 1 when any fails.
@@ -49,6 +50,11 @@ stack: $(STAMP)
 stack-down: $(STAMP)
 	$(BIN)/hologram stack down
 
+# The embedded IPFS node is Kubo: HOLOGRAM_KUBO, else `ipfs` on PATH (Kubo >= 0.30), else the cached build, else a
+# one-off build with Go of the version pinned in hologram_lib/devstack/kubo-build/go.mod (progress on stderr).
+kubo: $(STAMP)
+	$(BIN)/hologram stack kubo
+
 # The browser test drives Debian's Chromium (installed here when missing; root or sudo needed once).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
@@ -57,7 +63,7 @@ chromium:
 
 # The seed's phase6 / phase8 tests write where a report would; under `make test` they write to reports/test-run/
 # so that a test run never replaces the data of your last `make report`.
-test: $(STAMP) chromium
+test: $(STAMP) chromium kubo
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/mypy
 	HOLOGRAM_PERF_DIR=reports/test-run/perf HOLOGRAM_EVENTS=reports/test-run/e2e/events.jsonl $(BIN)/python -m pytest

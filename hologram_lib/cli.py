@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("down", "stop the servers this state directory started"),
         ("status", "say whether the stack runs and answers; exit 1 when it does not"),
         ("run", "run a command with the stack's endpoints set where IPFS_API / GRAPHQL_URL are unset"),
+        ("kubo", "find the Kubo the IPFS node runs (HOLOGRAM_KUBO, PATH, cache) or build it once; print it"),
     ):
         command = stack_commands.add_parser(name, help=text)
         command.add_argument("--state-dir", type=Path, default=Path(".stack"), help="stack state (%(default)s)")
@@ -445,11 +446,17 @@ def cmd_stack(args: argparse.Namespace) -> int:
         )
         _print(
             [
-                f"stack: IPFS {info.ipfs_api} (pid {info.ipfs_pid}), GraphQL {info.graphql_url} "
-                f"(pid {info.graphql_pid})",
+                f"stack: IPFS {info.ipfs_api} (Kubo {info.ipfs_version or '?'}, pid {info.ipfs_pid}), "
+                f"GraphQL {info.graphql_url} (pid {info.graphql_pid})",
                 *info.exports(),
             ]
         )
+        return 0
+    if args.stack_command == "kubo":
+        from hologram_lib.devstack import kubo
+
+        found = kubo.locate()
+        print(f"stack: Kubo {found.version} at {found.path} (from {found.source})")
         return 0
     if args.stack_command == "down":
         stopped = stack.down(args.state_dir)

@@ -118,6 +118,8 @@ USER_VARIABLES = (
     "SLACK_WEBHOOK_URL",
     "TEAMS_WEBHOOK_URL",
     "HOLOGRAM_HISTORY",
+    "HOLOGRAM_KUBO",
+    "HOLOGRAM_KUBO_CACHE",
 )
 CI_VARIABLES = (
     "GITHUB_EVENT_NAME",
@@ -401,6 +403,15 @@ def history_path(explicit: Path | None = None, environ: Mapping[str, str] | None
     project root for `make` and the seed's commands)."""
     raw = _env(environ).get("HOLOGRAM_HISTORY", "").strip()
     return explicit or (Path(raw) if raw else DEFAULT_HISTORY)
+
+
+def kubo_sources(environ: Mapping[str, str] | None = None) -> tuple[Path | None, Path]:
+    """The embedded stack's Kubo: HOLOGRAM_KUBO (a binary to run, else None) and the directory where a Kubo built
+    here is cached (HOLOGRAM_KUBO_CACHE, else ~/.cache/hologram: outside the checkout, shared by every clone)."""
+    env = _env(environ)
+    binary = env.get("HOLOGRAM_KUBO", "").strip()
+    cache = env.get("HOLOGRAM_KUBO_CACHE", "").strip()
+    return (Path(binary) if binary else None), (Path(cache) if cache else Path.home() / ".cache" / "hologram")
 
 
 def machine_fingerprint() -> str:

@@ -32,3 +32,8 @@ class Refused(Exception):
 
 class StackError(Exception):
     """The embedded stack could not be started or inspected; the message says why (with a log tail)."""
+
+
+class KuboUnavailable(InputError, StackError):
+    """No usable Kubo for the embedded IPFS node (none given, none found, none buildable): bad input for `stack up`
+    (exit 2, one line naming the ways to provide one), a stack that did not start for `report` (which goes on)."""

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Env vars that change verdicts; tests start from none of them so a developer's shell cannot leak in.
 # Every variable the product reads (config's registry): cleared for each test, so a developer's shell never leaks in.
 VERDICT_ENV = tuple(sorted(config.VARIABLES))
+# Where this machine's Kubo is (a CI runner puts it there): the tests' own stacks use it too.
+MACHINE_ENV = ("HOLOGRAM_HISTORY", "HOLOGRAM_KUBO", "HOLOGRAM_KUBO_CACHE")
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +32,7 @@ def clean_env(
     if request.node.get_closest_marker("phase6_perf") or request.node.get_closest_marker("phase8_e2e"):
         return  # the seed's suites honour the user's environment (IPFS_API, GRAPHQL_URL, budgets)
     for name in VERDICT_ENV:
-        if name != "HOLOGRAM_HISTORY":
+        if name not in MACHINE_ENV:
             monkeypatch.delenv(name, raising=False)
 
 
@@ -84,6 +86,7 @@ def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = 
     """Run a command as a user would (a separate process), with the verdict env vars cleared."""
     full_env = {k: v for k, v in os.environ.items() if k not in VERDICT_ENV}
     full_env["HOLOGRAM_HISTORY"] = os.environ["HOLOGRAM_HISTORY"]  # the test's own store (clean_env)
+    full_env.update({k: os.environ[k] for k in MACHINE_ENV[1:] if k in os.environ})
     full_env.update(env or {})
     return subprocess.run(args, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False)
 
@@ -112,7 +115,7 @@ def perf_collect(
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory):
-    """The embedded stack (real js-ipfs node + reference marketplace), fresh state, shared by a session."""
+    """The embedded stack (a real Kubo daemon + the reference marketplace), fresh state, shared by a session."""
     from hologram_lib.devstack import stack as devstack
 
     state_dir = tmp_path_factory.mktemp("stack")

@@ -1,9 +1,11 @@
 """`hologram stack up | down | status | run`: start, stop and inspect the embedded stack.
 
-State lives in a directory of its own (default `.stack/`): the IPFS repo, the marketplace's SQLite file,
-the mutation token (mode 0600), the logs and the pids. Published apps survive a restart, also after a
-SIGKILL: stale pid files and the IPFS repo lock are cleared when their process is gone. `down` stops only
-processes whose command line names this state directory, so a recycled pid is never killed.
+The IPFS node is a Kubo daemon (devstack/kubo.py finds or builds the binary, devstack/kubo_node.py sets up its
+repo and starts it offline). State lives in a directory of its own (default `.stack/`): the Kubo repo, the
+marketplace's SQLite file, the mutation token (mode 0600), the logs and the pids. Published apps survive a
+restart, also after a SIGKILL: stale pid files are cleared when their process is gone, and Kubo's repo lock dies
+with its holder. `down` stops only processes whose command line names this state directory, so a recycled pid is
+never killed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import stat
 import subprocess
@@ -27,13 +28,13 @@ from pathlib import Path
 
 from hologram_lib import atomic, config
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.devstack import kubo, kubo_node
 from hologram_lib.errors import StackError
 from hologram_lib.layout import REPORTS, Reports
 
-NODE_DIR = Path(__file__).with_name("node")
-NODE_SCRIPT = NODE_DIR / "ipfs-node.mjs"
 DEFAULT_STATE_DIR = Path(".stack")
 PREFERRED_IPFS_PORT = 5001
+PREFERRED_GATEWAY_PORT = 8080
 PREFERRED_GRAPHQL_PORT = 4000
 # Generous: a loaded CI runner once needed more than 60 s (`stack up --timeout` changes it).
 START_TIMEOUT_S = 180.0
@@ -55,6 +56,8 @@ class StackInfo:
     state_dir: str
     started: str
     open_mutations: bool = False
+    ipfs_version: str = ""  # as the started daemon answers /api/v0/version
+    ipfs_gateway: str = ""
 
     def exports(self) -> list[str]:
         """Shell lines for the endpoints and the token. The token is exported in the `Bearer <token>` form that
@@ -91,25 +94,6 @@ def read_token(state_dir: str | Path) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
     return path.read_text().strip()
-
-
-def ensure_node_modules() -> None:
-    """Install the IPFS node's npm packages from the committed lockfile (once)."""
-    if (NODE_DIR / "node_modules" / "ipfs-core").is_dir():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise StackError("npm is not installed: the embedded IPFS node needs Node.js 20 and npm")
-    done = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        raise StackError(f"npm ci failed in {NODE_DIR}: {done.stderr.strip()[-500:]}")
 
 
 def _alive(pid: int) -> bool:
@@ -203,21 +187,28 @@ def _clear_stale(state_dir: Path, name: str) -> None:
     pid_file = state_dir / f"{name}.pid"
     if pid_file.exists() and not _ours(_read_pid(pid_file), state_dir):
         pid_file.unlink()
-        if name == "ipfs":
-            shutil.rmtree(state_dir / "ipfs-repo" / "repo.lock", ignore_errors=True)
 
 
-def _start_ipfs(state_dir: Path, deadline: float) -> tuple[int, str]:
-    ensure_node_modules()
-    node = shutil.which("node")
-    if node is None:
-        raise StackError("node is not installed: the embedded IPFS node needs Node.js 20")
-    log = state_dir / "ipfs.log"
-    pid = _spawn(
-        [node, str(NODE_SCRIPT), str(state_dir / "ipfs-repo"), str(PREFERRED_IPFS_PORT)], log, dict(os.environ)
-    )
-    atomic.write_text(state_dir / "ipfs.pid", str(pid))
-    return pid, _announcement(pid, log, "api", deadline)
+def _start_ipfs(binary: kubo.Kubo, state_dir: Path, deadline: float) -> kubo_node.Daemon:
+    """A Kubo daemon on the state directory's repo: the preferred ports when free, else any free port — also when
+    another program takes a preferred port between the check and the daemon's bind (one retry, said aloud)."""
+    repo = kubo_node.repo_dir(state_dir)
+    kubo_node.init_repo(binary, repo)
+    api_port = PREFERRED_IPFS_PORT if kubo_node.port_free(PREFERRED_IPFS_PORT) else 0
+    gateway_port = PREFERRED_GATEWAY_PORT if kubo_node.port_free(PREFERRED_GATEWAY_PORT) else 0
+    log = state_dir / kubo_node.LOG
+    for attempt in (1, 2):
+        kubo_node.configure(repo, api_port, gateway_port)
+        pid = _spawn(kubo_node.daemon_argv(binary, repo), log, kubo_node.daemon_env())
+        atomic.write_text(state_dir / "ipfs.pid", str(pid))
+        try:
+            return kubo_node.wait_ready(pid, log, deadline, _alive)
+        except StackError:
+            if attempt == 2 or not kubo_node.port_taken(kubo_node.read_log(log)) or (api_port, gateway_port) == (0, 0):
+                raise
+        kubo.say(f"port {api_port} or {gateway_port} was taken as Kubo started: retrying on any free loopback port")
+        api_port = gateway_port = 0
+    raise AssertionError("unreachable")
 
 
 def _start_marketplace(
@@ -283,16 +274,30 @@ def _start(state_dir: Path, *, introspection: bool, timeout_s: float, open_mutat
     for name in ("ipfs", "marketplace"):
         _clear_stale(state_dir, name)
     down(state_dir)  # one half may still run from an earlier start: start both afresh
+    binary = kubo.locate()  # before the deadline: a first-time build takes minutes, once
     deadline = time.monotonic() + timeout_s
     try:
-        ipfs_pid, ipfs_api = _start_ipfs(state_dir, deadline)
-        _wait_answering(lambda: _ipfs_answers(ipfs_api), "IPFS", deadline)
+        daemon = _start_ipfs(binary, state_dir, deadline)
+        _wait_answering(lambda: _ipfs_answers(daemon.api), "IPFS", deadline)
+        ipfs_pid, ipfs_api = daemon.pid, daemon.api
+        with IpfsClient(ipfs_api) as client:
+            ipfs_version = client.version()
         graphql_pid, graphql_url = _start_marketplace(
             state_dir, ipfs_api, introspection=introspection, open_mutations=open_mutations, deadline=deadline
         )
         _wait_answering(lambda: _graphql_answers(graphql_url), "GraphQL", deadline)
         started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        info = StackInfo(ipfs_api, graphql_url, ipfs_pid, graphql_pid, str(state_dir), started, open_mutations)
+        info = StackInfo(
+            ipfs_api,
+            graphql_url,
+            ipfs_pid,
+            graphql_pid,
+            str(state_dir),
+            started,
+            open_mutations,
+            ipfs_version=ipfs_version,
+            ipfs_gateway=daemon.gateway,
+        )
         _seed_demo_object(info)
     except StackError:
         down(state_dir)
