@@ -1,11 +1,14 @@
-"""The embedded stack against its contract: real js-ipfs node, real GraphQL marketplace, real SQLite file."""
+"""The embedded stack against its contract: a real Kubo daemon, the real GraphQL marketplace, a real SQLite file."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,6 +19,7 @@ import requests
 from hologram_lib import atlas
 from hologram_lib.clients import IpfsClient
 from hologram_lib.devstack import stack as devstack
+from hologram_lib.errors import StackError
 from tests.conftest import hologram, perf_collect, stack_token
 
 PUBLISH = """mutation($n:String!,$c:String!,$m:String,$s:String,$v:String){
@@ -301,3 +305,130 @@ def test_ownership_is_by_exact_state_dir_and_down_deletes_only_what_it_published
     (state / PUBLISHED).write_text(str(victim))
     devstack.down(state)
     assert victim.read_text() == "keep me" and not (state / PUBLISHED).exists()
+
+
+# --- the node is Kubo ----------------------------------------------------------------------------------------------
+
+from hologram_lib.devstack import kubo, kubo_node  # noqa: E402
+from hologram_lib.errors import KuboUnavailable  # noqa: E402
+
+
+def fake_program(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_stack_up_prints_the_kubo_version_the_started_daemon_answers(stack) -> None:
+    with IpfsClient(stack.ipfs_api) as client:
+        answered = client.version()
+    assert kubo.recent_enough(answered) and stack.ipfs_version == answered
+    args = Path(f"/proc/{stack.ipfs_pid}/cmdline").read_bytes().split(b"\0")
+    assert args[1:5] == [b"--repo-dir", str(Path(stack.state_dir, "ipfs-repo")).encode(), b"daemon", b"--offline"]
+
+
+def test_kubo_runs_offline_on_loopback_with_kubos_own_datastore_and_import(stack) -> None:
+    repo_config = json.loads(Path(stack.state_dir, "ipfs-repo", "config").read_text())
+    assert repo_config["Addresses"]["Swarm"] == [] and repo_config["Bootstrap"] == []
+    assert repo_config["Addresses"]["API"].startswith("/ip4/127.0.0.1/tcp/")
+    assert repo_config["Addresses"]["Gateway"].startswith("/ip4/127.0.0.1/tcp/")
+    assert repo_config["AutoConf"]["Enabled"] is False and repo_config["Discovery"]["MDNS"]["Enabled"] is False
+    assert all(value is None for value in repo_config["Import"].values())  # nothing overrides Kubo's defaults
+    assert [mount["type"] for mount in repo_config["Datastore"]["Spec"]["mounts"]] == ["flatfs", "levelds"]
+    peers = requests.post(f"{stack.ipfs_api}/api/v0/swarm/peers", timeout=10)
+    assert peers.status_code == 500 and "online mode" in peers.json()["Message"]  # no swarm at all
+    cid = add(stack, b"served by the gateway")
+    assert stack.ipfs_gateway.startswith("http://127.0.0.1:")
+    assert requests.get(f"{stack.ipfs_gateway}/ipfs/{cid}", timeout=10).content == b"served by the gateway"
+
+
+def test_a_repo_held_by_a_kubo_this_stack_did_not_start_is_one_clear_error(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    binary = kubo.locate()
+    repo = kubo_node.repo_dir(state)
+    kubo_node.init_repo(binary, repo)
+    kubo_node.configure(repo, 0, 0)
+    log = tmp_path / "foreign.log"
+    with log.open("w") as out:
+        foreign = subprocess.Popen([str(binary.path), "--repo-dir", str(repo), "daemon", "--offline"], stdout=out)
+    try:
+        deadline = time.monotonic() + 60
+        while "Daemon is ready" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with pytest.raises(StackError, match=r"is in use by another Kubo process .*its repo lock is held"):
+            devstack.up(state, reports_dir=None, timeout_s=60)
+        assert foreign.poll() is None  # never stopped by `up`'s clean-up: not ours
+    finally:
+        foreign.terminate()
+        foreign.wait(30)
+
+
+def test_a_sigkilled_kubo_leaves_its_lock_file_and_the_next_start_takes_it(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = devstack.up(state, reports_dir=None)
+    cid = add(first, b"kept across a SIGKILL")
+    os.kill(first.ipfs_pid, signal.SIGKILL)
+    time.sleep(0.2)
+    assert (state / "ipfs-repo" / "repo.lock").exists()  # left behind; Kubo's lock died with its holder
+    second = devstack.up(state, reports_dir=None)
+    try:
+        with IpfsClient(second.ipfs_api) as client:
+            assert client.cat(cid) == b"kept across a SIGKILL"
+    finally:
+        devstack.down(state)
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        (None, r"HOLOGRAM_KUBO=.*: expected an executable Kubo binary, found no such program"),
+        ("echo 'not kubo'", r"expected a Kubo binary, but `version --number` did not answer"),
+        ("echo 0.29.0", r"Kubo 0.29.0 is too old \(expected Kubo >= 0.30\)"),
+    ],
+)
+def test_a_bad_hologram_kubo_is_exit_2_in_one_line(tmp_path: Path, script: str | None, expected: str) -> None:
+    binary = tmp_path / "bin" / "ipfs"
+    if script is not None:
+        fake_program(binary, script)
+    done = hologram("stack", "up", "--state-dir", str(tmp_path / "state"), env={"HOLOGRAM_KUBO": str(binary)})
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert re.search(expected, done.stderr) and "Traceback" not in done.stderr
+
+
+def test_no_kubo_and_no_go_is_exit_2_naming_the_three_ways(tmp_path: Path) -> None:
+    bare = tmp_path / "bare-bin"
+    fake_program(bare / "ipfs", "echo 0.18.1")  # an old ipfs on PATH is passed over, and said so
+    env = {"PATH": f"{bare}:{Path(sys.executable).parent}:/usr/bin:/bin", "HOLOGRAM_KUBO_CACHE": str(tmp_path / "c")}
+    assert not any(Path(d, "go").exists() for d in env["PATH"].split(":")), "this test needs a PATH without go"
+    done = hologram("stack", "up", "--state-dir", str(tmp_path / "state"), env=env)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[0] == f"kubo: not using {bare / 'ipfs'} from PATH: Kubo 0.18.1 (needs Kubo >= 0.30)"
+    assert len(lines) == 2 and all(way in lines[1] for way in ("HOLOGRAM_KUBO", "on PATH", "install Go"))
+    assert not (tmp_path / "state" / "ipfs.pid").exists()
+
+
+def test_a_build_that_fails_half_way_leaves_no_binary_and_a_bad_checksum_means_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A `go` that writes half a binary to its -o path, then fails: nothing under the final name, no temp file left.
+    go_dir = tmp_path / "go-bin"
+    fake_program(
+        go_dir / "go",
+        'out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done\n'
+        'echo "go: downloading example.com/x v1"; printf half > "$out"; echo "link: killed" >&2; exit 1',
+    )
+    monkeypatch.setenv("PATH", f"{go_dir}:/usr/bin:/bin")
+    target = tmp_path / "cache" / "kubo-0.43.1" / "ipfs"
+    said: list[str] = []
+    with pytest.raises(KuboUnavailable, match=r"building Kubo failed \(go build exit 1; .*\): .*link: killed"):
+        kubo.build("0.43.1", target, said.append)
+    assert sorted(p.name for p in target.parent.iterdir()) == [".build.lock", "build.log"]
+    assert said[0].startswith("building Kubo ")
+    # A cached binary whose recorded checksum does not match is not run: locate() goes to the build again.
+    target.write_bytes(b"tampered")
+    (target.parent / "ipfs.sha256").write_text("0" * 64 + "  ipfs\n")
+    env = {"HOLOGRAM_KUBO_CACHE": str(tmp_path / "cache"), "PATH": os.environ["PATH"]}
+    with pytest.raises(KuboUnavailable, match="building Kubo failed"):
+        kubo.locate(env, said.append)

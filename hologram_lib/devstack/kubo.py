@@ -189,10 +189,12 @@ def _go_build(go: str, output: Path, log_path: Path, progress: Progress) -> floa
     start = time.monotonic()
     downloads = packages = 0
     said = start
-    with log_path.open("w") as log:
-        child = subprocess.Popen(
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(
             argv, cwd=BUILD_MODULE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+        ) as child,
+    ):
         assert child.stdout is not None
         try:
             for line in child.stdout:

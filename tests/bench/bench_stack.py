@@ -1,8 +1,11 @@
 """`make bench`: the embedded stack's targets — start time, resolve and publish latency, memory — and the
-E2E probe's wall time and own overhead against that stack.
+E2E probe's wall time and own overhead against that stack; then the IPFS node (Kubo) alone: a later `stack up`,
+its memory at rest and after a 200 MiB add.
 
-Run from the project root: `.venv/bin/python tests/bench/bench_stack.py [--repeats N]`. Each repeat uses a
-fresh state directory; figures are medians over repeats (the machine is shared and noisy).
+Run from the project root: `.venv/bin/python tests/bench/bench_stack.py [--repeats N] [--cold-build]`. Each
+repeat uses a fresh state directory; figures are medians over repeats (the machine is shared and noisy).
+`--cold-build` also times a first-time build of Kubo with empty Go module and build caches (minutes; the
+network to the Go module proxy is part of it).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from hologram_lib import config, stats  # noqa: E402
 from hologram_lib.clients import GraphQLClient, IpfsClient  # noqa: E402
-from hologram_lib.devstack import stack  # noqa: E402
+from hologram_lib.devstack import kubo, stack  # noqa: E402
 from hologram_lib.e2e.probe import Probe  # noqa: E402
 from hologram_lib.perf.harness import measure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
@@ -38,12 +42,47 @@ ALIASES_10K = json.dumps(
 HEADERS = {"Content-Type": "application/json"}
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory (VmRSS) of one process, in MiB."""
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of one process, in MiB: now (VmRSS) or its peak so far (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def node_run() -> dict[str, float]:
+    """The IPFS node alone: memory at rest (the stack up and seeded, 2 s idle), a 200 MiB add (its time, the node's
+    memory after it and at its peak), then a later `stack up` of the same state directory to ready."""
+    with tempfile.TemporaryDirectory() as tmp:
+        info = stack.up(Path(tmp), reports_dir=None)
+        try:
+            time.sleep(2)
+            rest = rss_mib(info.ipfs_pid)
+            data = os.urandom(200 * 1024 * 1024)
+            with IpfsClient(info.ipfs_api, timeout_s=600) as ipfs:
+                start = time.perf_counter()
+                ipfs.add(data)
+                add_s = time.perf_counter() - start
+            after, peak = rss_mib(info.ipfs_pid), rss_mib(info.ipfs_pid, "VmHWM")
+            stack.down(Path(tmp))
+            start = time.perf_counter()
+            stack.up(Path(tmp), reports_dir=None)
+            later_up_s = time.perf_counter() - start
+        finally:
+            stack.down(Path(tmp))
+    return {"rest_mib": rest, "add_s": add_s, "after_mib": after, "peak_mib": peak, "later_up_s": later_up_s}
+
+
+def cold_build_s() -> float:
+    """A first-time build of the pinned Kubo, as on a fresh machine: empty module and build caches, a new target."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(GOMODCACHE=f"{tmp}/mod", GOCACHE=f"{tmp}/build")
+        start = time.perf_counter()
+        try:
+            kubo.build(kubo.pinned_version(), Path(tmp, "kubo", "ipfs"))
+            return time.perf_counter() - start
+        finally:
+            subprocess.run(["chmod", "-R", "u+w", tmp], check=False)  # Go's module cache is read-only
 
 
 def abuse(url: str) -> dict[str, float]:
@@ -113,8 +152,11 @@ def one_run() -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    repeats = parser.parse_args().repeats
-    stack.ensure_node_modules()
+    parser.add_argument("--cold-build", action="store_true", help="also time a first-time Kubo build (minutes)")
+    args = parser.parse_args()
+    repeats = args.repeats
+    found = kubo.locate()  # built here first when missing: a one-off, not part of any figure below
+    print(f"IPFS node: Kubo {found.version} ({found.path}, from {found.source})")
     runs = [one_run() for _ in range(repeats)]
     keys = [
         ("`stack up` to both ready (fresh state)", "≤ 5 s", "up_s", "s"),
@@ -127,6 +169,17 @@ def main() -> None:
         ("`{__typename}` p95 of 200 while another client sends it", "< 50 ms", "typename_during_abuse_p95_ms", "ms"),
     ]
     print_table([(name, target, [run[key] for run in runs], unit) for name, target, key, unit in keys], repeats)
+    nodes = [node_run() for _ in range(repeats)]
+    node_keys = [
+        ("later `stack up` to both ready (state kept)", "≤ 5 s", "later_up_s", "s"),
+        ("IPFS node memory at rest (RSS)", "—", "rest_mib", "MiB"),
+        ("add of 200 MiB (one request)", "—", "add_s", "s"),
+        ("IPFS node memory after the 200 MiB add (RSS)", "—", "after_mib", "MiB"),
+        ("IPFS node peak memory (VmHWM) through the add", "—", "peak_mib", "MiB"),
+    ]
+    print_table([(name, target, [run[key] for run in nodes], unit) for name, target, key, unit in node_keys], repeats)
+    if args.cold_build:
+        print(f"first-time Kubo build (empty Go caches, module downloads included): {cold_build_s():.0f} s")
 
 
 if __name__ == "__main__":
