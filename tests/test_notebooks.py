@@ -170,14 +170,12 @@ def test_cold_vs_warm_table_when_profiles_exist(report_dir: Path) -> None:
 
 
 def test_report_without_a_working_stack_still_renders_and_fails(tmp_path: Path) -> None:
-    """npm missing from PATH: the stack cannot start, the core suite still runs and the report is written — and
-    the verdict is FAIL in every profile: the services were meant to be probed and were not (not a 'skip')."""
-    import os
-
+    """No usable Kubo (HOLOGRAM_KUBO names none): the stack cannot start, the core suite still runs and the report is
+    written — and the verdict is FAIL in every profile: the services were meant to be probed and were not (not a
+    'skip')."""
     reports, state = tmp_path / "reports", tmp_path / "state"
-    path = ":".join(p for p in os.environ["PATH"].split(":") if not (Path(p) / "node").exists())
     for profile in ("pr", "default"):
-        env = {"PATH": path, "HOLOGRAM_RUNS": "3", "HOLOGRAM_PROFILE": profile}
+        env = {"HOLOGRAM_KUBO": str(tmp_path / "no-kubo"), "HOLOGRAM_RUNS": "3", "HOLOGRAM_PROFILE": profile}
         done = hologram("report", "--reports-dir", str(reports), "--state-dir", str(state), env=env)
         assert done.returncode == 0, done.stdout + done.stderr[-2000:]
         assert "problem: the embedded stack did not start" in done.stdout

@@ -158,12 +158,21 @@ def test_resolution_proof_chain_and_inverse_resolve(stack) -> None:
 
 def test_negatives_get_200_with_errors_for_the_skip_path(stack) -> None:
     # tests/phase5_graphql/test_graphql_negatives.py: an unknown name resolves to null; a field the server lacks
-    # (verifyProof) must be 200 + errors so that conftest's raise_for_status passes and the test skips.
+    # must be 200 + errors so that conftest's raise_for_status passes and the test skips.
     q = "query($n:String!){ resolve(name:$n){ encoding } }"
     assert data_of(upstream_gql(stack.graphql_url, q, {"n": "does/not/exist/"}, None))["resolve"] is None
+    lacking = upstream_gql(stack.graphql_url, "{ noSuchField { valid } }", {}, None)
+    assert lacking.status_code == 200 and lacking.json()["errors"]
+    # Its tamper test: the first proofChain hash with its last character flipped must verify as invalid.
+    chain_query = "query($n:String!){ resolve(name:$n){ proofChain { layer hash valid } } }"
+    chain = data_of(upstream_gql(stack.graphql_url, chain_query, {"n": "demo/object/alpha"}, None))["resolve"]
+    h = chain["proofChain"][0]["hash"]
+    bad_hash = h[:-1] + ("0" if h[-1] != "0" else "1")
     qv = "query($n:String!, $h:String!){ verifyProof(name:$n, tamperedHash:$h){ valid } }"
-    missing = upstream_gql(stack.graphql_url, qv, {"n": "demo/object/alpha", "h": "00"}, None)
-    assert missing.status_code == 200 and missing.json()["errors"]
+    for given, valid in ((bad_hash, False), (h, True)):
+        answer = data_of(upstream_gql(stack.graphql_url, qv, {"n": "demo/object/alpha", "h": given}, None))
+        assert answer["verifyProof"] == {"valid": valid}
+    assert data_of(upstream_gql(stack.graphql_url, qv, {"n": "does/not/exist", "h": h}, None))["verifyProof"] is None
     # tests/phase9_chaos/test_chaos_resilience.py: introspection over POST answers 200
     schema = upstream_gql(stack.graphql_url, "{ __schema { types { name } } }", {}, None)
     assert schema.status_code == 200 and schema.json()["data"]["__schema"]["types"]

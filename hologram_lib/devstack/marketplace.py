@@ -250,6 +250,13 @@ def build_schema(market: Marketplace, contents: ContentApi) -> GraphQLSchema:
         record = market.catalog.by_encoding(canonical_encoding(encoding))
         return None if record is None else _resolution(record)
 
+    @query.field("verifyProof")
+    def verify_proof(_: Any, info: Any, name: str, tamperedHash: str) -> dict[str, bool] | None:  # upstream's name
+        record = market.catalog.latest(name[: MAX_NAME + 1])
+        if record is None:
+            return None
+        return {"valid": any(step["valid"] and step["hash"] == tamperedHash for step in _proof_chain(record))}
+
     @query.field("searchApps")
     def search_apps(_: Any, info: Any, q: str) -> list[dict[str, str]]:
         return [{"name": n, "cid": c} for n, c in market.catalog.search(check_search_text(q))]
