@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -432,3 +433,23 @@ def test_a_build_that_fails_half_way_leaves_no_binary_and_a_bad_checksum_means_r
     env = {"HOLOGRAM_KUBO_CACHE": str(tmp_path / "cache"), "PATH": os.environ["PATH"]}
     with pytest.raises(KuboUnavailable, match="building Kubo failed"):
         kubo.locate(env, said.append)
+
+
+def test_a_port_taken_as_kubo_starts_is_retried_once_on_any_port_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Another program binds the preferred ports between the check and Kubo's bind: the check is made to miss it.
+    with socket.socket() as api, socket.socket() as gateway:
+        api.bind(("127.0.0.1", 0))
+        gateway.bind(("127.0.0.1", 0))
+        api.listen()
+        gateway.listen()
+        monkeypatch.setattr(devstack, "PREFERRED_IPFS_PORT", api.getsockname()[1])
+        monkeypatch.setattr(devstack, "PREFERRED_GATEWAY_PORT", gateway.getsockname()[1])
+        monkeypatch.setattr(kubo_node, "port_free", lambda port: True)
+        info = devstack.up(tmp_path / "state", reports_dir=None)
+        try:
+            assert not info.ipfs_api.endswith(f":{api.getsockname()[1]}")
+            assert "was taken as Kubo started: retrying on any free loopback port" in capsys.readouterr().err
+        finally:
+            devstack.down(tmp_path / "state")

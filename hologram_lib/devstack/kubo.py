@@ -165,7 +165,7 @@ def build(version: str, target: Path, progress: Progress = say) -> Kubo:
             return Kubo(target, version, "cache")
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            seconds = _go_build(go, temp, target.parent / "build.log", progress)
+            seconds = _go_build(go, version, temp, target.parent / "build.log", progress)
             built = version_of(temp)
             if built != version:
                 raise KuboUnavailable(
@@ -180,10 +180,10 @@ def build(version: str, target: Path, progress: Progress = say) -> Kubo:
     return Kubo(target, version, "build")
 
 
-def _go_build(go: str, output: Path, log_path: Path, progress: Progress) -> float:
+def _go_build(go: str, version: str, output: Path, log_path: Path, progress: Progress) -> float:
     """`go build` of Kubo's command from the pinning module, its progress said every few seconds; the build's own
     output goes to `log_path`. Returns the seconds it took."""
-    progress(f"building Kubo {pinned_version()} with {go} (one-off, minutes on a cold machine); log: {log_path}")
+    progress(f"building Kubo {version} with {go} (one-off, minutes on a cold machine); log: {log_path}")
     env = {**os.environ, "GOWORK": "off", "GOFLAGS": "-mod=readonly"}  # a user's go.work / -mod must not apply
     argv = [go, "build", "-v", "-trimpath", "-o", str(output), KUBO_PACKAGE]
     start = time.monotonic()

@@ -18,6 +18,7 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,7 @@ def read_log(log: Path) -> str:
     return ""
 
 
-def wait_ready(pid: int, log: Path, deadline: float, alive: Any) -> Daemon:
+def wait_ready(pid: int, log: Path, deadline: float, alive: Callable[[int], bool]) -> Daemon:
     """Wait for Kubo's "Daemon is ready" and the addresses it listens on; fail fast when it exits first."""
     while time.monotonic() < deadline:
         text = read_log(log)

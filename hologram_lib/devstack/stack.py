@@ -196,19 +196,24 @@ def _start_ipfs(binary: kubo.Kubo, state_dir: Path, deadline: float) -> kubo_nod
     kubo_node.init_repo(binary, repo)
     api_port = PREFERRED_IPFS_PORT if kubo_node.port_free(PREFERRED_IPFS_PORT) else 0
     gateway_port = PREFERRED_GATEWAY_PORT if kubo_node.port_free(PREFERRED_GATEWAY_PORT) else 0
+    try:
+        return _run_kubo(binary, state_dir, api_port, gateway_port, deadline)
+    except StackError:
+        if (api_port, gateway_port) == (0, 0) or not kubo_node.port_taken(kubo_node.read_log(state_dir / "ipfs.log")):
+            raise
+    kubo.say(f"port {api_port} or {gateway_port} was taken as Kubo started: retrying on any free loopback port")
+    return _run_kubo(binary, state_dir, 0, 0, deadline)
+
+
+def _run_kubo(
+    binary: kubo.Kubo, state_dir: Path, api_port: int, gateway_port: int, deadline: float
+) -> kubo_node.Daemon:
+    repo = kubo_node.repo_dir(state_dir)
+    kubo_node.configure(repo, api_port, gateway_port)
     log = state_dir / kubo_node.LOG
-    for attempt in (1, 2):
-        kubo_node.configure(repo, api_port, gateway_port)
-        pid = _spawn(kubo_node.daemon_argv(binary, repo), log, kubo_node.daemon_env())
-        atomic.write_text(state_dir / "ipfs.pid", str(pid))
-        try:
-            return kubo_node.wait_ready(pid, log, deadline, _alive)
-        except StackError:
-            if attempt == 2 or not kubo_node.port_taken(kubo_node.read_log(log)) or (api_port, gateway_port) == (0, 0):
-                raise
-        kubo.say(f"port {api_port} or {gateway_port} was taken as Kubo started: retrying on any free loopback port")
-        api_port = gateway_port = 0
-    raise AssertionError("unreachable")
+    pid = _spawn(kubo_node.daemon_argv(binary, repo), log, kubo_node.daemon_env())
+    atomic.write_text(state_dir / "ipfs.pid", str(pid))
+    return kubo_node.wait_ready(pid, log, deadline, _alive)
 
 
 def _start_marketplace(
