@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Go's standard install location, after the caller's PATH: a non-login shell (CI's) may not list it, and the
+# one-off Kubo build needs it (see `kubo` below).
+export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: report collect test gate lab bench soak lint venv clean stack stack-down chromium kubo
 

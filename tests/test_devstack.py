@@ -453,3 +453,27 @@ def test_a_port_taken_as_kubo_starts_is_retried_once_on_any_port_and_said(
             assert "was taken as Kubo started: retrying on any free loopback port" in capsys.readouterr().err
         finally:
             devstack.down(tmp_path / "state")
+
+
+def test_a_build_says_its_progress_while_go_is_silent_renames_into_place_and_records_its_checksum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A `go` whose "binary" answers the pinned version after a silent second (as a real link step is silent).
+    pinned = kubo.pinned_version()
+    fake_program(
+        tmp_path / "go-bin" / "go",
+        'out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done\n'
+        f'echo "go: downloading example.com/x v1"; sleep 1; printf \'#!/bin/sh\\necho {pinned}\\n\' > "$out"; '
+        'chmod +x "$out"',
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path / 'go-bin'}:/usr/bin:/bin")
+    monkeypatch.setattr(kubo, "PROGRESS_EVERY_S", 0.2)
+    said: list[str] = []
+    env = {"HOLOGRAM_KUBO_CACHE": str(tmp_path / "cache"), "PATH": f"{tmp_path / 'go-bin'}:/usr/bin:/bin"}
+    built = kubo.locate(env, said.append)
+    target = tmp_path / "cache" / f"kubo-{pinned}" / "ipfs"
+    assert built == kubo.Kubo(target, pinned, "build")
+    assert any(line.startswith("… ") and "1 modules downloaded" in line for line in said), said
+    recorded = (target.parent / "ipfs.sha256").read_text().split()[0]
+    assert said[-1].endswith(f"sha256 {recorded}") and not list(target.parent.glob(".ipfs.*.tmp"))
+    assert kubo.locate(env, said.append) == kubo.Kubo(target, pinned, "cache")  # built once, then reused

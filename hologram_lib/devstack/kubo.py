@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -181,14 +182,23 @@ def build(version: str, target: Path, progress: Progress = say) -> Kubo:
 
 
 def _go_build(go: str, version: str, output: Path, log_path: Path, progress: Progress) -> float:
-    """`go build` of Kubo's command from the pinning module, its progress said every few seconds; the build's own
-    output goes to `log_path`. Returns the seconds it took."""
+    """`go build` of Kubo's command from the pinning module, its progress said every few seconds (also while Go
+    links, silently); the build's own output goes to `log_path`. Returns the seconds it took."""
     progress(f"building Kubo {version} with {go} (one-off, minutes on a cold machine); log: {log_path}")
     env = {**os.environ, "GOWORK": "off", "GOFLAGS": "-mod=readonly"}  # a user's go.work / -mod must not apply
     argv = [go, "build", "-v", "-trimpath", "-o", str(output), KUBO_PACKAGE]
     start = time.monotonic()
-    downloads = packages = 0
-    said = start
+    counts = {"downloaded": 0, "compiled": 0}
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(PROGRESS_EVERY_S):
+            elapsed = time.monotonic() - start
+            progress(
+                f"… {elapsed:.0f} s: {counts['downloaded']} modules downloaded, {counts['compiled']} packages built"
+            )
+
+    ticker = threading.Thread(target=tick, daemon=True)
     with (
         log_path.open("w") as log,
         subprocess.Popen(
@@ -196,21 +206,22 @@ def _go_build(go: str, version: str, output: Path, log_path: Path, progress: Pro
         ) as child,
     ):
         assert child.stdout is not None
+        ticker.start()
         try:
             for line in child.stdout:
                 log.write(line)
                 if line.startswith("go: downloading"):
-                    downloads += 1
+                    counts["downloaded"] += 1
                 elif not line.startswith(("go:", "#")):
-                    packages += 1
-                if time.monotonic() - said >= PROGRESS_EVERY_S:
-                    said = time.monotonic()
-                    progress(f"… {said - start:.0f} s: {downloads} modules downloaded, {packages} packages compiled")
+                    counts["compiled"] += 1
             code = child.wait(timeout=max(1.0, BUILD_TIMEOUT_S - (time.monotonic() - start)))
         except BaseException:
             child.kill()
             child.wait()
             raise
+        finally:
+            done.set()
+            ticker.join()
     if code != 0:
         tail = " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-3:])
         raise KuboUnavailable(f"building Kubo failed (go build exit {code}; full log {log_path}): {tail}")
