@@ -24,6 +24,13 @@
     if (magnitude >= 1e6) return value.toExponential(3);
     return String(Number(value.toPrecision(4)));
   }
+  function axisFmt(value) {
+    const magnitude = Math.abs(value);
+    for (const [size, suffix] of [[1e9, "G"], [1e6, "M"], [1e4, "k"]]) {
+      if (magnitude >= size) return `${Number((value / size).toPrecision(4))}${suffix}`;
+    }
+    return String(Number(value.toPrecision(4)));
+  }
   const verdict = (green) => (green === true ? "pass" : green === false ? "fail" : "unknown");
   const branchName = (run) => DATA.branches[RUNS.branch[run]];
   const machineName = (run) => (RUNS.machine[run] === null ? "unknown machine" : DATA.machines[RUNS.machine[run]]);
@@ -196,7 +203,7 @@
       scales: { x: { time: false } },
       axes: [
         { space: 90, size: 42, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], values: axisLabels },
-        { label: metric.unit, size: 62, labelSize: 16, values: (u, splits) => splits.map(fmt) },
+        { label: metric.unit, size: 58, labelSize: 18, values: (u, splits) => splits.map(axisFmt) },
       ],
       series,
       bands,
