@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         "page", help="reports/history.html: every run by commit, interactive charts, compare two runs (offline)"
     )
     history_page.add_argument("--out", type=Path, default=DEFAULT_HISTORY_PAGE, help="page to write (%(default)s)")
+    history_page.add_argument("--last", type=_positive_int, help="newest runs shown (default 2000)")
     _add_history(history_page)
 
     report = commands.add_parser("report", help="collect, execute the notebooks, render reports/index.html")
@@ -438,7 +439,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.history_command == "page":
         from hologram_lib.report.history_page import write_history_page
 
-        out, runs, metrics = write_history_page(args.out, store)
+        out, runs, metrics = write_history_page(args.out, store, args.last)
         print(f"history page: {out} ({runs} runs, {metrics} metrics from {store})")
         return 0
     from hologram_lib.history.series import show_lines

@@ -152,6 +152,25 @@ def test_runs_are_in_commit_order_with_machines_apart_and_change_points_per_seri
     assert data["intervals"][verify["interval"][0]] == "median 95% CI over 10 processes"
 
 
+def test_running_sum_cost_finds_the_same_breaks_as_ruptures_own_l2() -> None:
+    """The history page seeks change points in every series of the store; the O(1) cost must not change them."""
+    import ruptures
+
+    from hologram_lib.history.changes import cumulative_l2
+
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        n = int(rng.integers(10, 600))
+        levels = np.zeros(n)
+        for _ in range(int(rng.integers(0, 4))):
+            levels[int(rng.integers(0, n)) :] += rng.normal(0, 0.1)
+        values = levels + rng.uniform(0.01, 0.1) * rng.standard_normal(n)
+        penalty = 3 * 0.05**2 * math.log(n)
+        ours = ruptures.Binseg(custom_cost=cumulative_l2(), min_size=5, jump=1).fit(values).predict(pen=penalty)
+        theirs = ruptures.Binseg(model="l2", min_size=5, jump=1).fit(values).predict(pen=penalty)
+        assert ours == theirs
+
+
 def test_embedded_json_cannot_close_its_script_and_reads_back_the_same() -> None:
     hostile = {"name": "</script><script>alert(1)</script>", "amp": "&lt;", "sep": "\u2028"}
     text = embedded_json(hostile)
@@ -169,6 +188,15 @@ def test_page_command_refuses_a_missing_or_foreign_store_in_one_line(tmp_path: P
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and str(foreign) in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "h.html").exists()
+
+
+def test_last_keeps_the_newest_runs_and_says_how_many_the_store_holds(big_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "history.html"
+    done = hologram("history", "page", "--store", str(big_store), "--out", str(out), "--last", "100")
+    assert done.returncode == 0 and "(100 runs, 5 metrics" in done.stdout
+    data = page_data(out)
+    assert data["total"] == RUNS and sorted(data["runs"]["id"]) == [f"run-{i:04d}" for i in range(900, 1000)]
+    assert all(len(metric["level"]) == 100 for metric in data["metrics"])
 
 
 # ---- the page in Chromium --------------------------------------------------------------------------------------------

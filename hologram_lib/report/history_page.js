@@ -364,8 +364,9 @@
       document.body.dataset.ready = "empty";
       return;
     }
+    const shown = DATA.total > RUNS.id.length ? `the newest ${RUNS.id.length} of ${DATA.total}` : `${RUNS.id.length}`;
     summary.textContent =
-      `${RUNS.id.length} runs · ${DATA.metrics.length} metrics · ${DATA.branches.length} branch(es) · ` +
+      `${shown} runs · ${DATA.metrics.length} metrics · ${DATA.branches.length} branch(es) · ` +
       `${DATA.machines.length} machine(s) · store ${DATA.store} · made ${DATA.made}`;
     const branch = byId("branch");
     DATA.branches.forEach((name, index) => {

@@ -91,12 +91,12 @@ def empty_data(store: Path, why: str) -> dict[str, Any]:
             "branches": [], "machines": [], "intervals": [], "metrics": []}  # fmt: skip
 
 
-def write_history_page(out: Path, store: Path) -> tuple[Path, int, int]:
-    """Write the page for `store` to `out` (atomically); returns (path, runs, metrics). An absent store or a file
-    that is not one is an InputError (exit 2 for `hologram history page`)."""
-    from hologram_lib.history.browse import browse
+def write_history_page(out: Path, store: Path, last: int | None = None) -> tuple[Path, int, int]:
+    """Write the page for the newest `last` runs of `store` (default PAGE_RUNS) to `out`, atomically; returns (path,
+    runs, metrics). An absent store or a file that is not one is an InputError (exit 2 for `hologram history page`)."""
+    from hologram_lib.history.browse import PAGE_RUNS, browse
 
-    data = browse(store, _made())
+    data = browse(store, _made(), last or PAGE_RUNS)
     atomic.write_text(out, render(data))
     return out, len(data["runs"]["id"]), len(data["metrics"])
 
