@@ -203,7 +203,7 @@
       scales: { x: { time: false } },
       axes: [
         { space: 90, size: 42, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], values: axisLabels },
-        { label: metric.unit, size: 58, labelSize: 18, values: (u, splits) => splits.map(axisFmt) },
+        { label: metric.unit, size: 64, labelSize: 20, values: (u, splits) => splits.map(axisFmt) },
       ],
       series,
       bands,
