@@ -393,6 +393,15 @@
     byId("pan-left").addEventListener("click", () => pan(-0.25));
     byId("pan-right").addEventListener("click", () => pan(0.25));
     byId("zoom-reset").addEventListener("click", () => setRange(-0.5, state.order.length - 0.5, null));
+    let resizing = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizing);
+      resizing = setTimeout(() => {
+        for (const chart of state.charts) {
+          chart.setSize({ width: Math.max(340, chart.root.parentElement.clientWidth - 10), height: 230 });
+        }
+      }, 150);
+    });
     chooseBranch(0);
     drawAll();
     fillSelects();
