@@ -222,6 +222,9 @@ def test_page_loads_offline_with_a_chart_per_metric_wall_clock_beside_counted(br
     assert page.locator("#range").inner_text().startswith(f"showing {main_runs} of {main_runs} runs")
     changes = page.locator('.chart-box[data-metric="core.verify_ms"] .changes li')
     assert changes.count() == 2 and "×1.2" in changes.first.inner_text()
+    wide = page.locator(".chart-box canvas").first.evaluate("c => c.clientWidth")
+    page.set_viewport_size({"width": 760, "height": 900})  # the charts follow the window
+    page.wait_for_function("w => document.querySelector('.chart-box canvas').clientWidth < w", arg=wide)
     assert problems == []
 
 
@@ -278,7 +281,7 @@ def test_drag_and_wheel_zoom_and_pan_change_the_range_of_every_chart(browser, bi
     assert 180 <= shown <= 215
     page.mouse.move(box["x"] + box["width"] * 0.5, y)
     page.mouse.wheel(0, -200)  # zoom in at the pointer
-    page.wait_for_function(f"document.getElementById('charts').dataset.xMax < {dragged[1]}")
+    page.wait_for_function("x => Number(document.getElementById('charts').dataset.xMax) < x", arg=dragged[1])
     wheeled = _range(page)
     assert wheeled[1] - wheeled[0] < dragged[1] - dragged[0]
     page.click("#pan-left")
@@ -363,6 +366,23 @@ def test_hostile_names_from_the_store_stay_text(browser, tmp_path: Path) -> None
     assert page.locator("main img, [onerror]").count() == 0
     assert page.title() == "Hologram history by commit" and dialogs == []
     assert problems == []
+
+
+def test_content_security_policy_runs_only_the_pages_own_scripts(browser, big_page: Path, tmp_path: Path) -> None:
+    """Defence in depth: a script that got into the page some other way would not run, nor could it call out."""
+    tampered = tmp_path / "history.html"
+    extra = "<script>document.title = 'pwned'</script><img src='http://127.0.0.1:9/x.png'>"
+    tampered.write_text(big_page.read_text().replace("</main>", extra + "</main>", 1))
+    page = browser.new_page()
+    console: list[str] = []
+    failed: dict[str, str | None] = {}
+    page.on("console", lambda message: console.append(message.text))
+    page.on("requestfailed", lambda request: failed.update({request.url: request.failure}))
+    page.goto(tampered.as_uri())
+    page.wait_for_selector("body[data-ready=yes]")  # the page's own scripts ran…
+    assert page.title() == "Hologram history by commit"  # …the extra one did not
+    assert any("Executing inline script violates the following Content Security Policy" in m for m in console)
+    assert failed == {"http://127.0.0.1:9/x.png": "csp"}  # refused by the policy, before any connection
 
 
 def test_report_without_a_store_writes_an_empty_page_that_says_so(browser, tmp_path: Path) -> None:
