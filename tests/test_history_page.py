@@ -385,6 +385,43 @@ def test_content_security_policy_runs_only_the_pages_own_scripts(browser, big_pa
     assert failed == {"http://127.0.0.1:9/x.png": "csp"}  # refused by the policy, before any connection
 
 
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+def test_hover_names_the_commit_by_its_subject_from_the_local_repository(browser, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    subjects = ["Encode: reuse the witness buffer", f"Verify: {EVIL}"]
+    commits = []
+    for subject in subjects:
+        _git(repo, "commit", "-q", "--allow-empty", "-m", subject, "-m", "a body line that is not the subject")
+        commits.append(_git(repo, "rev-parse", "HEAD"))
+    commits.append("0123456789abcdef0123456789abcdef01234567")  # a commit this clone does not have
+    store = tmp_path / "history.duckdb"
+    add_runs(store, [
+        RunRecord(f"r{i}", datetime(2026, 1, 1) + timedelta(hours=i), commit, "main", "main", "ci", "m", True, "{}",
+                  "test", (MetricRow("core.verify_ms", 1, 100, 1.0, 1.5),))
+        for i, commit in enumerate(commits)
+    ])  # fmt: skip
+    out = tmp_path / "history.html"
+    done = hologram("history", "page", "--store", str(store), "--out", str(out), cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert page_data(out)["runs"]["subject"] == [*subjects, None]
+    page, problems = loaded(browser, out)
+    box = _plot_box(page, "core.verify_ms")
+    for fraction, expected in ((0.02, subjects[0]), (0.5, subjects[1])):
+        page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+        assert f"“{expected}”" in page.locator("#tooltip").inner_text()
+    page.mouse.move(box["x"] + box["width"] * 0.98, box["y"] + box["height"] / 2)
+    assert "“" not in page.locator("#tooltip").inner_text()  # unknown here: no subject, no error
+    assert page.locator("main img, [onerror]").count() == 0 and page.title() == "Hologram history by commit"
+    assert problems == []
+
+
 def test_report_without_a_store_writes_an_empty_page_that_says_so(browser, tmp_path: Path) -> None:
     out = tmp_path / "history.html"
     line = report_line(out, tmp_path / "absent.duckdb")

@@ -197,8 +197,10 @@ def _labels(values: list[str | None]) -> tuple[list[str], list[int | None]]:
     return list(table), codes
 
 
-def page_data(view: HistoryView, store: Path, made: str) -> dict[str, Any]:
-    """What the page embeds (JSON): runs column-wise, metrics with their figures, units and change points."""
+def page_data(view: HistoryView, store: Path, made: str, subjects: dict[str, str] | None = None) -> dict[str, Any]:
+    """What the page embeds (JSON): runs column-wise (with their commit's subject where known), metrics with their
+    figures, units and change points."""
+    subjects = subjects or {}
     runs = view.runs
     branches = sorted({r.branch for r in runs}, key=lambda b: (b != MAIN, b))
     machines, machine_codes = _labels([r.machine for r in runs])
@@ -228,6 +230,7 @@ def page_data(view: HistoryView, store: Path, made: str) -> dict[str, Any]:
             "id": [r.run_id for r in runs],
             "at": [r.recorded_at.strftime("%Y-%m-%d %H:%M") for r in runs],
             "commit": [r.commit for r in runs],
+            "subject": [subjects.get(r.commit or "") for r in runs],
             "branch": [branches.index(r.branch) for r in runs],
             "machine": machine_codes,
             "runner": [r.runner for r in runs],
@@ -238,8 +241,12 @@ def page_data(view: HistoryView, store: Path, made: str) -> dict[str, Any]:
     }
 
 
-def browse(store: Path, made: str, last: int = PAGE_RUNS) -> dict[str, Any]:
-    """The page's data for the newest `last` runs of `store` (an InputError when it is absent or not a store)."""
+def browse(store: Path, made: str, last: int = PAGE_RUNS, repo: Path | None = None) -> dict[str, Any]:
+    """The page's data for the newest `last` runs of `store` (an InputError when it is absent or not a store);
+    commit subjects from the git repository at `repo` (the working directory by default) where it has them."""
+    from hologram_lib.history.commits import commit_subjects
+
     view = read_view(store, last)
     find_changes(view)
-    return page_data(view, store, made)
+    subjects = commit_subjects((run.commit for run in view.runs), repo or Path.cwd())
+    return page_data(view, store, made, subjects)

@@ -149,6 +149,7 @@
     const interval = metric.interval[run];
     const lines = [
       `commit ${RUNS.commit[run] ? RUNS.commit[run].slice(0, 12) : "not recorded"} · ${RUNS.at[run]} UTC`,
+      ...(RUNS.subject && RUNS.subject[run] ? [`“${RUNS.subject[run]}”`] : []),
       `branch ${branchName(run)} · run ${RUNS.id[run]}`,
       `machine ${machineName(run)}${RUNS.runner[run] ? ` (runner ${RUNS.runner[run]})` : ""}`,
       `verdict ${verdict(RUNS.green[run])}${RUNS.profile[run] ? ` (profile ${RUNS.profile[run]})` : ""}`,
@@ -247,7 +248,8 @@
       list.append(
         el(
           "li",
-          `change at ${short(RUNS.commit[run])} (${RUNS.at[run]}, run ${RUNS.id[run]}) on ${DATA.machines[change.machine]}:` +
+          `change at ${short(RUNS.commit[run])}${RUNS.subject && RUNS.subject[run] ? ` “${RUNS.subject[run]}”` : ""}` +
+            ` (${RUNS.at[run]}, run ${RUNS.id[run]}) on ${DATA.machines[change.machine]}:` +
             ` ×${fmt(change.ratio)} (${fmt(change.before)} → ${fmt(change.after)} ${metric.unit}), p=${fmt(change.p)}`,
         ),
       );
