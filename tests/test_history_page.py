@@ -222,9 +222,13 @@ def test_page_loads_offline_with_a_chart_per_metric_wall_clock_beside_counted(br
     assert page.locator("#range").inner_text().startswith(f"showing {main_runs} of {main_runs} runs")
     changes = page.locator('.chart-box[data-metric="core.verify_ms"] .changes li')
     assert changes.count() == 2 and "×1.2" in changes.first.inner_text()
-    wide = page.locator(".chart-box canvas").first.evaluate("c => c.clientWidth")
-    page.set_viewport_size({"width": 760, "height": 900})  # the charts follow the window
-    page.wait_for_function("w => document.querySelector('.chart-box canvas').clientWidth < w", arg=wide)
+    fits = "b => b.querySelector('canvas').clientWidth <= b.clientWidth"
+    assert all(page.locator(".chart-box").nth(i).evaluate(fits) for i in range(5))  # no chart spills out of its box
+    canvas = '.chart-box[data-metric="core.verify_ms"] canvas'
+    wide = page.locator(canvas).evaluate("c => c.clientWidth")
+    page.set_viewport_size({"width": 600, "height": 900})  # the charts follow the window
+    page.wait_for_function("a => document.querySelector(a[0]).clientWidth < a[1]", arg=[canvas, wide])
+    assert all(page.locator(".chart-box").nth(i).evaluate(fits) for i in range(5))
     assert problems == []
 
 

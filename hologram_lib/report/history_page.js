@@ -264,6 +264,7 @@
     const holder = byId("charts");
     holder.replaceChildren();
     const groups = new Map();
+    const boxes = [];
     for (const metric of DATA.metrics) {
       if (!groups.has(metric.base)) groups.set(metric.base, []);
       groups.get(metric.base).push(metric);
@@ -278,10 +279,14 @@
         box.dataset.metric = metric.key;
         box.append(el("div", `${metric.key} · ${metric.kind} (${metric.unit || "no unit"})`, "kind"));
         row.append(box);
-        const chart = makeChart(box, metric);
-        if (chart) state.charts.push(chart);
-        box.append(changeList(metric));
+        boxes.push([box, metric]);
       }
+    }
+    // Charts only once every box is laid out: a box measured alone in its row is wider than it ends up.
+    for (const [box, metric] of boxes) {
+      const chart = makeChart(box, metric);
+      if (chart) state.charts.push(chart);
+      box.append(changeList(metric));
     }
     legend();
     showRange();
