@@ -19,10 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/hologram kernel
 	touch $@
 
+# The history page's charting library (uPlot, inlined into reports/history.html), from the committed lockfile.
+CHARTLIB := hologram_lib/report/chartlib
+CHARTLIB_STAMP := $(CHARTLIB)/node_modules/.package-lock.json
+$(CHARTLIB_STAMP): $(CHARTLIB)/package-lock.json
+	cd $(CHARTLIB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Collect (perf suites + E2E probe), execute the notebooks, render reports/index.html and print the verdict.
 # Exits 0 whenever the report was written, whatever the verdict (the hard gate is `make gate`).
 # With IPFS_API / GRAPHQL_URL unset, the embedded stack serves them for the run and is stopped afterwards.
-report: $(STAMP)
+report: $(STAMP) $(CHARTLIB_STAMP)
 	@[ -n "$$IPFS_API" ] || $(BIN)/hologram stack kubo
 	$(BIN)/hologram report
 
@@ -66,7 +73,7 @@ chromium:
 
 # The seed's phase6 / phase8 tests write where a report would; under `make test` they write to reports/test-run/
 # so that a test run never replaces the data of your last `make report`.
-test: $(STAMP) chromium kubo
+test: $(STAMP) $(CHARTLIB_STAMP) chromium kubo
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/mypy
 	HOLOGRAM_PERF_DIR=reports/test-run/perf HOLOGRAM_EVENTS=reports/test-run/e2e/events.jsonl $(BIN)/python -m pytest
@@ -77,7 +84,7 @@ soak: $(STAMP)
 	HOLOGRAM_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/test_fuzz_parsers.py
 	$(BIN)/python tests/load_marketplace.py --users 50 --spawn-rate 10 --run-time 30s
 
-bench: $(STAMP)
+bench: $(STAMP) $(CHARTLIB_STAMP)
 	$(BIN)/python tests/bench/bench_runs.py
 	$(BIN)/python tests/bench/bench_core.py
 	$(BIN)/python tests/bench/bench_stack.py

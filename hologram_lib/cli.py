@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_PERF_DIR
 from hologram_lib.errors import InputError, Refused, StackError
+from hologram_lib.layout import DEFAULT as DEFAULT_REPORTS
 from hologram_lib.layout import REPORTS, PerfDir
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from hologram_lib.history.series import HistoryRuns
 
 SUITES = ("core", "graphql", "ipfs")
+DEFAULT_HISTORY_PAGE = DEFAULT_REPORTS.history_page
 
 
 def _positive_int(raw: str) -> int:
@@ -177,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--last", type=_positive_int, default=200, help="runs of main per series (%(default)s)")
     show.add_argument("--branch", default="main", help="branch (%(default)s)")
     _add_history(show)
+    history_page = history_commands.add_parser(
+        "page", help="reports/history.html: every run by commit, interactive charts, compare two runs (offline)"
+    )
+    history_page.add_argument("--out", type=Path, default=DEFAULT_HISTORY_PAGE, help="page to write (%(default)s)")
+    history_page.add_argument("--last", type=_positive_int, help="newest runs shown (default 2000)")
+    _add_history(history_page)
 
     report = commands.add_parser("report", help="collect, execute the notebooks, render reports/index.html")
     report.set_defaults(handler=cmd_report)
@@ -428,6 +436,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 
         rows = export(store, args.out)
         print(f"history: exported {rows} rows (one per run and metric) from {store} to {args.out}")
+        return 0
+    if args.history_command == "page":
+        from hologram_lib.report.history_page import write_history_page
+
+        out, runs, metrics = write_history_page(args.out, store, args.last)
+        print(f"history page: {out} ({runs} runs, {metrics} metrics from {store})")
         return 0
     from hologram_lib.history.series import show_lines
 

@@ -70,6 +70,11 @@ class Reports:
         return self.root / "verdict.json"
 
     @property
+    def history_page(self) -> Path:
+        """The history store browsed by commit (report/history_page.py)."""
+        return self.root / "history.html"
+
+    @property
     def index(self) -> Path:
         return self.root / "index.html"
 

@@ -18,6 +18,10 @@ from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.status import Budget
 from hologram_lib.verdict import Overall
 
+HISTORY_LINK = (
+    '<p id="history-link"><a href="history.html">History by commit</a> — every run of the history store: '
+    "interactive charts per metric and machine, change points, compare any two runs</p>"
+)
 TOP_ROWS = 10
 MIN_ROW_SAMPLES = 20
 
@@ -303,6 +307,7 @@ def write_index(
         + _budget_chart(verdict, metrics)
         + _trend_section(trends or {}, verdict, metrics, current_run)
         + (f'<p class="meta" id="history">{_e(history)}</p>' if history else "")
+        + (HISTORY_LINK if (path.parent / "history.html").exists() else "")
         + _slow_drift_section(trends or {}, verdict.drift.threshold_pct if verdict.drift else 10.0)
         + _drift_section(verdict)
         + _ab_section(verdict)

@@ -29,7 +29,7 @@ from hologram_lib.perf.collect import collect, new_run_id
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
-from hologram_lib.report import params, render
+from hologram_lib.report import history_page, params, render
 from hologram_lib.report.index import write_index, write_unjudged_index
 from hologram_lib.verdict import Overall, overall, write_verdict
 
@@ -144,6 +144,8 @@ def _build(
         runs = render.run_all(root, reports_dir, parameters)
         if isinstance(judged, InputError):
             raise judged
+        page_line = history_page.report_line(Reports(reports_dir).history_page, config.history_path())
+        judged.history = "; ".join(filter(None, [judged.history, page_line]))
         index = write_index(
             index_path,
             judged.verdict,

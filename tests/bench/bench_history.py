@@ -1,7 +1,9 @@
 """`make bench`: the history store's targets — append one run, change points over 10 metrics × 1,000 runs, the
-report with 5,000 runs of history, and the store's size for 10,000 runs × 20 metrics.
+report with 5,000 runs of history, the store's size for 10,000 runs × 20 metrics, and the history page
+(reports/history.html) over 1,000 runs × 20 metrics on two machines: its build, its size, its load in Chromium.
 
-Run from the project root: `.venv/bin/python tests/bench/bench_history.py [--repeats N]`; medians of repeats.
+Run from the project root: `.venv/bin/python tests/bench/bench_history.py [--repeats N] [--page-only]`; medians of
+repeats.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ HOLOGRAM = str(Path(sys.executable).with_name("hologram"))
 START = datetime(2026, 1, 1)
 
 
-def runs(first: int, count: int, metrics: int, rng: np.random.Generator) -> list[RunRecord]:
+def runs(
+    first: int, count: int, metrics: int, rng: np.random.Generator, machines: tuple[str, ...] = ("Linux",)
+) -> list[RunRecord]:
     """Runs as reports write them: every metric's statistics, provenance, knobs."""
     found = []
     for i in range(first, first + count):
@@ -45,15 +49,68 @@ def runs(first: int, count: int, metrics: int, rng: np.random.Generator) -> list
         commit = f"{rng.integers(1 << 62):040x}"
         knobs = '{"ENC_MB": 1, "samples": 200}'
         run_id = f"{when:%Y%m%dT%H%M%SZ}-{i:06x}"
-        found.append(RunRecord(run_id, when, commit, "main", "main", "runner-1", "Linux", True, knobs, "bench", rows))
+        machine = machines[i % len(machines)]
+        found.append(RunRecord(run_id, when, commit, "main", "main", "runner-1", machine, True, knobs, "bench", rows))
     return found
 
 
-def filled(store: Path, count: int, metrics: int) -> Path:
+def filled(store: Path, count: int, metrics: int, machines: tuple[str, ...] = ("Linux",)) -> Path:
     rng = np.random.default_rng(1)
     for first in range(0, count, 1000):
-        add_runs(store, runs(first, min(1000, count - first), metrics, rng))
+        add_runs(store, runs(first, min(1000, count - first), metrics, rng, machines))
     return store
+
+
+def page_build_s(store: Path, out: Path) -> float:
+    """The history page as the report builds it (in process: read, change points, render, write)."""
+    from hologram_lib.report.history_page import write_history_page
+
+    start = time.perf_counter()
+    write_history_page(out, store)
+    return time.perf_counter() - start
+
+
+def page_command_s(store: Path, out: Path) -> float:
+    """`hologram history page` as a person runs it (a new process: imports included)."""
+    start = time.perf_counter()
+    subprocess.run([HOLOGRAM, "history", "page", "--store", str(store), "--out", str(out)], check=True,
+                   capture_output=True, cwd=ROOT)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def page_load_s(page: Path, repeats: int) -> list[float]:
+    """Headless Chromium (Debian's, as tests/test_browser.py launches it): navigation until every chart is drawn."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    times = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for _ in range(repeats):
+            tab = browser.new_page(viewport={"width": 1200, "height": 900})
+            start = time.perf_counter()
+            tab.goto(page.as_uri())
+            tab.wait_for_selector("body[data-ready=yes]")
+            times.append(time.perf_counter() - start)
+            tab.close()
+        browser.close()
+    return times
+
+
+def page_rows(tmp: Path, repeats: int) -> list[tuple[str, str, list[float], str]]:
+    store = filled(tmp / "page.duckdb", 1000, 20, ("Linux x86_64 2×Xeon", "Linux aarch64 4×Neoverse-N1"))
+    out = tmp / "history.html"
+    build = [page_build_s(store, out) for _ in range(repeats)]
+    command = [page_command_s(store, tmp / "history-cli.html") for _ in range(repeats)]
+    return [
+        ("history page, 1,000 runs × 20 metrics × 2 machines: build (read, change points, render, write)", "≤ 2 s",
+         build, "s"),
+        ("the same as `hologram history page` (a new process, imports included)", "—", command, "s"),
+        ("history page size (uPlot inlined)", "≤ 1.5 MB", [out.stat().st_size / 1e6], "MB"),
+        ("history page load in headless Chromium until its 20 charts are drawn", "≤ 2 s",
+         page_load_s(out, repeats), "s"),
+    ]  # fmt: skip
 
 
 def append_ms(tmp: Path, repeats: int) -> list[float]:
@@ -99,9 +156,14 @@ def report_s(tmp: Path, store: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    repeats = parser.parse_args().repeats
+    parser.add_argument("--page-only", action="store_true", help="only the history page's rows")
+    args = parser.parse_args()
+    repeats = args.repeats
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
+        if args.page_only:
+            print_table(page_rows(tmp, repeats), repeats)
+            return
         big = filled(tmp / "big.duckdb", 10_000, 20)
         size_mb = big.stat().st_size / 1e6
         history = filled(tmp / "history.duckdb", 5_000, 5)
@@ -115,9 +177,12 @@ def main() -> None:
              [change_point_s(steps=True) for _ in range(repeats)], "s"),
             ("report --no-collect, 5 budgeted metrics, empty history", "—", empty, "s"),
             ("the same with 5,000 runs of history (front page + the notebook's full trends)", "—", full, "s"),
+            ("of which the history page (newest 2,000 of the 5,000 runs, 5 metrics), in process", "—",
+             [page_build_s(history, tmp / "report-page.html") for _ in range(repeats)], "s"),
             ("time the 5,000 runs add to the report (medians)", "≤ 2 s",
              [statistics.median(full) - statistics.median(empty)], "s"),
             ("store file, 10,000 runs × 20 metrics", "≤ 50 MB", [size_mb], "MB"),
+            *page_rows(tmp, repeats),
         ]  # fmt: skip
         print_table(rows, repeats)
 
