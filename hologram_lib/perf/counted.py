@@ -75,11 +75,6 @@ class CountError(Exception):
     """A count could not be taken (valgrind failed, the target raised or spawned threads, the profile is bad)."""
 
 
-def is_counted(key: str) -> bool:
-    """A counted metric's key: `<suite>.<name>_instructions` or `<suite>.<name>_est_cycles`."""
-    return key.endswith(tuple(f"_{unit}" for unit in COUNTED_UNITS))
-
-
 def counted_names(wall_name: str) -> tuple[str, str]:
     """encode_1MB_ms → (encode_1MB_instructions, encode_1MB_est_cycles)."""
     stem = wall_name.removesuffix("_ms")
