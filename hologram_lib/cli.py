@@ -21,7 +21,7 @@ from hologram_lib.layout import REPORTS, PerfDir
 
 if TYPE_CHECKING:
     from hologram_lib.ci.facts import Facts
-    from hologram_lib.config import GateSettings
+    from hologram_lib.config import GateSettings, PerfKnobs
     from hologram_lib.history.series import HistoryRuns
 
 SUITES = ("core", "graphql", "ipfs")
@@ -83,6 +83,24 @@ def _add_one_run(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_measure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--measure",
+        choices=("wall", "instructions", "auto"),
+        help="instructions: also count the core suite under callgrind (HOLOGRAM_MEASURE; default wall)",
+    )
+
+
+def _knobs(args: argparse.Namespace, samples: int | None, *, cold: bool = False) -> PerfKnobs:
+    """The perf knobs of a command, with its --measure applied over HOLOGRAM_MEASURE."""
+    from dataclasses import replace
+
+    from hologram_lib.config import perf_knobs
+
+    knobs = perf_knobs(samples, cold=cold)
+    return replace(knobs, measure=args.measure) if getattr(args, "measure", None) else knobs
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hologram", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--cold", action="store_true", help="cold profile (as COLD=1): into DIR/cold/, then DIR/cache_profiles.json"
     )
+    _add_measure(collect)
 
     profiles = perf.add_parser(
         "profiles", help="cold / warm p50, p95 and their ratio per metric (refreshes DIR/cache_profiles.json)"
@@ -111,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--samples", type=_positive_int, help="samples per metric in each run (default 200)")
     ab.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
     ab.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where ab.json goes (%(default)s)")
+    _add_measure(ab)
 
     calibrate = commands.add_parser("calibrate", help="A/A of the same code: how noisy this runner is (noise.json)")
     calibrate.set_defaults(handler=cmd_calibrate)
@@ -311,13 +331,12 @@ def _settings(args: argparse.Namespace) -> GateSettings:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from hologram_lib.config import perf_knobs
     from hologram_lib.perf.collect import collect
 
     settings = _settings(args)
     if args.perf_dir.exists() and not args.perf_dir.is_dir():  # before minutes of measuring, not after
         raise InputError("expected a directory for the perf data, found a file", args.perf_dir)
-    knobs = perf_knobs(args.samples, cold=args.cold)
+    knobs = _knobs(args, args.samples, cold=args.cold)
     _say_token_source(knobs.token_file)
     outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings)
     errors = [r for o in outcomes for r in o.results if r.note.startswith("error: ")]
@@ -328,15 +347,22 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_ab(args: argparse.Namespace) -> int:
-    from hologram_lib.config import perf_knobs, regression_threshold_pct
+    from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.collect import Progress
     from hologram_lib.perf.paired import run_ab, write_ab
 
     if args.runs < 3:
         raise InputError(f"--runs {args.runs}: a paired test needs at least 3 runs per side")
-    knobs = perf_knobs(args.samples)
+    knobs = _knobs(args, args.samples)
     threshold = regression_threshold_pct(args.threshold_pct)
-    report = run_ab(Path.cwd(), args.base, args.head, args.runs, knobs.samples, threshold, Progress())
+    report = run_ab(
+        Path.cwd(), args.base, args.head, args.runs, knobs.samples, threshold, Progress(), knobs=knobs,
+        perf_dir=args.perf_dir,
+    )  # fmt: skip
+    if report.counted is not None:
+        from hologram_lib.perf.counted_ab import attribution_document, write_attribution
+
+        write_attribution(args.perf_dir, attribution_document(report.counted, report.results))
     path = write_ab(args.perf_dir, report)
     _print([*report.lines(), f"ab: wrote {path}"])
     return 0 if report.passed else 1
