@@ -27,7 +27,7 @@ from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.errors import InputError
 from hologram_lib.gate import check_budget_runs
 from hologram_lib.layout import PerfDir
-from hologram_lib.perf.counted import COUNTED_SUITES, count_into
+from hologram_lib.perf.counted import COUNTED_SUITES, count_into, unavailable
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
 from hologram_lib.perf.profiles import write_cache_profiles
 from hologram_lib.perf.suites import metric_names, skip_reason
@@ -242,8 +242,12 @@ def collect(
         return run_process(request, env)
 
     outcomes = []
+    counting = not knobs.cold and any(name in COUNTED_SUITES for name in suites)
+    no_counts = unavailable(knobs) if counting else None  # before minutes of measuring: exit 2 without valgrind
     measured = measure_suites(suites, knobs, settings, runner, progress)
-    if knobs.measure != "wall" and not knobs.cold:
+    if counting and no_counts is not None and knobs.measure != "wall":
+        progress.line(f"counts: not measured ({no_counts}); the wall clock alone judges this run")
+    elif counting and no_counts is None:
         for suite in measured:
             if suite.name in COUNTED_SUITES and suite.active:
                 suite.counted = count_into(perf_dir, suite.name, suite.metric_names, knobs, progress.line)

@@ -407,18 +407,20 @@ def unavailable(knobs: PerfKnobs) -> str | None:
     return None
 
 
+def _keys(wall_names: list[str]) -> list[str]:
+    return [name for wall in wall_names for name in counted_names(wall)]
+
+
 def count_into(
     perf_dir: Path, suite: str, wall_names: list[str], knobs: PerfKnobs, say: Callable[[str], None]
 ) -> list[MetricResult]:
-    """The counted metrics of one suite for `perf collect`, with counted.json and the profiles written; a failed
-    count is an error note on its metrics (the collect then exits 1), never a number."""
-    reason = unavailable(knobs)
-    if reason is not None:
-        say(f"counts: not measured ({reason}); the wall clock alone judges this run")
-        return []
+    """The counted metrics of one suite for `perf collect` (valgrind known to be usable: `unavailable`), with
+    counted.json and the profiles written; a failed count is an error note on its metrics (the collect then exits 1),
+    never a number."""
     valgrind = find_valgrind()
-    assert isinstance(valgrind, Valgrind)
-    keys = [name for wall in wall_names for name in counted_names(wall)]
+    if isinstance(valgrind, str):
+        return [MetricResult(suite, key, None, ERROR_PREFIX + valgrind) for key in _keys(wall_names)]
+    keys = _keys(wall_names)
     try:
         with tempfile.TemporaryDirectory(prefix="hologram-counted-") as scratch:
             counted = count_suite(valgrind, knobs, suite, wall_names, workdir=Path(scratch))
