@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hologram_lib.ci.facts import Facts
     from hologram_lib.config import GateSettings, PerfKnobs
     from hologram_lib.history.series import HistoryRuns
+    from hologram_lib.perf.counted import Valgrind
 
 SUITES = ("core", "graphql", "ipfs")
 
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--samples", type=_positive_int, help="samples per metric in each run (default 200)")
     calibrate.add_argument("--suite", action="append", choices=SUITES, help="suite (repeatable; default all)")
     calibrate.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
+    _add_measure(calibrate)
     calibrate.add_argument(
         "--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where noise.json goes (%(default)s)"
     )
@@ -369,21 +371,43 @@ def cmd_ab(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from hologram_lib.config import perf_knobs, regression_threshold_pct
+    from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.collect import Progress
     from hologram_lib.perf.paired import calibrate, noise_lines, write_noise
     from hologram_lib.perf.suites import skip_reason
 
     if args.runs < 3:
         raise InputError(f"--runs {args.runs}: calibration needs at least 3 runs per group")
-    knobs = perf_knobs(args.samples)
+    knobs = _knobs(args, args.samples)
     suites = list(args.suite or SUITES)
     reasons = {suite: skip_reason(suite, knobs) for suite in suites}
     threshold = regression_threshold_pct(args.threshold_pct)
+    counting = _counting_valgrind(knobs) if "core" in suites else None  # before measuring: exit 2 without valgrind
     document = calibrate(suites, args.runs, knobs.samples, threshold, Progress(), reasons)
+    lines = noise_lines(document)
+    if counting is not None:
+        from hologram_lib.perf.counted_ab import counted_calibration, counted_noise_lines
+        from hologram_lib.perf.suites import metric_names
+
+        names = metric_names("core", knobs)
+        document["counted"] = counted_calibration(counting, knobs, names, threshold, Progress().line)
+        lines += counted_noise_lines(document["counted"])  # type: ignore[arg-type]
     path = write_noise(args.perf_dir, document)
-    _print([*noise_lines(document), f"calibrate: wrote {path}"])
+    _print([*lines, f"calibrate: wrote {path}"])
     return 0
+
+
+def _counting_valgrind(knobs: PerfKnobs) -> Valgrind | None:
+    """valgrind when this command counts; --measure instructions without it is an InputError, auto says so."""
+    from hologram_lib.perf.counted import find_valgrind, unavailable
+
+    reason = unavailable(knobs)
+    if reason is not None:
+        if knobs.measure != "wall":
+            print(f"counts: not measured ({reason}); the wall clock alone", flush=True)
+        return None
+    found = find_valgrind()
+    return None if isinstance(found, str) else found
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

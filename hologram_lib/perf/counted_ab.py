@@ -19,7 +19,7 @@ import numpy as np
 
 from hologram_lib import atomic
 from hologram_lib.config import PerfKnobs
-from hologram_lib.drift import DriftResult, compare_run_sets
+from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, DriftResult, compare_run_sets
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.callgrind import FunctionChange, compress, read_profile, top_changes
 from hologram_lib.perf.counted import (
@@ -132,4 +132,33 @@ def attribution_lines(comparison: CountedComparison, results: dict[str, DriftRes
         if key in results and results[key].status == Drift.REGRESSED and changes:
             out.append(f"  where {key} went (C functions, instructions per call):")
             out += [f"    {change.line()}" for change in changes]
+    return out
+
+
+def counted_calibration(
+    valgrind: Valgrind, knobs: PerfKnobs, wall_names: list[str], threshold_pct: float, say: Callable[[str], None]
+) -> dict[str, object]:
+    """`hologram calibrate`'s counted A/A: the same code counted as two sides; how far the counts lie apart (within
+    a side and between the sides) beside the noise floor the count verdicts use."""
+    comparison = count_sides(valgrind, knobs, "core", wall_names, (None, None), threshold_pct, None, say)
+    metrics = {
+        key: {
+            "spread_pct": comparison.spread_pct[key],
+            "aa_status": result.status,
+            "aa_ratio": round(result.ratio, 7),
+            "aa_difference_pct": round(100.0 * abs(result.ratio - 1.0), 5),
+        }
+        for key, result in sorted(comparison.results.items())
+    }
+    return {"noise_floor_pct": COUNT_NOISE_FLOOR_PCT, "fingerprint": comparison.fingerprint, "metrics": metrics}
+
+
+def counted_noise_lines(counted: dict[str, object]) -> list[str]:
+    metrics: dict[str, dict[str, object]] = counted["metrics"]  # type: ignore[assignment]
+    out = [f"  counts (callgrind), noise floor {counted['noise_floor_pct']}%:"]
+    for key, m in metrics.items():
+        out.append(
+            f"    {key}: runs of one side within {m['spread_pct']}%, A/A {m['aa_status']} "
+            f"({m['aa_difference_pct']}% apart)"
+        )
     return out
