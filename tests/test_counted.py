@@ -24,6 +24,7 @@ from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, RunLogs, compare_runs, jud
 from hologram_lib.errors import InputError
 from hologram_lib.perf.callgrind import ProfileError, estimated_cycles, read_profile, top_changes
 from hologram_lib.perf.counted import find_valgrind, fingerprint_difference
+from hologram_lib.perf.counted_ab import attribution_markdown
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.status import Drift
 from tests.conftest import ROOT, hologram
@@ -268,6 +269,8 @@ def test_ab_on_counts_judges_three_edits_of_encode(edited_repo: Path, edit: str)
         functions = attribution["metrics"]["core.encode_1MB_instructions"]["functions"]
         assert functions and sum(f["share_pct"] for f in functions) > 50  # the named functions carry the change
         assert (perf / "profiles" / "ab" / "head.core.encode_1MB.callgrind.gz").is_file()
+        summary = "\n".join(attribution_markdown(document))  # what the job summary shows under the A/B table
+        assert "Where `core.encode_1MB_instructions` went" in summary and f"`{functions[0]['function']}`" in summary
 
 
 def test_the_stored_baseline_flow_on_counts_judges_three_edits_of_encode(edited_repo: Path, tmp_path: Path) -> None:
