@@ -142,9 +142,15 @@ class SuiteRuns:
     def results(self) -> list[MetricResult]:
         if self.note:
             return [MetricResult(self.name, m, None, self.note) for m in self.metric_names]
-        return [
-            MetricResult(self.name, m, tuple(run[m] for run in self.runs)) for m in self.metric_names
-        ] + self.counted
+        names = self.metric_names + self.extra_names()
+        return [MetricResult(self.name, m, tuple(run[m] for run in self.runs)) for m in names] + self.counted
+
+    def extra_names(self) -> list[str]:
+        """Metrics every run answered beyond the named ones (an in-process call's thread CPU time)."""
+        if not self.runs:
+            return []
+        shared = set(self.runs[0]).intersection(*self.runs[1:]) - set(self.metric_names)
+        return sorted(shared)
 
 
 @dataclass(frozen=True)
@@ -250,7 +256,8 @@ def collect(
     elif counting and no_counts is None:
         for suite in measured:
             if suite.name in COUNTED_SUITES and suite.active:
-                suite.counted = count_into(perf_dir, suite.name, suite.metric_names, knobs, progress.line)
+                names = metric_names(suite.name, knobs)
+                suite.counted = count_into(perf_dir, suite.name, names, knobs, progress.line)
     for suite in measured:
         files = write_suite(target, suite.name, suite.results(), run_id)
         startup = float(np.median(suite.startup_s)) if suite.startup_s else 0.0

@@ -19,7 +19,7 @@ from pathlib import Path
 from hologram_lib.config import perf_knobs
 from hologram_lib.errors import InputError
 from hologram_lib.perf.harness import SampleTimeout
-from hologram_lib.perf.suites import SUITE_BUILDERS, SuiteError
+from hologram_lib.perf.suites import SUITE_BUILDERS, SuiteError, cpu_name
 
 
 def measure_run(suite_name: str, samples: int, *, cold: bool, tree: Path | None) -> dict[str, object]:
@@ -35,6 +35,8 @@ def measure_run(suite_name: str, samples: int, *, cold: bool, tree: Path | None)
     try:
         for metric in suite.metrics:
             metrics[metric.name] = [round(float(v), 6) for v in metric.sample(metric.initial_samples)]
+            if metric.cpu_ms is not None:
+                metrics[cpu_name(metric.name)] = [round(v, 6) for v in metric.cpu_ms]
     except Exception as exc:  # a sample timed out, a service broke, the target raised
         return {"error": _describe(exc)}
     finally:
