@@ -76,12 +76,13 @@ soak: $(STAMP)
 	HOLOGRAM_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/test_fuzz_parsers.py
 	$(BIN)/python tests/load_marketplace.py --users 50 --spawn-rate 10 --run-time 30s
 
-bench: $(STAMP)
+bench: $(STAMP) valgrind
 	$(BIN)/python tests/bench/bench_runs.py
 	$(BIN)/python tests/bench/bench_core.py
 	$(BIN)/python tests/bench/bench_stack.py
 	$(BIN)/python tests/bench/bench_report.py
 	$(BIN)/python tests/bench/bench_history.py
+	$(BIN)/python tests/bench/bench_counted.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
