@@ -24,8 +24,6 @@ instructions` and sets the noise floor of count verdicts (`drift.COUNT_NOISE_FLO
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import platform
@@ -49,6 +47,7 @@ from hologram_lib.errors import InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.callgrind import ProfileError, compress, estimated_cycles, read_profile
 from hologram_lib.perf.files import ERROR_PREFIX, MetricResult
+from hologram_lib.perf.hooks import hooks_path
 
 KIND = "hologram-counted/1"
 MIN_VALGRIND = (3, 13)  # --instr-atstart and the start/stop client requests behave as used here since 3.13
@@ -105,55 +104,9 @@ def find_valgrind() -> Valgrind | str:
     version = tuple(int(part or 0) for part in match.groups())
     if version[:2] < MIN_VALGRIND:
         return f"valgrind {match.group(0)} is too old: counts need {'.'.join(map(str, MIN_VALGRIND))} or newer"
-    if _hooks_path() is None:
+    if hooks_path() is None:
         return "the pytest-codspeed wheel (callgrind instrument hooks) is not installed"
     return Valgrind(path, match.group(0))
-
-
-def _hooks_path() -> Path | None:
-    spec = importlib.util.find_spec("pytest_codspeed")  # finds the package without importing it (and pytest)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "instruments" / "hooks"
-    found = sorted(folder.glob("dist_instrument_hooks*.so"))
-    return found[0] if found else None
-
-
-def instrumentation() -> tuple[Callable[[], None], Callable[[], None]]:
-    """callgrind's start / stop instrumentation client requests (no-ops outside valgrind)."""
-    path = _hooks_path()
-    if path is None:
-        raise CountError("the pytest-codspeed wheel (callgrind instrument hooks) is not installed")
-    loader = importlib.machinery.ExtensionFileLoader("dist_instrument_hooks", str(path))
-    spec = importlib.util.spec_from_file_location("dist_instrument_hooks", path, loader=loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    start: Callable[[], None] = module.callgrind_start_instrumentation
-    stop: Callable[[], None] = module.callgrind_stop_instrumentation
-    return start, stop
-
-
-def _numpy_simd() -> str:
-    """The SIMD extensions numpy dispatches to in this process (under valgrind: those valgrind's CPU reports)."""
-    try:
-        umath = importlib.import_module("numpy._core._multiarray_umath")
-    except ImportError:  # numpy 1.x
-        umath = importlib.import_module("numpy.core._multiarray_umath")
-    features: dict[str, bool] = getattr(umath, "__cpu_features__", {})
-    dispatch: list[str] = list(getattr(umath, "__cpu_dispatch__", []))
-    return ",".join(name for name in dispatch if features.get(name)) or "baseline only"
-
-
-def process_fingerprint() -> dict[str, str]:
-    """What a count depends on besides the code: taken inside the counted process (the worker)."""
-    build = ", ".join(platform.python_build())
-    return {
-        "python": f"{platform.python_implementation()} {platform.python_version()} ({build})",
-        "numpy": np.__version__,
-        "numpy_simd": _numpy_simd(),
-        "arch": platform.machine(),
-    }
 
 
 def fingerprint_difference(base: Mapping[str, str] | None, head: Mapping[str, str] | None) -> str | None:

@@ -50,7 +50,7 @@ def count_run(suite_name: str, metric_name: str, calls: int, *, tree: Path | Non
     counts from the profile; this answers what the count alone cannot tell (the fingerprint, stray threads)."""
     import threading
 
-    from hologram_lib.perf.counted import instrumentation, process_fingerprint
+    from hologram_lib.perf.hooks import instrumentation, process_fingerprint
 
     knobs = perf_knobs(1)
     try:
