@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from hologram_lib.perf.callgrind import ProfileError, estimated_cycles, read_pro
 from hologram_lib.perf.counted import find_valgrind, fingerprint_difference
 from hologram_lib.perf.counted_ab import attribution_markdown
 from hologram_lib.perf.files import load_perf_dir
+from hologram_lib.perf.harness import measure
 from hologram_lib.status import Drift
 from tests.conftest import ROOT, hologram
 
@@ -324,3 +326,29 @@ def test_the_stored_baseline_flow_on_counts_judges_three_edits_of_encode(edited_
                 assert done.returncode == 1 and not report["passed"]
         finally:
             _git(edited_repo, "checkout", "-q", "main")
+
+
+def test_measure_records_thread_cpu_time_without_the_time_spent_waiting() -> None:
+    cpu: list[float] = []
+    wall = measure(lambda: time.sleep(0.005), 4, cpu_ms=cpu)
+    assert len(cpu) == 4 and (wall >= 5.0).all()
+    assert max(cpu) < 2.0  # asleep: on the wall clock, not on the thread's CPU clock
+
+
+def test_calibrate_reports_the_counted_spread_beside_the_wall_clock(tmp_path: Path) -> None:
+    _require_valgrind()
+    perf = tmp_path / "perf"
+    done = hologram(
+        "calibrate", "--suite", "core", "--runs", "3", "--samples", "20", "--measure", "instructions",
+        "--threshold-pct", "2", "--perf-dir", str(perf),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    noise = json.loads((perf / "noise.json").read_text())
+    assert "core.encode_1MB_ms" in noise["metrics"]  # the wall clock's spread, as before
+    counted = noise["counted"]
+    assert counted["noise_floor_pct"] == COUNT_NOISE_FLOOR_PCT
+    for key in ("core.encode_1MB_instructions", "core.verify_instructions"):
+        entry = counted["metrics"][key]
+        assert entry["aa_status"] == Drift.UNCHANGED
+        assert entry["spread_pct"] < COUNT_NOISE_FLOOR_PCT / 2 and entry["aa_difference_pct"] < COUNT_NOISE_FLOOR_PCT
+    assert "counts (callgrind), noise floor 1.0%" in done.stdout
