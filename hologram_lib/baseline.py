@@ -32,12 +32,14 @@ from hologram_lib.drift import (
     compare_samples,
     decide,
     from_estimate,
+    is_counted,
     separate_sessions,
     too_few_runs,
     too_few_samples,
 )
 from hologram_lib.errors import InputError, Refused
 from hologram_lib.jsonfile import finite_number, unique_keys
+from hologram_lib.perf.counted import fingerprint_difference
 from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
 
@@ -62,6 +64,7 @@ class BaselineMetric:
     n: int
     runs: tuple[np.ndarray, ...]  # each sorted; () for a point estimate
     history: RunLogs | None = None  # from the history store: one entry per earlier report, no samples
+    fingerprint: dict[str, str] | None = None  # a counted metric's toolchain; counts of another are not comparable
 
     @property
     def samples(self) -> np.ndarray | None:
@@ -175,8 +178,16 @@ def _read_metric(key: str, entry: object, schema: str, path: Path) -> BaselineMe
                 "baseline? promote a new one",
                 path,
             )
-        return BaselineMetric(p95, len(pooled), runs)
+        return BaselineMetric(p95, len(pooled), runs, fingerprint=_fingerprint(entry.get("fingerprint"), key, path))
     return BaselineMetric(p95, int(n), ())
+
+
+def _fingerprint(raw: object, key: str, path: Path) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise InputError(f"metric {key}: expected fingerprint as an object of strings", path)
+    return {str(k): v for k, v in raw.items()}
 
 
 def _read_versioned(document: dict[str, Any], path: Path) -> Baseline:
@@ -198,6 +209,7 @@ def baseline_document(metrics: dict[str, MetricData], provenance: dict[str, obje
             "p95_ms": round(stats.quantile(data.samples), 6),
             "n": len(data.samples),
             "runs": [[round(float(v), 6) for v in run] for run in data.runs],
+            **({"fingerprint": data.fingerprint} if data.fingerprint is not None else {}),
         }
         for key, data in sorted(metrics.items())
         if data.samples is not None and len(data.samples) and data.runs
@@ -314,12 +326,22 @@ def compare_metric_sets(
     or a point estimate on a side: inconclusive, unless the user asked for the one-run test (allow_one_run)."""
     keys = sorted(set(baseline.metrics) | {k for k, d in current.items() if d.has_data or k in baseline.metrics})
     both = [k for k in keys if k in baseline.metrics and k in current and current[k].has_data]
+    incomparable = {
+        k: reason
+        for k in both
+        if is_counted(k) and (reason := fingerprint_difference(baseline.metrics[k].fingerprint, current[k].fingerprint))
+    }
+    both = [k for k in both if k not in incomparable]
     on_runs = [
         k
         for k in both
         if baseline.metrics[k].run_count
         and current[k].runs
-        and (min(baseline.metrics[k].run_count, current[k].run_count) >= stats.MIN_RUNS or not settings.allow_one_run)
+        and (
+            min(baseline.metrics[k].run_count, current[k].run_count) >= stats.MIN_RUNS
+            or not settings.allow_one_run
+            or is_counted(k)  # a count needs no spread between runs to be judged
+        )
     ]
     sessions = separate_sessions(noise, on_runs)
     if baseline.schema == HISTORY:
@@ -346,6 +368,12 @@ def compare_metric_sets(
         if cur is None or not cur.has_data:
             drifts.append(_absent(key, base, cur, settings))
             continue
+        if key in incomparable:
+            result = DriftResult(Drift.INCONCLUSIVE, math.nan, math.nan, math.nan, math.inf, None, incomparable[key])
+            drifts.append(
+                MetricDrift(key, result.status, False, base.p95_ms, cur.p95_ms, base.n, cur.n, result, result.note)
+            )
+            continue
         if key in run_results:
             result = run_results[key]
             if result.runs_needed is not None and result.tail_ratio is None:
@@ -364,7 +392,7 @@ def compare_metric_sets(
                 base.n,
                 cur.n,
                 result,
-                _describe(base.p95_ms, cur.p95_ms, result),
+                _describe_count(result) if is_counted(key) else _describe(base.p95_ms, cur.p95_ms, result),
             )
         )
     return drifts
@@ -382,6 +410,14 @@ def _absent(key: str, base: BaselineMetric, cur: MetricData | None, settings: Ga
 
 def _num(value: float | None) -> str:
     return "∞" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def _describe_count(result: DriftResult) -> str:
+    return (
+        f"count ×{result.ratio:.4f} ({100 * (result.ratio - 1):+.2f}%) over {result.runs_baseline} → "
+        f"{result.runs_current} runs; flags changes beyond {result.mde_pct:g}%"
+        + (f"; {result.note}" if result.note else "")
+    )
 
 
 def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> str:
@@ -455,7 +491,9 @@ def promote(
             exit_code=2,
         )
     few = sorted(
-        key for key, data in metrics.items() if data.runs and data.suite != "e2e" and data.run_count < stats.MIN_RUNS
+        key
+        for key, data in metrics.items()
+        if data.runs and data.suite != "e2e" and not is_counted(key) and data.run_count < stats.MIN_RUNS
     )
     if few and not force:
         raise Refused(

@@ -22,8 +22,9 @@ from hologram_lib.layout import REPORTS, PerfDir
 
 if TYPE_CHECKING:
     from hologram_lib.ci.facts import Facts
-    from hologram_lib.config import GateSettings
+    from hologram_lib.config import GateSettings, PerfKnobs
     from hologram_lib.history.series import HistoryRuns
+    from hologram_lib.perf.counted import Valgrind
 
 SUITES = ("core", "graphql", "ipfs")
 DEFAULT_HISTORY_PAGE = DEFAULT_REPORTS.history_page
@@ -85,6 +86,24 @@ def _add_one_run(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_measure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--measure",
+        choices=("wall", "instructions", "auto"),
+        help="instructions: also count the core suite under callgrind (HOLOGRAM_MEASURE; default wall)",
+    )
+
+
+def _knobs(args: argparse.Namespace, samples: int | None, *, cold: bool = False) -> PerfKnobs:
+    """The perf knobs of a command, with its --measure applied over HOLOGRAM_MEASURE."""
+    from dataclasses import replace
+
+    from hologram_lib.config import perf_knobs
+
+    knobs = perf_knobs(samples, cold=cold)
+    return replace(knobs, measure=args.measure) if getattr(args, "measure", None) else knobs
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hologram", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--cold", action="store_true", help="cold profile (as COLD=1): into DIR/cold/, then DIR/cache_profiles.json"
     )
+    _add_measure(collect)
 
     profiles = perf.add_parser(
         "profiles", help="cold / warm p50, p95 and their ratio per metric (refreshes DIR/cache_profiles.json)"
@@ -113,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--samples", type=_positive_int, help="samples per metric in each run (default 200)")
     ab.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
     ab.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where ab.json goes (%(default)s)")
+    _add_measure(ab)
 
     calibrate = commands.add_parser("calibrate", help="A/A of the same code: how noisy this runner is (noise.json)")
     calibrate.set_defaults(handler=cmd_calibrate)
@@ -120,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--samples", type=_positive_int, help="samples per metric in each run (default 200)")
     calibrate.add_argument("--suite", action="append", choices=SUITES, help="suite (repeatable; default all)")
     calibrate.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
+    _add_measure(calibrate)
     calibrate.add_argument(
         "--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where noise.json goes (%(default)s)"
     )
@@ -320,13 +342,12 @@ def _settings(args: argparse.Namespace) -> GateSettings:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from hologram_lib.config import perf_knobs
     from hologram_lib.perf.collect import collect
 
     settings = _settings(args)
     if args.perf_dir.exists() and not args.perf_dir.is_dir():  # before minutes of measuring, not after
         raise InputError("expected a directory for the perf data, found a file", args.perf_dir)
-    knobs = perf_knobs(args.samples, cold=args.cold)
+    knobs = _knobs(args, args.samples, cold=args.cold)
     _say_token_source(knobs.token_file)
     outcomes = collect(args.perf_dir, list(args.suite or SUITES), knobs, settings)
     errors = [r for o in outcomes for r in o.results if r.note.startswith("error: ")]
@@ -337,36 +358,65 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_ab(args: argparse.Namespace) -> int:
-    from hologram_lib.config import perf_knobs, regression_threshold_pct
+    from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.collect import Progress
     from hologram_lib.perf.paired import run_ab, write_ab
 
     if args.runs < 3:
         raise InputError(f"--runs {args.runs}: a paired test needs at least 3 runs per side")
-    knobs = perf_knobs(args.samples)
+    knobs = _knobs(args, args.samples)
     threshold = regression_threshold_pct(args.threshold_pct)
-    report = run_ab(Path.cwd(), args.base, args.head, args.runs, knobs.samples, threshold, Progress())
+    report = run_ab(
+        Path.cwd(), args.base, args.head, args.runs, knobs.samples, threshold, Progress(), knobs=knobs,
+        perf_dir=args.perf_dir,
+    )  # fmt: skip
+    if report.counted is not None:
+        from hologram_lib.perf.counted_ab import attribution_document, write_attribution
+
+        write_attribution(args.perf_dir, attribution_document(report.counted, report.results))
     path = write_ab(args.perf_dir, report)
     _print([*report.lines(), f"ab: wrote {path}"])
     return 0 if report.passed else 1
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from hologram_lib.config import perf_knobs, regression_threshold_pct
+    from hologram_lib.config import regression_threshold_pct
     from hologram_lib.perf.collect import Progress
     from hologram_lib.perf.paired import calibrate, noise_lines, write_noise
     from hologram_lib.perf.suites import skip_reason
 
     if args.runs < 3:
         raise InputError(f"--runs {args.runs}: calibration needs at least 3 runs per group")
-    knobs = perf_knobs(args.samples)
+    knobs = _knobs(args, args.samples)
     suites = list(args.suite or SUITES)
     reasons = {suite: skip_reason(suite, knobs) for suite in suites}
     threshold = regression_threshold_pct(args.threshold_pct)
+    counting = _counting_valgrind(knobs) if "core" in suites else None  # before measuring: exit 2 without valgrind
     document = calibrate(suites, args.runs, knobs.samples, threshold, Progress(), reasons)
+    lines = noise_lines(document)
+    if counting is not None:
+        from hologram_lib.perf.counted_ab import counted_calibration, counted_noise_lines
+        from hologram_lib.perf.suites import metric_names
+
+        names = metric_names("core", knobs)
+        document["counted"] = counted_calibration(counting, knobs, names, threshold, Progress().line)
+        lines += counted_noise_lines(document["counted"])  # type: ignore[arg-type]
     path = write_noise(args.perf_dir, document)
-    _print([*noise_lines(document), f"calibrate: wrote {path}"])
+    _print([*lines, f"calibrate: wrote {path}"])
     return 0
+
+
+def _counting_valgrind(knobs: PerfKnobs) -> Valgrind | None:
+    """valgrind when this command counts; --measure instructions without it is an InputError, auto says so."""
+    from hologram_lib.perf.counted import find_valgrind, unavailable
+
+    reason = unavailable(knobs)
+    if reason is not None:
+        if knobs.measure != "wall":
+            print(f"counts: not measured ({reason}); the wall clock alone", flush=True)
+        return None
+    found = find_valgrind()
+    return None if isinstance(found, str) else found
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

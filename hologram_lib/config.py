@@ -114,6 +114,7 @@ USER_VARIABLES = (
     "IPFS_API",
     "HOLOGRAM_TARGET",
     "HOLOGRAM_SAMPLE_TIMEOUT_S",
+    "HOLOGRAM_MEASURE",
     "COLD",
     "SLACK_WEBHOOK_URL",
     "TEAMS_WEBHOOK_URL",
@@ -302,6 +303,7 @@ class PerfKnobs:
     timeout_s: float
     cold: bool = False
     token_file: Path | None = None  # where graphql_token came from when GRAPHQL_TOKEN was unset
+    measure: str = "wall"  # wall | instructions | auto (HOLOGRAM_MEASURE, --measure): see perf.counted
 
     def public(self) -> dict[str, object]:
         """The knobs that may be recorded in a baseline's provenance (never the token)."""
@@ -348,7 +350,20 @@ def perf_knobs(
         timeout_s=positive_number(env.get("HOLOGRAM_SAMPLE_TIMEOUT_S", "10"), "HOLOGRAM_SAMPLE_TIMEOUT_S"),
         cold=cold or env.get("COLD", "").strip().lower() in ("1", "true", "yes"),
         token_file=token_file,
+        measure=measure_mode(env.get("HOLOGRAM_MEASURE")),
     )
+
+
+MEASURES = ("wall", "instructions", "auto")
+
+
+def measure_mode(raw: str | None) -> str:
+    """HOLOGRAM_MEASURE / --measure: wall (clock only, the default), instructions (also count the in-process suites
+    under callgrind; exit 2 without valgrind), auto (count when valgrind is present, else say so and use the clock)."""
+    value = (raw or "wall").strip().lower()
+    if value not in MEASURES:
+        raise InputError(f"HOLOGRAM_MEASURE={raw!r}: expected one of {', '.join(MEASURES)}")
+    return value
 
 
 def regression_threshold_pct(explicit: float | None = None, environ: Mapping[str, str] | None = None) -> float:

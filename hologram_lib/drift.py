@@ -243,6 +243,49 @@ def compare_run_sets(
     return compare_log_sets(logs, threshold_pct, paired=paired, sessions=sessions)
 
 
+# --- counts ----------------------------------------------------------------------------------------------------------
+
+# The smallest change a count verdict takes as real. Measured on this machine kind (`hologram calibrate --measure
+# instructions`, README "what each measurement can see"): repeated processes of the same code agree to < 0.01 %;
+# what moves a count without changing the work is memory layout — a docstring edit +0.18 %, a 5 KB environment
+# +0.09 %, an unset hash seed +0.07 %, a longer checkout path +0.29 % (the environment and seed are pinned). 1 %
+# is three times the largest of those, and below the 2 % a user may ask for.
+COUNT_NOISE_FLOOR_PCT = 1.0
+COUNTED_SUFFIXES = ("_instructions", "_est_cycles")
+
+
+def is_counted(key: str) -> bool:
+    """A counted metric (`<suite>.<name>_instructions` / `_est_cycles`): judged as a count, not as a latency."""
+    return key.endswith(COUNTED_SUFFIXES)
+
+
+def judge_counts(baseline: RunLogs, current: RunLogs, threshold_pct: float) -> DriftResult:
+    """Drift of a count: nearly deterministic, so no test over runs — the ratio of the sides' medians against the
+    threshold, never below the measured noise floor. Runs of one side that disagree by more than half the threshold
+    are not a count (threads, randomness, I/O in the measured region): inconclusive, and the note says why."""
+    base, cur = float(np.median(baseline.centre)), float(np.median(current.centre))
+    ratio = math.exp(cur - base)
+    spread = max(float(np.ptp(baseline.centre)), float(np.ptp(current.centre)))
+    floor_pct = max(threshold_pct, COUNT_NOISE_FLOOR_PCT)
+    low, high = ratio * math.exp(-spread), ratio * math.exp(spread)
+    runs = (len(baseline), len(current))
+    if 100.0 * math.expm1(spread) > floor_pct / 2.0:
+        note = (
+            f"counts of one side differ by {100 * math.expm1(spread):.2f}% between its runs: not a deterministic "
+            "count (threads, randomness or I/O in the measured calls?)"
+        )
+        return DriftResult(
+            INCONCLUSIVE, ratio, low, high, floor_pct, None, note, runs_baseline=runs[0], runs_current=runs[1]
+        )
+    status = UNCHANGED
+    if ratio > 1.0 + floor_pct / 100.0:
+        status = REGRESSED
+    elif ratio < 1.0 - floor_pct / 100.0:
+        status = IMPROVED
+    note = f"count: runs agree within {100 * math.expm1(spread):.3f}%; noise floor {COUNT_NOISE_FLOOR_PCT:g}%"
+    return DriftResult(status, ratio, low, high, floor_pct, None, note, runs_baseline=runs[0], runs_current=runs[1])
+
+
 def compare_log_sets(
     pairs: Mapping[str, tuple[RunLogs, RunLogs]],
     threshold_pct: float,
@@ -250,7 +293,10 @@ def compare_log_sets(
     paired: bool,
     sessions: Mapping[str, SessionNoise] | None = None,
 ) -> dict[str, DriftResult]:
-    """compare_run_sets on run statistics already reduced to logs (the history baseline's runs are whole reports)."""
+    """compare_run_sets on run statistics already reduced to logs (the history baseline's runs are whole reports).
+    Counted metrics are judged as counts (`judge_counts`), outside the statistical family."""
+    counted = {key: judge_counts(base, cur, threshold_pct) for key, (base, cur) in pairs.items() if is_counted(key)}
+    pairs = {key: pair for key, pair in pairs.items() if key not in counted}
     evidence = {
         key: run_evidence(base, cur, paired=paired, session=(sessions or {}).get(key, SAME_SESSION))
         for key, (base, cur) in pairs.items()
@@ -265,7 +311,7 @@ def compare_log_sets(
             results[key] = too_few_runs(len(base), len(cur), cur.p95_ms / base.p95_ms)
         else:
             results[key] = judge_runs(found, centre[key], tail[key], threshold_pct)
-    return results
+    return {**results, **counted}
 
 
 # --- one run per side ----------------------------------------------------------------------------------------------

@@ -46,6 +46,16 @@ class PerfDir:
         return self.root / "cache_profiles.json"
 
     @property
+    def counted(self) -> Path:
+        """The counted measurement's fingerprint, per-run counts and profile paths (`perf.counted`)."""
+        return self.root / "counted.json"
+
+    @property
+    def profiles(self) -> Path:
+        """Compressed callgrind profiles of the counted metrics' measured regions."""
+        return self.root / "profiles"
+
+    @property
     def baseline_source(self) -> Path:
         """Where CI got baseline.json from (scripts/ci_fetch_baseline.sh), one line for the job summary."""
         return self.root / "baseline_source.txt"

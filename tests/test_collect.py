@@ -92,7 +92,7 @@ def test_collect_core_writes_samples_and_summary(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     metrics = load_perf_dir(perf_dir)
-    assert set(metrics) == {"core.encode_1MB_ms", "core.verify_ms"}
+    assert set(metrics) == {"core.encode_1MB_ms", "core.verify_ms", "core.encode_1MB_cpu_ms", "core.verify_cpu_ms"}
     assert all(m.n == 240 and m.run_count == 3 and (m.samples > 0).all() for m in metrics.values())
     assert all(len(run) == 80 for m in metrics.values() for run in m.runs)
     header = (perf_dir / "core_perf.csv").read_text().splitlines()[0]
@@ -198,7 +198,8 @@ def test_cold_profile_goes_beside_the_warm_data_and_is_compared(stack, tmp_path:
     cold = perf_collect(perf_dir, "core", "graphql", samples=80, env={**env, "COLD": "1"})
     assert cold.returncode == 0, cold.stderr
     profiles = json.loads((perf_dir / "cache_profiles.json").read_text())
-    assert set(profiles) == {"core.encode_1MB_ms", "core.verify_ms", "graphql.resolve_ms"}
+    core = {"core.encode_1MB_ms", "core.verify_ms", "core.encode_1MB_cpu_ms", "core.verify_cpu_ms"}
+    assert set(profiles) == {*core, "graphql.resolve_ms"}
     for entry in profiles.values():
         assert entry["cold_p95_ms"] > 0 and entry["warm_p95_ms"] > 0
         assert entry["ratio"] == pytest.approx(entry["cold_p95_ms"] / entry["warm_p95_ms"], rel=1e-2)

@@ -97,7 +97,12 @@ def test_calibrate_writes_the_noise_and_the_report_shows_it(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     noise = json.loads((perf_dir / "noise.json").read_text())
     assert noise["kind"] == "hologram-noise/1" and noise["runs_per_group"] == 3
-    assert set(noise["metrics"]) == {"core.encode_1MB_ms", "core.verify_ms"}
+    assert set(noise["metrics"]) == {
+        "core.encode_1MB_ms",
+        "core.verify_ms",
+        "core.encode_1MB_cpu_ms",
+        "core.verify_cpu_ms",
+    }
     for entry in noise["metrics"].values():
         assert entry["runs"] == 6 and entry["between_run_sd_log_median"] >= 0
         assert entry["aa_status"] in ("unchanged", "inconclusive", "improved", "regressed")

@@ -14,6 +14,7 @@ from typing import Any
 from hologram_lib.ci.facts import Facts, worst_first
 from hologram_lib.drift import DriftResult
 from hologram_lib.errors import InputError
+from hologram_lib.perf.counted_ab import attribution_markdown
 from hologram_lib.report.pages import cache_profiles_markdown
 from hologram_lib.verdict import Overall
 
@@ -84,6 +85,7 @@ def drift_section(facts: Facts) -> list[str]:
             for key, m in sorted(ab["metrics"].items())
         ]
         out += ["", *_table(("metric (A/B)", "verdict", "median ratio head / base", "could flag ≥"), rows, "metrics")]
+        out += attribution_markdown(ab)  # counted regressions: the functions that moved (perf.counted_ab)
     source = facts.baseline_source
     if verdict.drift is None:
         out += ["", f"Baseline: {source or 'none'} — drift against a baseline not compared."]

@@ -27,6 +27,7 @@ from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.errors import InputError
 from hologram_lib.gate import check_budget_runs
 from hologram_lib.layout import PerfDir
+from hologram_lib.perf.counted import COUNTED_SUITES, count_into, unavailable
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
 from hologram_lib.perf.profiles import write_cache_profiles
 from hologram_lib.perf.suites import metric_names, skip_reason
@@ -132,6 +133,7 @@ class SuiteRuns:
     runs: list[dict[str, np.ndarray]] = field(default_factory=list)
     note: str = ""
     startup_s: list[float] = field(default_factory=list)
+    counted: list[MetricResult] = field(default_factory=list)  # the counted metrics beside the wall-clock ones
 
     @property
     def active(self) -> bool:
@@ -140,7 +142,15 @@ class SuiteRuns:
     def results(self) -> list[MetricResult]:
         if self.note:
             return [MetricResult(self.name, m, None, self.note) for m in self.metric_names]
-        return [MetricResult(self.name, m, tuple(run[m] for run in self.runs)) for m in self.metric_names]
+        names = self.metric_names + self.extra_names()
+        return [MetricResult(self.name, m, tuple(run[m] for run in self.runs)) for m in names] + self.counted
+
+    def extra_names(self) -> list[str]:
+        """Metrics every run answered beyond the named ones (an in-process call's thread CPU time)."""
+        if not self.runs:
+            return []
+        shared = set(self.runs[0]).intersection(*self.runs[1:]) - set(self.metric_names)
+        return sorted(shared)
 
 
 @dataclass(frozen=True)
@@ -238,7 +248,17 @@ def collect(
         return run_process(request, env)
 
     outcomes = []
-    for suite in measure_suites(suites, knobs, settings, runner, progress):
+    counting = not knobs.cold and any(name in COUNTED_SUITES for name in suites)
+    no_counts = unavailable(knobs) if counting else None  # before minutes of measuring: exit 2 without valgrind
+    measured = measure_suites(suites, knobs, settings, runner, progress)
+    if counting and no_counts is not None and knobs.measure != "wall":
+        progress.line(f"counts: not measured ({no_counts}); the wall clock alone judges this run")
+    elif counting and no_counts is None:
+        for suite in measured:
+            if suite.name in COUNTED_SUITES and suite.active:
+                names = metric_names(suite.name, knobs)
+                suite.counted = count_into(perf_dir, suite.name, names, knobs, progress.line)
+    for suite in measured:
         files = write_suite(target, suite.name, suite.results(), run_id)
         startup = float(np.median(suite.startup_s)) if suite.startup_s else 0.0
         outcomes.append(CollectOutcome(suite.name, suite.results(), files, len(suite.runs), startup))

@@ -69,6 +69,7 @@ class MetricData:
     source: str
     runs: tuple[np.ndarray, ...] = ()
     expects_samples: bool = False  # a summary of ours with n > 0: its samples file must hold exactly n
+    fingerprint: dict[str, str] | None = None  # a counted metric's toolchain (counted.json); None for a latency
 
     @property
     def run_count(self) -> int:
@@ -362,7 +363,23 @@ def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
         if data.expects_samples:  # still the summary's point estimate: its samples are gone
             where = PerfDir(perf_dir).samples(data.suite)
             metrics[key] = _unusable(data, f"{data.source} says n={data.n}, but {where} has none of its samples")
-    return metrics
+    return _with_fingerprints(perf_dir, metrics)
+
+
+def _with_fingerprints(perf_dir: Path, metrics: dict[str, MetricData]) -> dict[str, MetricData]:
+    """Counted metrics carry the toolchain fingerprint that counted.json recorded beside them."""
+    from dataclasses import replace
+
+    from hologram_lib.drift import is_counted
+    from hologram_lib.perf.counted import read_counted
+
+    if not any(is_counted(key) for key in metrics):
+        return metrics
+    document = read_counted(perf_dir)
+    if document is None:
+        return metrics
+    fingerprint = {str(k): str(v) for k, v in dict(document["fingerprint"]).items()}  # type: ignore[call-overload]
+    return {key: replace(data, fingerprint=fingerprint) if is_counted(key) else data for key, data in metrics.items()}
 
 
 def _unusable(summary: MetricData, why: str) -> MetricData:

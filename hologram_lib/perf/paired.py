@@ -22,11 +22,15 @@ from typing import Any
 import numpy as np
 
 from hologram_lib import atomic, stats
-from hologram_lib.drift import DriftResult, compare_run_sets
+from hologram_lib.config import PerfKnobs
+from hologram_lib.drift import DriftResult, compare_run_sets, is_counted
 from hologram_lib.errors import InputError
 from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.collect import Progress, RunRequest, RunResult, run_process
+from hologram_lib.perf.counted import Valgrind, find_valgrind, unavailable
+from hologram_lib.perf.counted_ab import CountedComparison, attribution_document, attribution_lines, count_sides
+from hologram_lib.perf.suites import metric_names
 from hologram_lib.status import Drift
 
 
@@ -126,6 +130,8 @@ class AbReport:
     runs: int
     threshold_pct: float
     results: dict[str, DriftResult]
+    counted: CountedComparison | None = None
+    counted_note: str | None = None  # why there are no counts (valgrind absent under --measure auto)
 
     @property
     def passed(self) -> bool:
@@ -144,6 +150,19 @@ class AbReport:
             "tail_alpha": stats.TAIL_DRIFT_ALPHA,
             "passed": self.passed,
             "metrics": {key: asdict(result) for key, result in sorted(self.results.items())},  # written by write_json
+            **self._counted_dict(),
+        }
+
+    def _counted_dict(self) -> dict[str, object]:
+        if self.counted is None:
+            return {"counted": None, "counted_note": self.counted_note}
+        attribution = attribution_document(self.counted, self.results)
+        return {
+            "counted": {
+                "fingerprint": self.counted.fingerprint,
+                "spread_pct": self.counted.spread_pct,
+                "attribution": attribution["metrics"],
+            }
         }
 
     def lines(self) -> list[str]:
@@ -153,11 +172,21 @@ class AbReport:
             f"({self.base['commit'][:12]}), {self.runs} interleaved runs per side, threshold {self.threshold_pct:g}%"
         ]
         for key, r in sorted(self.results.items()):
+            if is_counted(key):
+                out.append(
+                    f"  {r.status.upper():<12} {key}: count ×{r.ratio:.4f} ({100 * (r.ratio - 1):+.2f}%), flags "
+                    f"≥{r.mde_pct:g}%" + (f"; {r.note}" if r.note else "")
+                )
+                continue
             out.append(
                 f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.ci_low:.3f}–{r.ci_high:.3f}], "
                 f"could flag ≥{r.mde_pct:.0f}%; p95 ×{r.tail_ratio or math.nan:.3f}, could flag "
                 f"≥{r.tail_mde_pct or math.nan:.0f}%" + (f"; {r.note}" if r.note else "")
             )
+        if self.counted is not None:
+            out += attribution_lines(self.counted, self.results)
+        elif self.counted_note:
+            out.append(f"  counts: not measured ({self.counted_note}); the wall clock alone judged")
         return out
 
 
@@ -170,24 +199,48 @@ def run_ab(
     threshold_pct: float,
     progress: Progress,
     env: Mapping[str, str] | None = None,
+    *,
+    knobs: PerfKnobs | None = None,
+    perf_dir: Path | None = None,
 ) -> AbReport:
-    """Measure the core suite of base and head (their own target code) in interleaved runs; paired verdicts."""
+    """Measure the core suite of base and head (their own target code) in interleaved runs; paired verdicts. With
+    knobs.measure instructions / auto, the core metrics are also counted on both sides (`perf.counted_ab`)."""
     root = repository_root(start)
     base_commit = resolve_ref(root, base_ref)
     head_commit = resolve_ref(root, head_ref) if head_ref else resolve_ref(root, "HEAD")
     head_label = head_ref or "working tree"
+    count_with, counted_note = _counting(knobs)
+
+    def measure(sides: tuple[Side, Side]) -> tuple[dict[str, DriftResult], CountedComparison | None]:
+        base_runs, head_runs = interleaved_runs(sides, "core", runs, samples, progress, env)
+        results = paired_verdicts("core", base_runs, head_runs, threshold_pct)
+        if count_with is None or knobs is None:
+            return results, None
+        profiles = PerfDir(perf_dir).profiles / "ab" if perf_dir is not None else None
+        names = metric_names("core", knobs)
+        counted = count_sides(
+            count_with, knobs, "core", names, (sides[0].tree, sides[1].tree), threshold_pct, profiles, progress.line
+        )
+        return {**results, **counted.results}, counted
+
     with worktree(root, base_commit) as base_tree:
         if head_ref:
             with worktree(root, head_commit) as head_tree:
-                sides = (Side(f"base {base_ref}", base_tree), Side(f"head {head_ref}", head_tree))
-                base_runs, head_runs = interleaved_runs(sides, "core", runs, samples, progress, env)
+                results, counted = measure((Side(f"base {base_ref}", base_tree), Side(f"head {head_ref}", head_tree)))
         else:
-            sides = (Side(f"base {base_ref}", base_tree), Side("head (working tree)", root))
-            base_runs, head_runs = interleaved_runs(sides, "core", runs, samples, progress, env)
-    results = paired_verdicts("core", base_runs, head_runs, threshold_pct)
+            results, counted = measure((Side(f"base {base_ref}", base_tree), Side("head (working tree)", root)))
     base = {"ref": base_ref, "commit": base_commit}
     head = {"ref": head_label, "commit": head_commit}
-    return AbReport(base, head, runs, threshold_pct, results)
+    return AbReport(base, head, runs, threshold_pct, results, counted, counted_note)
+
+
+def _counting(knobs: PerfKnobs | None) -> tuple[Valgrind | None, str | None]:
+    """valgrind when this A/B counts, else why not (None: not asked)."""
+    if knobs is None or knobs.measure == "wall":
+        return None, None
+    reason = unavailable(knobs)  # --measure instructions without valgrind: InputError (exit 2)
+    found = find_valgrind() if reason is None else reason
+    return (found, None) if isinstance(found, Valgrind) else (None, str(found))
 
 
 # --- hologram calibrate --------------------------------------------------------------------------------------------

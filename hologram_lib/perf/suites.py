@@ -43,6 +43,9 @@ class Metric:
     name: str
     sample: Callable[[int], np.ndarray]
     initial_samples: int
+    call: Callable[[], object] | None = None  # one untimed call of the measured work (the counted measurement)
+    warmup: int = 0
+    cpu_ms: list[float] | None = None  # in-process metrics: each timed call's thread CPU time (ms), beside the wall
 
 
 @dataclass
@@ -98,15 +101,20 @@ def reference_payload(size: int) -> bytes:
 
 
 def _timed(
-    fn: Callable[[], object], warmup: int, knobs: PerfKnobs, make_cold: Callable[[], object] | None = None
+    fn: Callable[[], object],
+    warmup: int,
+    knobs: PerfKnobs,
+    make_cold: Callable[[], object] | None = None,
+    cpu_ms: list[float] | None = None,
 ) -> Callable[[int], np.ndarray]:
     """A metric's sampler. Warm: `warmup` untimed calls first. Cold (COLD=1): no warm-up, and `make_cold`
-    before every sample."""
+    before every sample. `cpu_ms` collects each sample's thread CPU time."""
     warmed = knobs.cold
 
     def sample(n: int) -> np.ndarray:
         nonlocal warmed
-        batch = measure(fn, n, 0 if warmed else warmup, knobs.timeout_s, make_cold if knobs.cold else None)
+        cold = make_cold if knobs.cold else None
+        batch = measure(fn, n, 0 if warmed else warmup, knobs.timeout_s, cold, cpu_ms)
         warmed = True
         return batch
 
@@ -123,8 +131,14 @@ def cache_evictor(megabytes: int = 32) -> Callable[[], None]:
     return evict
 
 
+def cpu_name(wall_name: str) -> str:
+    """encode_1MB_ms → encode_1MB_cpu_ms: the thread CPU time of the same calls."""
+    return f"{wall_name.removesuffix('_ms')}_cpu_ms"
+
+
 def metric_names(suite: str, knobs: PerfKnobs) -> list[str]:
-    """The metrics a suite records, known before it runs (so a skip or a failure can name them)."""
+    """The metrics a suite records, known before it runs (so a skip or a failure can name them). In-process suites
+    also record each call's thread CPU time (`<name>_cpu_ms`) where the run answers with it."""
     return {
         "core": [f"encode_{knobs.enc_mb}MB_ms", "verify_ms"],
         "graphql": ["resolve_ms"],
@@ -154,9 +168,18 @@ def core_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
         raise SuiteError("the target's verify() rejects the state its own encode() produced")
     encode_name, verify_name = metric_names("core", knobs)
     evict = cache_evictor() if knobs.cold else None
+
+    def encode() -> object:
+        return target.encode(encode_payload)
+
+    def verify() -> object:
+        return target.verify(state)
+
+    encode_cpu_ms: list[float] = []
+    verify_cpu_ms: list[float] = []
     metrics = [
-        Metric(encode_name, _timed(lambda: target.encode(encode_payload), 5, knobs, evict), knobs.samples),
-        Metric(verify_name, _timed(lambda: target.verify(state), 10, knobs, evict), knobs.samples),
+        Metric(encode_name, _timed(encode, 5, knobs, evict, encode_cpu_ms), knobs.samples, encode, 5, encode_cpu_ms),
+        Metric(verify_name, _timed(verify, 10, knobs, evict, verify_cpu_ms), knobs.samples, verify, 10, verify_cpu_ms),
     ]
     return Suite("core", [encode_name, verify_name], metrics)
 
