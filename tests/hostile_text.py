@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -171,3 +173,36 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u20
 def raw_controls(text: str) -> list[str]:
     """Control and bidi characters in `text` (what a terminal or a reader must never get raw)."""
     return [f"U+{ord(c):04X}" for c in _CONTROL.findall(text)]
+
+
+def open_in_chromium(page: Any, html_file: Path) -> list[str]:
+    """Load a page as a reader would (from its file), and list every problem: a request other than the page itself
+    or an embedded PNG (aborted, so nothing leaves even when it fails), an element, handler, link or image not of
+    our templates, a payload that ran."""
+    requests: list[str] = []
+
+    def route(handled: Any) -> None:
+        url = handled.request.url
+        if url == html_file.as_uri() or url.startswith("data:image/png;base64,"):
+            handled.continue_()
+        else:
+            requests.append(url)
+            handled.abort()
+
+    def seen(request: Any) -> None:  # file: requests (`<img src=x>` on a file page) are not routed, but seen here
+        if request.url != html_file.as_uri() and not request.url.startswith("data:image/png;base64,"):
+            requests.append(request.url)
+
+    page.route("**/*", route)
+    page.on("request", seen)
+    try:
+        page.goto(html_file.as_uri())
+        page.wait_for_load_state("load")
+        try:
+            problems = page.evaluate(INSPECT_JS, sorted(ALLOWED_TAGS))
+        except Exception as exc:
+            problems = [f"the page did not stay: {exc}"]
+    finally:
+        page.remove_listener("request", seen)
+        page.unroute("**/*")
+    return [f"request {url}" for url in sorted(set(requests))] + problems
