@@ -128,6 +128,7 @@ def redacted(value: Any, secrets: Iterable[str | None]) -> Any:
 
 
 def redacted_message(m: Message, secrets: Iterable[str | None]) -> Message:
+    """The message's outside strings redacted while they are still plain text (before a channel escapes them)."""
     known = list(secrets)
     return replace(
         m,
