@@ -86,10 +86,12 @@ test: $(STAMP) $(CHARTLIB_STAMP) chromium valgrind kubo
 	$(BIN)/mypy
 	HOLOGRAM_PERF_DIR=reports/test-run/perf HOLOGRAM_EVENTS=reports/test-run/e2e/events.jsonl $(BIN)/python -m pytest
 
-# The parsers fuzzed far longer than `make test` does (hypothesis examples per parser), then the marketplace under
-# Locust load (50 users, 30 s, fresh embedded stack): exit 1 on a lost publish or any 5xx.
-soak: $(STAMP)
+# The parsers fuzzed far longer than `make test` does (hypothesis examples per parser), the renderers with hostile
+# text checked in Chromium (≈2 s an example), then the marketplace under Locust load (50 users, 30 s, fresh embedded
+# stack): exit 1 on a lost publish or any 5xx.
+soak: $(STAMP) chromium
 	HOLOGRAM_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/test_fuzz_parsers.py
+	HOLOGRAM_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest tests/test_render_fuzz.py
 	$(BIN)/python tests/load_marketplace.py --users 50 --spawn-rate 10 --run-time 30s
 
 bench: $(STAMP) $(CHARTLIB_STAMP) valgrind

@@ -710,11 +710,15 @@ def cmd_ci_outputs(args: argparse.Namespace) -> int:
 
 
 def cmd_redact(args: argparse.Namespace) -> int:
-    from hologram_lib.redact import redact, secret_lines
+    from hologram_lib.config import secret_values
+    from hologram_lib.redact import redact_lines, secret_lines
 
+    secrets = secret_values()  # the configured token and webhook URLs, however they are written
     if not args.check:
-        for line in sys.stdin:
-            sys.stdout.write(redact(line))
+        out = getattr(sys.stdout, "unfiltered", sys.stdout)  # the user's data, byte for byte but the secrets
+        for line in redact_lines(sys.stdin, secrets):
+            out.write(line)
+            out.flush()  # a filter on a live log: each line as soon as it is safe
         return 0
     found = []
     for path in args.check:
@@ -722,7 +726,9 @@ def cmd_redact(args: argparse.Namespace) -> int:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", path) from None
-        found += [f"{path}:{number}: a secret-shaped value (redact it or remove it)" for number in secret_lines(text)]
+        found += [
+            f"{path}:{number}: a secret-shaped value (redact it or remove it)" for number in secret_lines(text, secrets)
+        ]
     _print(found or [f"redact: no secrets in {len(args.check)} file(s)"])
     return 1 if found else 0
 
@@ -746,6 +752,21 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; everything it prints goes through outside.terminal (no control sequence from outside text
+    reaches the terminal) with the configured secrets removed, except `redact`'s filtered data, which is the user's
+    own stream (redacted by the command itself)."""
+    from hologram_lib.config import secret_values
+    from hologram_lib.outside import TerminalStream
+
+    streams, secrets = (sys.stdout, sys.stderr), secret_values()
+    sys.stdout, sys.stderr = TerminalStream(sys.stdout, secrets), TerminalStream(sys.stderr, secrets)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     # A cancelled CI job sends SIGTERM: unwind like Ctrl-C, so that `finally` blocks run (ab removes its worktree,

@@ -473,6 +473,24 @@ def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | 
 
 
 WEBHOOK_VARIABLES = {"slack": "SLACK_WEBHOOK_URL", "teams": "TEAMS_WEBHOOK_URL"}
+SECRET_VARIABLES = ("GRAPHQL_TOKEN", "SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URL", MARKETPLACE_TOKEN)
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The configured secrets, for the redactor: each secret variable's value, and for a webhook URL its path and
+    query on their own too (a server may echo them, percent-decoded or not, without the host)."""
+    from urllib.parse import unquote, urlsplit
+
+    env = _env(environ)
+    values = [value.strip() for name in SECRET_VARIABLES if (value := env.get(name, "")).strip()]
+    for value in list(values):
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            continue
+        if parts.scheme in ("http", "https"):
+            values += [p for part in (parts.path, parts.query) if len(part) > 1 for p in {part, unquote(part)}]
+    return values
 
 
 def webhook_url(channel: str, environ: Mapping[str, str] | None = None) -> str | None:

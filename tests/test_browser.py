@@ -150,3 +150,77 @@ def test_front_page_shows_trends_change_points_and_slow_drift(browser, report_di
     assert "history: appended run test-run" in page.locator("#history").inner_text()
     page.locator("main").screenshot(path=str(ROOT / "reports" / "history-screenshot.png"))
     assert problems == []
+
+
+def _seed_hostile_history(store: Path, names: list[str], runs: int = 12) -> None:
+    """Main's history as an imported CSV can leave it: metrics named by an attacker, beside the fixture's own."""
+    from datetime import datetime, timedelta
+
+    from hologram_lib.history.records import MetricRow, RunRecord
+    from hologram_lib.history.store import add_runs
+
+    records = []
+    for i in range(runs):
+        rows = tuple(MetricRow(name, 10, 400, 1.0 + 0.01 * i, 1.3 + 0.01 * i) for name in names)
+        rows += (MetricRow("core.verify_ms", 10, 400, 0.7, 0.9), MetricRow("core.encode_1MB_ms", 10, 400, 10.0, 13.0))
+        when, commit = datetime(2026, 10, 1) + timedelta(hours=6 * i), f"{i:07x}abc"
+        records.append(RunRecord(f"main-{i:03d}", when, commit, "main", "main", "ci", "m", True, "{}", "t", rows))
+    add_runs(store, records)
+
+
+def _hostile_events(events: Path, text: str, secret: str) -> None:
+    """A deployment whose app name and CID are `text`, then a run that failed with `text` and the token as error."""
+    import json
+
+    ok = {"suite": "phase8", "status": "ok", "duration_ms": 2.0, "name": text, "cid": text}
+    with events.open("a", encoding="utf-8") as log:
+        for step in ("preflight", "ipfs_publish", "marketplace_publish", "resolve", "search", "run_end"):
+            record = {"ts": "2026-11-28T00:00:00.000Z", "run_id": "run-2", "event": step, **ok}
+            log.write(json.dumps({**record, "last_ok": "search"} if step == "run_end" else record) + "\n")
+        failed = {"ts": "2026-11-28T01:00:00.000Z", "run_id": "run-3", "suite": "phase8", "duration_ms": 1.0}
+        error = f"{text} (token {secret})"
+        log.write(json.dumps({**failed, "event": "ipfs_publish", "status": "fail", "error": error}) + "\n")
+        end = {**failed, "event": "run_end", "status": "fail", "last_ok": None, "failed_step": "ipfs_publish"}
+        log.write(json.dumps({**end, "error": error}) + "\n")
+
+
+def test_a_report_from_hostile_names_runs_no_script_fetches_nothing_and_holds_no_secret(
+    browser, report_dir: Path
+) -> None:
+    """Metric names from main's history (the imported-CSV route), an app name, a CID and an error written by an
+    attacker, the configured token inside that error: every page of the report opens in Chromium with no script
+    run, no request beyond the page itself, no element, link or image the templates did not make, and no token —
+    and shows the hostile text as text (a metric name `<img src=x onerror=…>` ran in baseline_drift.html)."""
+    import json
+    import os
+
+    from tests.hostile_text import beacon_server, hostile_strings, open_in_chromium
+
+    secret = "tok-hostile-3c9e1a7f5b"
+    with beacon_server() as (base, hits):
+        fragments = hostile_strings(base)
+        names = [f"core.{fragment}_ms" for fragment in fragments[:12]]
+        _seed_hostile_history(Path(os.environ["HOLOGRAM_HISTORY"]), names)
+        _hostile_events(report_dir / "e2e" / "events.jsonl", "".join(fragments), secret)
+        profiles = {name: {"cold_p95_ms": name, "warm_p95_ms": 1.0, "ratio": name} for name in names}
+        (report_dir / "perf" / "cache_profiles.json").write_text(json.dumps(profiles), encoding="utf-8")
+        done = hologram("report", "--no-collect", "--reports-dir", str(report_dir), env={"GRAPHQL_TOKEN": secret})
+        assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+        assert secret not in done.stdout + done.stderr
+        problems: list[str] = []
+        for name in ("index.html", "perf_analysis.html", "baseline_drift.html", "e2e_probe.html"):
+            path = report_dir / name
+            page = browser.new_page()
+            problems += [f"{name}: {p}" for p in open_in_chromium(page, path)]
+            main = page.locator("main")
+            text = main.inner_text() if main.count() == 1 else ""  # an injected meta refresh leaves no <main>
+            assert "This notebook failed" not in text, f"{name}: {text[:500]}"
+            page.close()
+            html = path.read_text(encoding="utf-8")
+            if secret in html:
+                problems.append(f"{name}: holds the configured token")
+            if name in ("baseline_drift.html", "index.html"):
+                assert "core.<img src=x onerror=window.__pwned=1>_ms" in text, name  # shown, as text
+            if name in ("e2e_probe.html", "index.html"):
+                assert "[click me](javascript:window.__pwned=1)" in text, name
+        assert problems == [] and hits == [], problems + hits

@@ -60,9 +60,9 @@ def test_ci_summary_verbatim_tells_the_verdict_why_p95s_drift_e2e_links_and_nois
         rf"\| core.verify_ms \| \*\*regressed\*\* \| [\d.]+ \| [\d.]+ \| {interval} \| {interval} \| \d+ % / \d+ % \|"
     )
     assert re.search(drift_row, text), text
-    assert "Latest run `run-1` passed." in text
+    assert "Latest run run-1 passed." in text  # outside text is never put in a code span (it could close it)
     assert "Steps: preflight ok 2.500 ms → manifest ok 2.500 ms → ipfs_publish ok 2.500 ms" in text
-    assert "Latest successful deployment: `demo/app/hello-x` → `bafkreiabc`" in text
+    assert "Latest successful deployment: demo/app/hello-x → bafkreiabc" in text
     assert "**Noise:** not measured on this runner" in text
     assert f"[hologram-report]({RUN_URL}#artifacts)" in text and f"[this run]({RUN_URL})" in text
 
@@ -272,7 +272,7 @@ def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path)
     done = hologram("summary", "--reports-dir", str(report_dir))
     assert done.returncode == 0, done.stderr
     assert "core.verify_ms regressed in the paired A/B vs 3f2a9c1d0e4b" in done.stdout
-    assert "Judged by a **paired A/B** against `3f2a9c1d0e4b` (10 interleaved runs per side)" in done.stdout
+    assert "Judged by a **paired A/B** against 3f2a9c1d0e4b (10 interleaved runs per side)" in done.stdout
     assert "| core.verify_ms | regressed | ×1.310 [1.200–1.430] | 6 % |" in done.stdout
     assert "Baseline: the perf-baseline artifact of run 77 (the newest successful push to main) (branch main" in (
         done.stdout

@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 
 from hologram_lib.baseline import compare, read_baseline
+from hologram_lib.ci.summary import attribution_markdown
 from hologram_lib.config import gate_settings, measure_mode, perf_knobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, RunLogs, compare_runs, judge_counts
 from hologram_lib.errors import InputError
 from hologram_lib.perf.callgrind import ProfileError, estimated_cycles, read_profile, top_changes
 from hologram_lib.perf.counted import find_valgrind, fingerprint_difference
-from hologram_lib.perf.counted_ab import attribution_markdown
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import measure
 from hologram_lib.status import Drift

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import http.client
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from slack_sdk.errors import SlackClientError
 
-from hologram_lib import atomic
+from hologram_lib import atomic, outside
 from hologram_lib.ci.facts import Facts, worst_first
 from hologram_lib.redact import one_line, redact
 
@@ -56,24 +56,34 @@ def message(facts: Facts) -> Message:
     return Message(title, verdict.passed, why[:5], p95s, deployment, facts.links.run_url)
 
 
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object that Slack does not rewrite: no URL auto-linked, no channel or mention parsed
+    (`verbatim`); the outside text in it is escaped by outside.slack."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def slack_payload(m: Message) -> dict[str, Any]:
-    """Block Kit: a header, why, the p95s as fields, the latest deployment, the run link."""
+    """Block Kit: a header, why, the p95s as fields, the latest deployment, the run link. Every outside string
+    (reasons, metric names, the deployment) goes through outside.slack: no `<!channel>`, no link, no mention."""
+    why = [outside.slack(w) for w in m.why]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": m.title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Why:*\n" + "\n".join(f"• {w}" for w in m.why)}},
+        {"type": "section", "text": _mrkdwn("*Why:*\n" + "\n".join(f"• {w}" for w in why))},
     ]
     if m.p95s:
-        fields = [{"type": "mrkdwn", "text": f"*{metric}*\n{text}"} for metric, text in m.p95s]
+        fields = [_mrkdwn(f"*{outside.slack(metric)}*\n{outside.slack(text)}") for metric, text in m.p95s]
         blocks.append({"type": "section", "fields": fields})
-    context = [f"latest deployment: {m.deployment}" if m.deployment else "no successful deployment recorded"]
+    deployed = f"latest deployment: {outside.slack(m.deployment)}" if m.deployment else None
+    context = [deployed or "no successful deployment recorded"]
     if m.link:
         context.append(f"<{m.link}|run and artifacts>")
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
-    return {"text": f"{m.title}: {'; '.join(m.why)}"[:3000], "blocks": blocks}
+    blocks.append({"type": "context", "elements": [_mrkdwn(" · ".join(context))]})
+    return {"text": f"{outside.slack(m.title)}: {'; '.join(why)}"[:3000], "blocks": blocks}
 
 
 def teams_payload(m: Message) -> dict[str, Any]:
-    """An Adaptive Card (1.4) in the `message` envelope of a Teams Workflows webhook."""
+    """An Adaptive Card (1.4) in the `message` envelope of a Teams Workflows webhook. TextBlocks and facts render a
+    CommonMark subset: every outside string goes through outside.teams (no link, no `{{DATE()}}`, no mention)."""
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
@@ -83,11 +93,13 @@ def teams_payload(m: Message) -> dict[str, Any]:
             "color": "Good" if m.good else "Attention",
             "wrap": True,
         },
-        {"type": "TextBlock", "text": "\n".join(f"- {w}" for w in m.why), "wrap": True},
+        {"type": "TextBlock", "text": "\n".join(f"- {outside.teams(w)}" for w in m.why), "wrap": True},
     ]
     if m.p95s:
-        body.append({"type": "FactSet", "facts": [{"title": metric, "value": text} for metric, text in m.p95s]})
-    body.append({"type": "TextBlock", "text": f"Latest deployment: {m.deployment or 'none recorded'}", "wrap": True})
+        facts = [{"title": outside.teams(metric), "value": outside.teams(text)} for metric, text in m.p95s]
+        body.append({"type": "FactSet", "facts": facts})
+    deployed = outside.teams(m.deployment) if m.deployment else "none recorded"
+    body.append({"type": "TextBlock", "text": f"Latest deployment: {deployed}", "wrap": True})
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -113,6 +125,17 @@ def redacted(value: Any, secrets: Iterable[str | None]) -> Any:
     if isinstance(value, list):
         return [redacted(v, known) for v in value]
     return value
+
+
+def redacted_message(m: Message, secrets: Iterable[str | None]) -> Message:
+    """The message's outside strings redacted while they are still plain text (before a channel escapes them)."""
+    known = list(secrets)
+    return replace(
+        m,
+        why=[redact(w, known) for w in m.why],
+        p95s=[(redact(metric, known), redact(text, known)) for metric, text in m.p95s],
+        deployment=None if m.deployment is None else redact(m.deployment, known),
+    )
 
 
 @dataclass(frozen=True)
@@ -170,7 +193,8 @@ def notify(
     never raises for the webhook's sake — a failure comes back as a Delivery that says what went wrong, without the
     URL."""
     known = [url, *_url_parts(url), *secrets]
-    payload = redacted(PAYLOADS[channel](message(facts)), known)
+    # Redacted before the channel's escaping too: an escaped `token\=abc` no longer reads as a secret.
+    payload = redacted(PAYLOADS[channel](redacted_message(message(facts), known)), known)
     atomic.write_json(payload_file, payload)
     variable = f"{channel.upper()}_WEBHOOK_URL"
     if dry_run:

@@ -11,11 +11,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hologram_lib import outside
 from hologram_lib.ci.facts import Facts, worst_first
+from hologram_lib.config import secret_values
 from hologram_lib.drift import DriftResult
 from hologram_lib.errors import InputError
-from hologram_lib.perf.counted_ab import attribution_markdown
+from hologram_lib.redact import redact
 from hologram_lib.report.pages import cache_profiles_markdown
+from hologram_lib.status import Drift
 from hologram_lib.verdict import Overall
 
 LIMIT_BYTES = 1024 * 1024  # GitHub's limit for one step's summary
@@ -26,6 +29,12 @@ _CUT = "\n\n_…cut here: the job summary is limited to 1 MiB; the whole story i
 def cell(value: object) -> str:
     """A Markdown table cell: pipes and newlines would break the table."""
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def text(value: object) -> str:
+    """Outside text (a metric or step name, an error, a ref, a CID) redacted, as literal Markdown: no link, image,
+    HTML, emphasis or table pipe (hologram_lib.outside.markdown). Never inside a code span."""
+    return outside.markdown(redact(str(value), secret_values()))
 
 
 def _ms(value: float | None) -> str:
@@ -44,14 +53,14 @@ def _table(header: Iterable[str], rows: Sequence[Sequence[object]], more: str) -
 def headline(facts: Facts) -> list[str]:
     verdict = facts.verdict
     if verdict is None:
-        return ["## Hologram Pipeline: ⚠️ could not judge", "", f"**Why:** {facts.problem}"]
+        return ["## Hologram Pipeline: ⚠️ could not judge", "", f"**Why:** {text(facts.problem)}"]
     mark = "✅ PASS" if verdict.passed else "❌ FAIL"
     out = [f"## Hologram Pipeline: {mark} (profile `{verdict.gate.profile}`)", ""]
     if verdict.reasons:
-        out += ["**Why it failed:**", *[f"- {r}" for r in verdict.reasons]]
+        out += ["**Why it failed:**", *[f"- {text(r)}" for r in verdict.reasons]]
     else:
         out.append("**Why it passed:** every budget met, no significant drift, and the latest E2E run did not fail.")
-    out += [f"- _note:_ {n}" for n in verdict.notes]
+    out += [f"- _note:_ {text(n)}" for n in verdict.notes]
     return out
 
 
@@ -63,7 +72,9 @@ def budget_table(verdict: Overall) -> list[str]:
         ratio = "—" if r is None or not v.budget_ms else f"{r.p95_ms / v.budget_ms:.3g}"
         runs = "—" if r is None else f"{r.runs} × {r.n // max(r.runs, 1)}"
         status = f"**{v.status}**" if v.blocks else v.status
-        rows.append([v.metric, status, _ms(None if r is None else r.p95_ms), interval, f"{v.budget_ms:g}", ratio, runs])
+        rows.append(
+            [text(v.metric), status, _ms(None if r is None else r.p95_ms), interval, f"{v.budget_ms:g}", ratio, runs]
+        )
     if not rows:
         return ["### p95 against the budgets", "", "_No budgeted metric._"]
     header = ("metric", "verdict", "p95 ms", "95 % interval ms", "budget ms", "p95 / budget", "runs × samples")
@@ -77,29 +88,35 @@ def drift_section(facts: Facts) -> list[str]:
     if verdict.ab is not None:
         ab = verdict.ab
         out.append(
-            f"\nJudged by a **paired A/B** against `{cell(ab['base']['ref'])}` ({ab['runs_per_side']} interleaved runs "
-            "per side), and against the baseline below when there is one."
+            f"\nJudged by a **paired A/B** against {text(ab['base']['ref'])} ({text(ab['runs_per_side'])} "
+            "interleaved runs per side), and against the baseline below when there is one."
         )
         rows = [
-            [key, m["status"], _ratio(m.get("ratio"), m.get("ci_low"), m.get("ci_high")), _pct(m.get("mde_pct"))]
+            [
+                text(key),
+                text(m["status"]),
+                _ratio(m.get("ratio"), m.get("ci_low"), m.get("ci_high")),
+                _pct(m.get("mde_pct")),
+            ]
             for key, m in sorted(ab["metrics"].items())
         ]
         out += ["", *_table(("metric (A/B)", "verdict", "median ratio head / base", "could flag ≥"), rows, "metrics")]
-        out += attribution_markdown(ab)  # counted regressions: the functions that moved (perf.counted_ab)
+        out += attribution_markdown(ab)  # counted regressions: the functions that moved
     source = facts.baseline_source
     if verdict.drift is None:
-        out += ["", f"Baseline: {source or 'none'} — drift against a baseline not compared."]
+        out += ["", f"Baseline: {text(source or 'none')} — drift against a baseline not compared."]
         return out
     provenance = verdict.drift.baseline.provenance or {}
-    origin = f"branch {provenance.get('branch', '?')} @ {str(provenance.get('commit') or '?')[:12]}"
+    origin = f"branch {text(provenance.get('branch', '?'))} @ {text(str(provenance.get('commit') or '?')[:12])}"
     out += [
         "",
-        f"Baseline: {source or verdict.drift.baseline.path} ({origin}); threshold {verdict.drift.threshold_pct:g} %.",
+        f"Baseline: {text(source or verdict.drift.baseline.path)} ({origin}); "
+        f"threshold {verdict.drift.threshold_pct:g} %.",
     ]
     rows = []
     for d in sorted(verdict.drift.drifts, key=lambda d: (not d.blocks, d.metric)):
         status = f"**{d.status}**" if d.blocks else d.status
-        rows.append([d.metric, status, _ms(d.baseline_p95_ms), _ms(d.current_p95_ms), *_drift_cells(d.result)])
+        rows.append([text(d.metric), status, _ms(d.baseline_p95_ms), _ms(d.current_p95_ms), *_drift_cells(d.result)])
     header = ("metric", "verdict", "baseline p95 ms", "p95 ms", "median ratio", "p95 ratio", "could flag ≥")
     return [*out, "", *_table(header, rows, "metrics")]
 
@@ -133,18 +150,18 @@ def e2e_section(verdict: Overall) -> list[str]:
     if run["status"] == "ok":
         state = "passed"
     elif run["status"] == "skip":
-        state = f"skipped ({cell(run.get('reason') or '')})"
+        state = f"skipped ({text(run.get('reason') or '')})"
     else:
-        error = cell(run.get("error") or "")
-        state = f"**failed at {cell(run['failed_step'])}** (last ok: {cell(run['last_ok'])}): {error}"
-    out.append(f"Latest run `{cell(run['run_id'])}` {state}.")
+        error = text(run.get("error") or "")
+        state = f"**failed at {text(run['failed_step'])}** (last ok: {text(run['last_ok'])}): {error}"
+    out.append(f"Latest run {text(run['run_id'])} {state}.")
     steps = latest_steps(Path(e2e.path), str(run["run_id"]))
     if steps:
         out.append(f"Steps: {steps}.")
     if e2e.latest_deployment:
         d = e2e.latest_deployment
-        out.append(f"Latest successful deployment: `{cell(d['name'])}` → `{cell(d['cid'])}` ({cell(d['ts'])}).")
-    rows = [[step, f"{r['ok']}/{r['runs']}", f"{100 * r['rate']:.0f} %"] for step, r in e2e.success_rate.items()]
+        out.append(f"Latest successful deployment: {text(d['name'])} → {text(d['cid'])} ({text(d['ts'])}).")
+    rows = [[text(step), f"{r['ok']}/{r['runs']}", f"{100 * r['rate']:.0f} %"] for step, r in e2e.success_rate.items()]
     if rows:
         out += ["", *_table(("step", "ok / runs", "success"), rows, "steps")]
     return out
@@ -160,7 +177,7 @@ def latest_steps(events: Path, run_id: str) -> str:
         return ""
     steps = [x.record for x in lines if x.record.get("run_id") == run_id and x.record.get("event") != "run_end"]
     return " → ".join(
-        f"{cell(r['event'])} {cell(r.get('status', '?'))} {_ms(_number(r.get('duration_ms')))} ms" for r in steps
+        f"{text(r['event'])} {text(r.get('status', '?'))} {_ms(_number(r.get('duration_ms')))} ms" for r in steps
     )
 
 
@@ -176,9 +193,9 @@ def noise_line(facts: Facts) -> list[str]:
         return ["**Noise:** not measured on this runner (the nightly job runs `hologram calibrate`)."]
     alarms = noise.get("false_alarms") or []
     worst = max(noise["metrics"].items(), key=lambda item: float(item[1].get("mde_p95_pct") or 0.0), default=None)
-    reach = "" if worst is None else f"; the p95 of {worst[0]} can reveal ≥{worst[1].get('mde_p95_pct')} %"
-    state = "A/A clean" if not alarms else f"A/A false alarm on {', '.join(alarms)}"
-    return [f"**Noise:** {state} ({noise['runs_per_group']} interleaved runs per group){reach}."]
+    reach = "" if worst is None else f"; the p95 of {text(worst[0])} can reveal ≥{text(worst[1].get('mde_p95_pct'))} %"
+    state = "A/A clean" if not alarms else f"A/A false alarm on {text(', '.join(map(str, alarms)))}"
+    return [f"**Noise:** {state} ({text(noise['runs_per_group'])} interleaved runs per group){reach}."]
 
 
 def artifacts_section(facts: Facts) -> list[str]:
@@ -212,3 +229,25 @@ def bounded(text: str, limit: int = LIMIT_BYTES) -> str:
         return text
     keep = data[: limit - len(_CUT.encode("utf-8"))].decode("utf-8", errors="ignore")
     return keep[: keep.rfind("\n") + 1] + _CUT
+
+
+def attribution_markdown(ab: dict[str, Any]) -> list[str]:
+    """For each counted regression of an ab.json (written by perf.counted_ab), the C functions that moved most."""
+    counted = ab.get("counted")
+    attribution = counted.get("attribution") if isinstance(counted, dict) else None
+    if not isinstance(attribution, dict):
+        return []
+    out = []
+    for key, entry in sorted(attribution.items()):
+        functions = entry.get("functions") if isinstance(entry, dict) else None
+        if entry.get("status") != Drift.REGRESSED or not functions:
+            continue
+        out += ["", f"Where {text(key)} went (C functions, instructions per call, base → head):", ""]
+        out += ["| function | self | Δ self | share of the change | inclusive |", "|---|---|---|---|---|"]
+        for f in functions:
+            name = text(str(f.get("function", "?"))[:80])
+            out.append(
+                f"| {name} | {f['base_self']:,.0f} → {f['head_self']:,.0f} | {f['delta_self']:+,.0f} | "
+                f"{f['share_pct']:.0f} % | {f['base_inclusive']:,.0f} → {f['head_inclusive']:,.0f} |"
+            )
+    return out

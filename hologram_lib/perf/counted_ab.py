@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -162,26 +161,4 @@ def counted_noise_lines(counted: dict[str, object]) -> list[str]:
             f"    {key}: runs of one side within {m['spread_pct']}%, A/A {m['aa_status']} "
             f"({m['aa_difference_pct']}% apart)"
         )
-    return out
-
-
-def attribution_markdown(ab: dict[str, Any]) -> list[str]:
-    """Markdown for the job summary: for each counted regression of an ab.json, the C functions that moved most."""
-    counted = ab.get("counted")
-    attribution = counted.get("attribution") if isinstance(counted, dict) else None
-    if not isinstance(attribution, dict):
-        return []
-    out = []
-    for key, entry in sorted(attribution.items()):
-        functions = entry.get("functions") if isinstance(entry, dict) else None
-        if entry.get("status") != Drift.REGRESSED or not functions:
-            continue
-        out += ["", f"Where `{key}` went (C functions, instructions per call, base → head):", ""]
-        out += ["| function | self | Δ self | share of the change | inclusive |", "|---|---|---|---|---|"]
-        for f in functions:
-            name = str(f.get("function", "?")).replace("|", "\\|").replace("`", "")[:80]
-            out.append(
-                f"| `{name}` | {f['base_self']:,.0f} → {f['head_self']:,.0f} | {f['delta_self']:+,.0f} | "
-                f"{f['share_pct']:.0f} % | {f['base_inclusive']:,.0f} → {f['head_inclusive']:,.0f} |"
-            )
     return out

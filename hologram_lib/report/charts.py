@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -16,6 +17,10 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from hologram_lib.history.changes import ChangePoint
 from hologram_lib.status import Budget, Drift, Step
+
+# Titles and labels carry outside text (metric and step names): as mathtext, a name such as `a$\frac$b` raised a
+# ParseException while the figure was drawn and failed the whole notebook. Our own labels use no TeX either.
+matplotlib.rcParams["text.parse_math"] = False
 
 COLORS: dict[str, str] = {
     Budget.PASS: "#2e7d32",

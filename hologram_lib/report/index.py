@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import atomic
+from hologram_lib import atomic, config, outside
 from hologram_lib.drift import DriftResult
 from hologram_lib.history.records import metric_row
 from hologram_lib.history.series import Trend, drift_rows
 from hologram_lib.perf.files import MetricData, p95_interval
+from hologram_lib.redact import redact
 from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.status import Budget
 from hologram_lib.verdict import Overall
@@ -27,7 +27,8 @@ MIN_ROW_SAMPLES = 20
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value))
+    """Outside text as HTML text: secrets redacted, escaped, control and bidi characters written out."""
+    return outside.html(redact(str(value), config.secret_values()))
 
 
 def _ms(value: float | None) -> str:
@@ -37,7 +38,7 @@ def _ms(value: float | None) -> str:
 def _table(headers: list[str], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join(
-        f'<tr class="{(row_classes or [""] * len(rows))[i]}">' + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+        f'<tr class="{_e((row_classes or [""] * len(rows))[i])}">' + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
         for i, row in enumerate(rows)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,27 +1,30 @@
 """Text the notebooks display (Markdown) and the JSON files they write next to the report.
 
-Markdown in a notebook becomes HTML in the report, raw HTML included, so every value that comes from outside
-(a service's error message, an event's fields, a file's contents or name) goes through `escape` first: a GraphQL
-error `<img src=x onerror=…>` must show as text, never run.
+Markdown in a notebook becomes HTML in the report, raw HTML, links and images included, so every value that comes
+from outside (a service's error message, an event's fields, a file's contents or name) goes through `escape` first:
+a GraphQL error `<img src=x onerror=…>` or a CID `[x](javascript:…)` must show as text — never run, never link, never
+fetch anything (the report is offline).
 """
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import stats
+from hologram_lib import config, outside, stats
 from hologram_lib.baseline import Baseline, DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
 from hologram_lib.perf.files import MetricData
+from hologram_lib.redact import redact
 
 
 def escape(value: object) -> str:
-    """Outside text made inert in Markdown that becomes HTML: HTML-escaped, backticks too (no code-span tricks)."""
-    return html.escape(str(value)).replace("`", "&#96;")
+    """Outside text made inert in Markdown that becomes HTML: secrets redacted (the configured ones and secret
+    shapes), every Markdown / HTML metacharacter as a character reference, control and bidi characters written
+    out (hologram_lib.outside.markdown)."""
+    return outside.markdown(redact(str(value), config.secret_values()))
 
 
 def verdict_markdown(path: Path) -> str:
@@ -82,22 +85,24 @@ def noise_markdown(noise: dict[str, Any] | None) -> str:
     """What `hologram calibrate` measured about this runner (noise.json), or how to measure it."""
     if not noise:
         return "_No calibration yet: `hologram calibrate` runs an A/A and records how noisy this runner is._"
-    threshold = noise["threshold_pct"]
+    threshold, alarms = noise["threshold_pct"], noise["false_alarms"]
     rows = [
-        f"A/A of {noise['runs_per_group']} interleaved runs per group ({noise['created']}): "
-        + ("**no false alarm**." if not noise["false_alarms"] else f"**false alarm on {noise['false_alarms']}**."),
+        f"A/A of {escape(noise['runs_per_group'])} interleaved runs per group ({escape(noise['created'])}): "
+        + ("**no false alarm**." if not alarms else f"**false alarm on {escape(alarms)}**."),
         "",
         "| metric | between-run sd (log median) | (log p95) | median can reveal ≥ | p95 can reveal ≥ | "
         f"runs for {threshold:g}% vs a stored baseline (median / p95; — = none, use `hologram ab`) |",
         "|---|---|---|---|---|---|",
     ]
     for key, m in sorted(noise["metrics"].items()):
-        rows.append(
-            f"| {escape(key)} | {m['between_run_sd_log_median']} | {m['between_run_sd_log_p95']} | "
-            f"{m['mde_median_pct']}% | "
-            f"{m['mde_p95_pct']}% | {m.get(f'runs_for_{threshold:g}pct_median') or '—'} / "
-            f"{m.get(f'runs_for_{threshold:g}pct_p95') or '—'} |"
-        )
+        cells = [
+            m["between_run_sd_log_median"],
+            m["between_run_sd_log_p95"],
+            f"{m['mde_median_pct']}%",
+            f"{m['mde_p95_pct']}%",
+            f"{m.get(f'runs_for_{threshold:g}pct_median') or '—'} / {m.get(f'runs_for_{threshold:g}pct_p95') or '—'}",
+        ]
+        rows.append("| " + " | ".join(escape(c) for c in [key, *cells]) + " |")
     return "\n".join(rows)
 
 
@@ -144,5 +149,5 @@ def cache_profiles_markdown(path: Path) -> str:
     for metric, entry in sorted(profiles.items()):
         if isinstance(entry, dict):
             cells = (metric, entry.get("cold_p95_ms", "—"), entry.get("warm_p95_ms", "—"), entry.get("ratio", "—"))
-            rows.append("| " + " | ".join(escape(c).replace("|", "&#124;") for c in cells) + " |")
+            rows.append("| " + " | ".join(escape(c) for c in cells) + " |")
     return "\n".join(rows)

@@ -24,7 +24,7 @@ import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 
-from hologram_lib import atomic
+from hologram_lib import atomic, outside
 from hologram_lib.layout import Reports
 from hologram_lib.report import params as notebook_params
 from hologram_lib.report import project
@@ -136,7 +136,7 @@ def run_notebook(
         banner = ""
     except Exception as exc:
         error = _failure(exc)
-        banner = f'<div class="banner fail">This notebook failed: {html.escape(error)}</div>'
+        banner = f'<div class="banner fail">This notebook failed: {outside.html(error)}</div>'
         executed = nbformat.read(temporary, as_version=4) if temporary.exists() else None
         if temporary.exists():
             os.replace(temporary, final.with_name(f"{name}.failed.ipynb"))

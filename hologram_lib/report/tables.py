@@ -6,12 +6,30 @@ import math
 from typing import Any
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
-from hologram_lib import stats
+from hologram_lib import config, outside, stats
 from hologram_lib.baseline import DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
 from hologram_lib.perf.files import MetricData, p95_interval
+from hologram_lib.redact import redact
+
+
+def styled(frame: pd.DataFrame, precision: int = 3, *, index: bool = False) -> Styler:
+    """A table for a notebook page: every cell, row and column label redacted and HTML-escaped, with control and bidi
+    characters written out. A Styler's default inserts strings as raw HTML: a metric name `<img src=x onerror=…>`
+    from an imported history CSV ran as script in baseline_drift.html."""
+
+    secrets = config.secret_values()
+
+    def text(value: object) -> object:
+        return outside.visible(redact(value, secrets)) if isinstance(value, str) else value
+
+    shown = frame.map(text).rename(index=text, columns=text)
+    style = shown.style.format(precision=precision, na_rep="—", escape="html")
+    style = style.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    return style if index else style.hide(axis="index")
 
 
 def _finite(value: float | None) -> float | None:
