@@ -118,6 +118,7 @@ USER_VARIABLES = (
     "SLACK_WEBHOOK_URL",
     "TEAMS_WEBHOOK_URL",
     "HOLOGRAM_HISTORY",
+    "HOLOGRAM_BASELINE",
 )
 CI_VARIABLES = (
     "GITHUB_EVENT_NAME",
@@ -401,6 +402,20 @@ def history_path(explicit: Path | None = None, environ: Mapping[str, str] | None
     project root for `make` and the seed's commands)."""
     raw = _env(environ).get("HOLOGRAM_HISTORY", "").strip()
     return explicit or (Path(raw) if raw else DEFAULT_HISTORY)
+
+
+def named_baseline(explicit: Path | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The baseline the user named: --baseline, else HOLOGRAM_BASELINE; None when neither (then the rule picks)."""
+    raw = _env(environ).get("HOLOGRAM_BASELINE", "").strip()
+    return explicit or (Path(raw) if raw else None)
+
+
+def ci_main_build(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this is a CI build of main (a push, the nightly or a manual run on refs/heads/main): the only runs
+    that become "green main" history on their own. A laptop on branch main is not one."""
+    env = _env(environ)
+    event = env.get("GITHUB_EVENT_NAME", "")
+    return event in ("push", "schedule", "workflow_dispatch") and env.get("GITHUB_REF", "") == "refs/heads/main"
 
 
 def machine_fingerprint() -> str:

@@ -49,7 +49,7 @@ def headline(facts: Facts) -> list[str]:
     if verdict.reasons:
         out += ["**Why it failed:**", *[f"- {r}" for r in verdict.reasons]]
     else:
-        out.append("**Why it passed:** every budget met, no significant drift, and the latest E2E run did not fail.")
+        out.append(f"**Why it passed:** {verdict.why_passed()}.")
     out += [f"- _note:_ {n}" for n in verdict.notes]
     return out
 
@@ -84,16 +84,11 @@ def drift_section(facts: Facts) -> list[str]:
             for key, m in sorted(ab["metrics"].items())
         ]
         out += ["", *_table(("metric (A/B)", "verdict", "median ratio head / base", "could flag ≥"), rows, "metrics")]
-    source = facts.baseline_source
+    fetched = f" (fetched: {facts.baseline_source})" if facts.baseline_source else ""
     if verdict.drift is None:
-        out += ["", f"Baseline: {source or 'none'} — drift against a baseline not compared."]
+        out += ["", f"Baseline: {verdict.source.line()}{fetched}."]
         return out
-    provenance = verdict.drift.baseline.provenance or {}
-    origin = f"branch {provenance.get('branch', '?')} @ {str(provenance.get('commit') or '?')[:12]}"
-    out += [
-        "",
-        f"Baseline: {source or verdict.drift.baseline.path} ({origin}); threshold {verdict.drift.threshold_pct:g} %.",
-    ]
+    out += ["", f"Baseline: {verdict.source.line()}{fetched}; threshold {verdict.drift.threshold_pct:g} %."]
     rows = []
     for d in sorted(verdict.drift.drifts, key=lambda d: (not d.blocks, d.metric)):
         status = f"**{d.status}**" if d.blocks else d.status

@@ -136,18 +136,22 @@ _BASELINE_QUERY = """
 WITH chosen AS (
     SELECT run_id, seq, recorded_at, "commit" FROM runs
     WHERE branch = $branch AND green AND run_id <> $exclude
+        AND ($only::VARCHAR[] IS NULL OR list_contains($only::VARCHAR[], run_id))
     ORDER BY recorded_at DESC, seq DESC LIMIT $last)
 SELECT c.run_id, c."commit", m.metric, coalesce(m.centre_ms, m.p50_ms), coalesce(m.tail_ms, m.p95_ms), m.p95_ms, m.n
 FROM chosen c JOIN metrics m USING (run_id) ORDER BY c.recorded_at, c.seq
 """
 
 
-def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns:
-    """The last `last` green runs of main (not `exclude`, the run being judged); none when the store is absent."""
+def green_main_runs(store: Path, last: int, exclude: str = "", only: tuple[str, ...] | None = None) -> HistoryRuns:
+    """The last `last` green runs of main (not `exclude`, the run being judged; among `only` when given: a recorded
+    verdict re-judged on the runs it used); none when the store is absent. Green main runs are those a CI main build
+    recorded after a passing verdict, or runs marked so explicitly (history/append.py): never a local run."""
     rows = []
     if store.exists():
+        query = {"branch": MAIN, "exclude": exclude, "last": last, "only": None if only is None else list(only)}
         with opened(store, write=False) as connection:
-            rows = connection.execute(_BASELINE_QUERY, {"branch": MAIN, "exclude": exclude, "last": last}).fetchall()
+            rows = connection.execute(_BASELINE_QUERY, query).fetchall()
     ids: dict[str, str | None] = {}
     centre: dict[str, list[float]] = {}
     tail: dict[str, list[float]] = {}

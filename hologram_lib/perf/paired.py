@@ -122,7 +122,7 @@ def repository_root(start: Path) -> Path:
 @dataclass(frozen=True)
 class AbReport:
     base: dict[str, str]
-    head: dict[str, str]
+    head: dict[str, str | bool]
     runs: int
     threshold_pct: float
     results: dict[str, DriftResult]
@@ -149,7 +149,7 @@ class AbReport:
     def lines(self) -> list[str]:
         head = "PASS" if self.passed else "FAIL"
         out = [
-            f"ab: {head}: head {self.head['ref']} ({self.head['commit'][:12]}) vs base {self.base['ref']} "
+            f"ab: {head}: head {self.head['ref']} ({str(self.head['commit'])[:12]}) vs base {self.base['ref']} "
             f"({self.base['commit'][:12]}), {self.runs} interleaved runs per side, threshold {self.threshold_pct:g}%"
         ]
         for key, r in sorted(self.results.items()):
@@ -186,7 +186,9 @@ def run_ab(
             base_runs, head_runs = interleaved_runs(sides, "core", runs, samples, progress, env)
     results = paired_verdicts("core", base_runs, head_runs, threshold_pct)
     base = {"ref": base_ref, "commit": base_commit}
-    head = {"ref": head_label, "commit": head_commit}
+    # The verdict uses an A/B only for the commit it judges; a working tree with changes is that commit plus them.
+    dirty = head_ref is None and bool(_git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip())
+    head: dict[str, str | bool] = {"ref": head_label, "commit": head_commit, "dirty": dirty}
     return AbReport(base, head, runs, threshold_pct, results)
 
 
