@@ -70,7 +70,9 @@ def situation(tmp_path: Path, *, store: bool, file: bool, ab: bool) -> Path:
         green_main_store(tmp_path, Path(str(tmp_path / "history.duckdb")))
     if file:
         same = load_perf_dir(write_perf(tmp_path / "base", 1.0, 50, "20261130T030000Z-base"))
-        write_baseline(reports / "perf" / "baseline.json", baseline_document(same, {"branch": "main", "commit": "b" * 40}))
+        write_baseline(
+            reports / "perf" / "baseline.json", baseline_document(same, {"branch": "main", "commit": "b" * 40})
+        )
     if ab:
         regressed = DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)
         head = {"ref": "working tree", "commit": head_commit(), "dirty": False}

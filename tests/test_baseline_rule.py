@@ -1,0 +1,190 @@
+"""Which baseline, said once (issue 20): a named baseline always wins and a bad one is exit 2; only CI builds of
+main (or runs marked so) become "green main"; a run dated in the future is refused; an A/B of another commit is
+ignored with a note; and the exit codes say what happened (a crash is never "the gate failed")."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hologram_lib.drift import DriftResult
+from hologram_lib.errors import InputError
+from hologram_lib.history.records import MetricRow, RunRecord, now_utc
+from hologram_lib.history.series import green_main_runs, read_series
+from hologram_lib.history.store import add_runs
+from hologram_lib.perf.paired import AbReport, write_ab
+from tests.conftest import ROOT, hologram
+from tests.test_one_verdict import head_commit, situation, write_perf
+
+
+def _store_of_regressed_main(tmp_path: Path) -> tuple[Path, Path]:
+    """The issue's situation: a store of 5 green main runs the current run regressed from, no A/B, no file."""
+    reports = situation(tmp_path, store=True, file=False, ab=False)
+    return reports, tmp_path / "history.duckdb"
+
+
+def _verdict(reports: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return hologram(
+        "verdict", "--perf-dir", str(reports / "perf"), "--events", str(reports / "e2e" / "events.jsonl"), *extra,
+        env={"HOLOGRAM_HISTORY": str(reports.parent / "history.duckdb"), **(env or {})},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("via", ["--baseline", "HOLOGRAM_BASELINE"])
+def test_a_named_baseline_wins_over_the_store_and_a_bad_one_is_exit_2(tmp_path: Path, via: str) -> None:
+    reports, _ = _store_of_regressed_main(tmp_path)
+    assert _verdict(reports).returncode == 1  # judged against the store: verify regressed
+    same = situation(tmp_path / "file", store=False, file=True, ab=False) / "perf" / "baseline.json"
+
+    def named(path: Path, command: str = "verdict") -> subprocess.CompletedProcess[str]:
+        flag = ("--baseline", str(path)) if via == "--baseline" else ()
+        env = {"HOLOGRAM_BASELINE": str(path)} if via == "HOLOGRAM_BASELINE" else {}
+        if command == "verdict":
+            return _verdict(reports, *flag, env=env)
+        store = str(tmp_path / "history.duckdb")
+        return hologram("baseline", "compare", "--perf-dir", str(reports / "perf"), "--store", store, *flag, env=env)
+
+    for command in ("verdict", "compare"):
+        done = named(same, command)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"the named baseline {same}" in done.stdout
+        truncated = tmp_path / "truncated.json"
+        truncated.write_text(same.read_text()[:200])
+        for bad in (truncated, tmp_path / "mistyped.json"):
+            done = named(bad, command)
+            assert done.returncode == 2, done.stdout
+            assert done.stderr.startswith(f"hologram: error: {bad}") and len(done.stderr.splitlines()) == 1
+
+
+def test_the_verdict_and_the_summary_name_the_source_with_its_commit_range(tmp_path: Path) -> None:
+    reports, _ = _store_of_regressed_main(tmp_path)
+    done = _verdict(reports, "--json", str(reports / "verdict.json"))
+    assert "note: drift judged against the last 5 green main runs in" in done.stdout
+    source = json.loads((reports / "verdict.json").read_text())["baseline"]
+    assert source["kind"] == "history" and len(source["run_ids"]) == 5 and source["commits"] == "?..?"
+    summary = hologram("summary", "--reports-dir", str(reports), env={"HOLOGRAM_HISTORY": "/nonexistent/h.duckdb"})
+    assert "Baseline: the last 5 green main runs in" in summary.stdout  # read from verdict.json, not the env
+
+
+def _record(run_id: str, when: datetime, *, green: bool | None = True) -> RunRecord:
+    rows = (MetricRow("core.verify_ms", 10, 400, 1.0, 1.1, None, None, 1.0, 1.09, 0.05),)
+    return RunRecord(run_id, when, "c" * 40, "main", "main", "r", "m", green, "{}", "test", rows)
+
+
+def test_a_run_dated_in_the_future_is_refused_at_append_and_import(tmp_path: Path) -> None:
+    store = tmp_path / "h.duckdb"
+    add_runs(store, [_record("now", now_utc() + timedelta(minutes=5))])  # clock skew within the tolerance
+    with pytest.raises(InputError, match="in the future"):
+        add_runs(store, [_record("far", datetime(9999, 12, 31))])
+    artifact = write_perf(tmp_path / "artifact" / "perf", 1.0, 3, "99991231T000000Z-x")
+    done = hologram("history", "import", str(artifact), "--branch", "main", "--store", str(store))
+    assert done.returncode == 2 and "dated 9999-12-31 00:00:00 UTC, in the future" in done.stderr, done.stderr
+    assert list(read_series(store)) == ["core.verify_ms"] and read_series(store)["core.verify_ms"].run_ids == ("now",)
+
+
+def _report(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    reports = situation(tmp_path, store=False, file=False, ab=False)
+    return hologram("report", "--no-collect", "--profile", "default", "--reports-dir", str(reports), *extra, env=env)
+
+
+@pytest.mark.parametrize(
+    ("env", "extra", "candidate"),
+    [
+        ({}, (), False),  # a laptop on branch main
+        ({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge"}, (), False),
+        ({"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}, (), True),
+        ({}, ("--as-main-build",), True),
+    ],
+)
+def test_only_a_ci_main_build_or_a_marked_run_becomes_green_main(
+    tmp_path: Path, env: dict[str, str], extra: tuple[str, ...], candidate: bool
+) -> None:
+    store = tmp_path / "h.duckdb"
+    done = _report(tmp_path, *extra, env={"HOLOGRAM_HISTORY": str(store), "SLO_GQL_P95_MS": "100", **env})
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert ("as a green main build" if candidate else "as a local run, never a baseline") in done.stdout
+    assert len(read_series(store, branch=None)["core.verify_ms"].run_ids) == 1  # stored either way (trends)
+    assert len(green_main_runs(store, 10).run_ids) == (1 if candidate else 0)
+
+
+def test_an_a_b_of_another_commit_is_ignored_with_a_note(tmp_path: Path) -> None:
+    reports = situation(tmp_path, store=False, file=False, ab=False)
+    regressed = {"core.encode_1MB_ms": DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)}
+    base = {"ref": "origin/main", "commit": "c" * 40}
+    stale = {"ref": "working tree", "commit": "a" * 40, "dirty": False}
+    write_ab(reports / "perf", AbReport(base, stale, 10, 10.0, regressed))
+    done = _verdict(reports)
+    assert done.returncode == 0 and f"note: stale A/B of {'a' * 12}: ignored" in done.stdout, done.stdout
+    current = {"ref": "working tree", "commit": head_commit(), "dirty": True}
+    write_ab(reports / "perf", AbReport(base, current, 10, 10.0, regressed))
+    done = _verdict(reports)
+    assert done.returncode == 1 and "core.encode_1MB_ms regressed in the paired A/B vs origin/main" in done.stdout
+    assert "measured a working tree with uncommitted changes" in done.stdout
+
+
+def test_an_internal_error_is_exit_4_with_one_line_and_the_traceback_in_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug is not "the gate failed" (it was exit 1 with a traceback, like any uncaught exception)."""
+    from hologram_lib import cli, gate
+
+    def bug(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(gate, "evaluate", bug)
+    assert cli.main(["gate", "--perf-dir", str(tmp_path)]) == 4
+    line = capsys.readouterr().err.strip()
+    assert len(line.splitlines()) == 1 and line.startswith("hologram: internal error: RuntimeError: a bug over two")
+    log = Path(line.rpartition("(traceback in ")[2].rstrip(")"))
+    assert "Traceback" in log.read_text() and 'raise RuntimeError("a bug' in log.read_text()
+    log.unlink()
+
+
+def test_a_stack_that_does_not_start_is_exit_3_could_not_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from hologram_lib import cli
+    from hologram_lib.devstack import stack
+    from hologram_lib.errors import StackError
+
+    def down(*_args: object, **_kwargs: object) -> None:
+        raise StackError("the IPFS node did not answer in 1 s")
+
+    monkeypatch.setattr(stack, "up", down)
+    assert cli.main(["stack", "up", "--state-dir", str(tmp_path)]) == 3
+    assert capsys.readouterr().err == "hologram: could not run: the IPFS node did not answer in 1 s\n"
+
+
+def test_exit_codes_are_a_type_and_the_readme_lists_them() -> None:
+    from hologram_lib.errors import ExitCode
+
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130]
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## How the verdicts are made")[1].split("\n## ")[0]
+    for code in ExitCode:
+        assert f"| {int(code)} |" in section, code
+
+
+def test_ci_ab_sh_stops_on_a_crash_or_a_run_that_could_not_run(tmp_path: Path) -> None:
+    """scripts/ci_ab.sh goes on after 0 (no regression) and 1 (a regression: the gate judges it), and stops on
+    anything else — a crashing `hologram ab` (4) is never read as "it ran"."""
+    repo = tmp_path / "repo"
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"], check=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    fake = repo / ".venv" / "bin" / "hologram"
+    for status, expected in ((0, 0), (1, 0), (2, 2), (3, 3), (4, 4)):
+        fake.write_text(f"#!/bin/sh\nexit {status}\n")
+        fake.chmod(0o755)
+        done = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "ci_ab.sh"), "HEAD"], cwd=repo, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == expected, (status, done.stdout, done.stderr)
+        if status >= 2:
+            assert "paired A/B did not run" in done.stderr
