@@ -56,7 +56,8 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 # The seed's phase6 / phase8 tests write where a report would; under `make test` they write to reports/test-run/
-# so that a test run never replaces the data of your last `make report`.
+# so that a test run never replaces the data of your last `make report` (tests/conftest.py defaults to the same, and
+# fails the session if the checkout's .history/ or reports/ outside reports/test-run/ changed).
 test: $(STAMP) chromium
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/mypy
@@ -68,6 +69,8 @@ soak: $(STAMP)
 	HOLOGRAM_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/test_fuzz_parsers.py
 	$(BIN)/python tests/load_marketplace.py --users 50 --spawn-rate 10 --run-time 30s
 
+# Benchmarks append to a store of their own (a temporary folder), never the checkout's .history/.
+bench: export HOLOGRAM_HISTORY = $(shell mktemp -d)/history.duckdb
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_runs.py
 	$(BIN)/python tests/bench/bench_core.py

@@ -66,7 +66,7 @@ def test_a_run_number_with_a_leading_zero_is_refused_by_both_readers(tmp_path: P
 def test_an_ab_file_the_gate_cannot_interpret_is_exit_2(runs_dir: Path, tmp_path: Path, document: object) -> None:
     ab = tmp_path / "ab.json"
     ab.write_text(json.dumps(document))
-    done = hologram("verdict", "--perf-dir", str(runs_dir), "--ab", str(ab), "--baseline", str(tmp_path / "none"))
+    done = hologram("verdict", "--perf-dir", str(runs_dir), "--ab", str(ab))
     one_line_exit_2(done, str(ab))
 
 

@@ -135,6 +135,7 @@ def _build(
     write_unjudged_index(index_path, "in progress", IN_PROGRESS)
     Reports(reports_dir).verdict.unlink(missing_ok=True)  # the previous run's verdict is not this run's
     clear_leftovers(reports_dir)
+    clear_previous_outputs(reports_dir, collect=collect)
     try:
         problems = collect_everything(reports_dir, state_dir, profile) if collect else []
         try:
@@ -189,6 +190,26 @@ def clear_leftovers(reports_dir: Path) -> None:
         with contextlib.suppress(OSError):
             if now - path.stat().st_mtime > LEFTOVER_AGE_S:
                 path.unlink()
+
+
+def clear_previous_outputs(reports_dir: Path, *, collect: bool) -> list[Path]:
+    """What the previous report left that this one will not write: the CI outputs made from its verdict (summary,
+    badge, Slack / Teams payloads — `ci-outputs` makes them again from this one's) and, when this report collects,
+    the E2E step latencies that each probe appends (this run's e2e figures are its own probe's, never earlier
+    reports': drift compared them partly with themselves)."""
+    reports = Reports(reports_dir)
+    stale = [
+        reports.summary,
+        reports.badge_svg,
+        reports.badge_json,
+        *(reports.notification(c) for c in ("slack", "teams")),
+    ]
+    if collect:
+        stale += [reports.perf.samples("e2e"), reports.perf.summary("e2e")]
+    removed = [path for path in stale if path.is_file()]
+    for path in removed:
+        path.unlink()
+    return removed
 
 
 IN_PROGRESS = "a report is being made; if this page stays, it died before it could judge: run `make report` again"
