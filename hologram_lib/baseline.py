@@ -300,6 +300,15 @@ def _one_run_estimates(
     return found
 
 
+TREND_ONLY_SUITES = ("e2e",)
+
+
+def trend_only(key: str) -> bool:
+    """Metrics measured once per report (the E2E probe's steps: one sample each) are not drift-gated: one sample
+    per report cannot separate a change from a slow minute. They are shown as trends of the history only."""
+    return key.partition(".")[0] in TREND_ONLY_SUITES
+
+
 def compare_metric_sets(
     baseline: Baseline,
     current: dict[str, MetricData],
@@ -313,6 +322,7 @@ def compare_metric_sets(
     are separate sessions, whose session noise comes from `noise` (calibrate's noise.json) or the default. One run
     or a point estimate on a side: inconclusive, unless the user asked for the one-run test (allow_one_run)."""
     keys = sorted(set(baseline.metrics) | {k for k, d in current.items() if d.has_data or k in baseline.metrics})
+    keys = [k for k in keys if not trend_only(k)]
     both = [k for k in keys if k in baseline.metrics and k in current and current[k].has_data]
     on_runs = [
         k

@@ -129,8 +129,21 @@ def separate_sessions(noise: Mapping[str, object] | None, keys: Sequence[str]) -
 def run_evidence(
     baseline: RunLogs, current: RunLogs, *, paired: bool, session: SessionNoise = SAME_SESSION
 ) -> RunEvidence | None:
-    """Both tests on two sides' run statistics; None when a side has fewer than MIN_RUNS runs."""
-    if min(len(baseline), len(current)) < stats.MIN_RUNS:
+    """Both tests on two sides' run statistics; None when the baseline has fewer than MIN_RUNS runs. A current side
+    with fewer (one run, say) is judged against the baseline's run distribution: a prediction interval, whose spread
+    the baseline's runs measure (stats.predict_run_logs) — one new run at ×321 is a regression, not "inconclusive"."""
+    if len(baseline) < stats.MIN_RUNS or len(current) == 0:
+        return None
+    if len(current) < stats.MIN_RUNS and not paired:
+        return RunEvidence(
+            stats.predict_run_logs(baseline.centre, current.centre, session_sd=session.median),
+            stats.predict_run_logs(baseline.tail, current.tail, alpha=stats.TAIL_DRIFT_ALPHA, session_sd=session.p95),
+            float(baseline.centre.std(ddof=1)),
+            len(baseline),
+            len(current),
+            session.median,
+        )
+    if len(current) < stats.MIN_RUNS:
         return None
     base_centre, base_tail, cur_centre, cur_tail = baseline.centre, baseline.tail, current.centre, current.tail
     spread = float(math.sqrt((base_centre.var(ddof=1) + cur_centre.var(ddof=1)) / 2.0))
