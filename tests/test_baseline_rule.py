@@ -167,24 +167,3 @@ def test_exit_codes_are_a_type_and_the_readme_lists_them() -> None:
     section = readme.split("## How the verdicts are made")[1].split("\n## ")[0]
     for code in ExitCode:
         assert f"| {int(code)} |" in section, code
-
-
-def test_ci_ab_sh_stops_on_a_crash_or_a_run_that_could_not_run(tmp_path: Path) -> None:
-    """scripts/ci_ab.sh goes on after 0 (no regression) and 1 (a regression: the gate judges it), and stops on
-    anything else — a crashing `hologram ab` (4) is never read as "it ran"."""
-    repo = tmp_path / "repo"
-    (repo / ".venv" / "bin").mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"], check=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"})  # fmt: skip
-    fake = repo / ".venv" / "bin" / "hologram"
-    for status, expected in ((0, 0), (1, 0), (2, 2), (3, 3), (4, 4)):
-        fake.write_text(f"#!/bin/sh\nexit {status}\n")
-        fake.chmod(0o755)
-        done = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "ci_ab.sh"), "HEAD"], cwd=repo, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == expected, (status, done.stdout, done.stderr)
-        if status >= 2:
-            assert "paired A/B did not run" in done.stderr
