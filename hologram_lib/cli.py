@@ -422,7 +422,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _baseline_spec(args: argparse.Namespace, *, required: bool) -> BaselineSpec:
-    from hologram_lib.config import history_path, named_baseline
+    from hologram_lib.config import endpoint_hosts, history_path, named_baseline, service_endpoints
     from hologram_lib.history.source import BaselineSpec
 
     return BaselineSpec(
@@ -431,6 +431,7 @@ def _baseline_spec(args: argparse.Namespace, *, required: bool) -> BaselineSpec:
         store=history_path(args.store),
         last=args.history_runs,
         required=required,
+        endpoints=endpoint_hosts(*service_endpoints()),
     )
 
 

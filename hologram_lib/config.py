@@ -312,7 +312,26 @@ class PerfKnobs:
             "GRAPHQL_TEST_NAME": self.graphql_test_name,
             "HOLOGRAM_TARGET": self.target or "hologram_lib.atlas",
             "COLD": self.cold,
+            "endpoints": endpoint_hosts(self.ipfs_api, self.graphql_url),
         }
+
+
+LOOPBACK = "loopback (the embedded stack)"
+
+
+def endpoint_hosts(ipfs_api: str | None, graphql_url: str | None) -> dict[str, str]:
+    """What a run measured, for its recorded knobs: the host of IPFS_API and GRAPHQL_URL (never a path, a port or
+    credentials); unset or a loopback address is the embedded stack. Runs of different targets are not compared."""
+    from urllib.parse import urlsplit
+
+    def host(url: str | None) -> str:
+        try:
+            name = urlsplit(url).hostname if url else None
+        except ValueError:
+            name = None
+        return LOOPBACK if name in (None, "127.0.0.1", "localhost", "::1") else str(name)
+
+    return {"IPFS_API": host(ipfs_api), "GRAPHQL_URL": host(graphql_url)}
 
 
 DEFAULT_SAMPLES = 200

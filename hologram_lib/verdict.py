@@ -189,6 +189,7 @@ def write_verdict(path: Path, result: Overall) -> Path:
             "require_baseline": inputs.baseline.required,
             "ab": None if inputs.ab is None else str(inputs.ab),
             "commit": inputs.commit,
+            "endpoints": inputs.baseline.endpoints,
         }
     return atomic.write_json(path, document)
 
@@ -209,9 +210,17 @@ def default_inputs(reports: Reports, profile: str | None = None, environ: Mappin
         reports.events,
         config.gate_settings(profile, environ=environ),
         config.regression_threshold_pct(environ=environ),
-        BaselineSpec(named=config.named_baseline(environ=environ), store=config.history_path(environ=environ)),
+        BaselineSpec(
+            named=config.named_baseline(environ=environ),
+            store=config.history_path(environ=environ),
+            endpoints=config.endpoint_hosts(*config.service_endpoints(environ)),
+        ),
         commit=config.commit(environ),
     )
+
+
+def _endpoints(value: object) -> dict[str, str] | None:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
 
 
 def _text(value: object) -> str | None:
@@ -250,6 +259,7 @@ def recorded_inputs(reports: Reports, environ: Mapping[str, str] | None = None) 
             last=int(recorded.get("history_runs") or 10),
             required=recorded.get("require_baseline") is True,
             pinned=tuple(str(r) for r in pinned) if isinstance(pinned, list) else None,
+            endpoints=_endpoints(recorded.get("endpoints")),
         ),
         Path(ab) if ab else None,
         _text(recorded.get("commit")),

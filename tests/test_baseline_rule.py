@@ -167,3 +167,50 @@ def test_exit_codes_are_a_type_and_the_readme_lists_them() -> None:
     section = readme.split("## How the verdicts are made")[1].split("\n## ")[0]
     for code in ExitCode:
         assert f"| {int(code)} |" in section, code
+
+
+DEPLOYMENT = {"IPFS_API": "ipfs.example.com", "GRAPHQL_URL": "api.example.com"}
+
+
+def test_endpoints_are_recorded_as_hosts_never_paths_or_credentials() -> None:
+    from hologram_lib import config
+
+    knobs = config.perf_knobs(environ={"IPFS_API": "https://u:secret@ipfs.example.com:5001/api/v0",
+                                       "GRAPHQL_URL": "https://api.example.com/graphql?token=x"}).public()  # fmt: skip
+    assert knobs["endpoints"] == DEPLOYMENT
+    assert config.perf_knobs(environ={}).public()["endpoints"] == dict.fromkeys(DEPLOYMENT, config.LOOPBACK)
+
+
+def test_a_baseline_of_another_target_is_refused_with_a_reason(tmp_path: Path) -> None:
+    """Fork PRs measure the embedded stack while main measured the deployment: never compared silently."""
+    from hologram_lib.baseline import baseline_document, write_baseline
+    from hologram_lib.perf.files import load_perf_dir
+
+    reports = situation(tmp_path, store=False, file=False, ab=False)
+    slow = load_perf_dir(write_perf(tmp_path / "deployed", 0.5, 9, "20261130T030000Z-deployed"))
+    baseline = reports / "perf" / "baseline.json"
+    write_baseline(baseline, baseline_document(slow, {"branch": "main", "knobs": {"endpoints": DEPLOYMENT}}))
+    done = _verdict(reports)
+    assert done.returncode == 0, done.stdout  # verify ×2 of the deployment's figures: not compared, and said
+    assert "refused: drift between different targets (the baseline measured" in done.stdout
+    named = _verdict(reports, "--baseline", str(baseline))
+    assert named.returncode == 2 and "drift between different targets refused" in named.stderr
+    same = _verdict(
+        reports, env={"IPFS_API": "http://ipfs.example.com:5001", "GRAPHQL_URL": "https://api.example.com/g"}
+    )
+    assert "drift judged against baseline.json" in same.stdout  # the same target: compared
+
+
+def test_history_runs_of_another_target_are_not_a_baseline(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from hologram_lib.history.series import MAIN
+    from hologram_lib.history.store import knobs_json
+
+    reports = situation(tmp_path, store=False, file=False, ab=False)
+    store = tmp_path / "history.duckdb"
+    deployed = [replace(_record(f"d{i}", datetime(2026, 11, 1 + i)), knobs=knobs_json({"endpoints": DEPLOYMENT}),
+                        branch=MAIN) for i in range(4)]  # fmt: skip
+    add_runs(store, deployed)
+    done = _verdict(reports)
+    assert "history store not used: drift between different targets refused" in done.stdout, done.stdout

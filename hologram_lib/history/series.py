@@ -176,6 +176,24 @@ def green_main_runs(store: Path, last: int, exclude: str = "", only: tuple[str, 
     )
 
 
+def run_endpoints(store: Path, run_ids: Iterable[str]) -> dict[str, object]:
+    """run id → the endpoints its knobs recorded (None for a run recorded before endpoints were)."""
+    import json
+
+    ids = list(run_ids)
+    with opened(store, write=False) as connection:
+        rows = connection.execute("SELECT run_id, knobs FROM runs WHERE list_contains($ids, run_id)", {"ids": ids})
+        found = rows.fetchall()
+    out: dict[str, object] = {}
+    for run_id, knobs in found:
+        try:
+            document = json.loads(knobs)
+        except ValueError:
+            document = {}
+        out[run_id] = document.get("endpoints") if isinstance(document, dict) else None
+    return out
+
+
 def drift_rows(found: dict[str, Trend], threshold_pct: float) -> list[dict[str, object]]:
     """The slow-drift table (front page and drift notebook): per metric its runs, the level of its last runs over
     its first, its change points and the latest one; `drifted` when it moved beyond the threshold through them."""

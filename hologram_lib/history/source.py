@@ -19,7 +19,7 @@ from pathlib import Path
 from hologram_lib import stats
 from hologram_lib.baseline import Baseline, from_history, read_baseline
 from hologram_lib.errors import InputError
-from hologram_lib.history.series import green_main_runs
+from hologram_lib.history.series import green_main_runs, run_endpoints
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import PerfDir
 
@@ -37,6 +37,7 @@ class BaselineSpec:
     last: int = HISTORY_RUNS
     required: bool = False
     pinned: tuple[str, ...] | None = None
+    endpoints: dict[str, str] | None = None  # what the current run measured (config.endpoint_hosts)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def choose(spec: BaselineSpec, perf_dir: Path) -> tuple[Baseline | None, Source,
                 f"--baseline {spec.named} names a file and --baseline-source history asks for the store: give one"
             )
         named = read_baseline(spec.named)  # absent or bad: exit 2, whatever the store holds
+        if other := _other_target(spec, named.provenance):
+            raise InputError(f"drift between different targets refused: {other}", spec.named)
         return named, _file_source(named, "named"), []
     notes: list[str] = []
     if spec.source != "file" and spec.store is not None:
@@ -90,6 +93,8 @@ def choose(spec: BaselineSpec, perf_dir: Path) -> tuple[Baseline | None, Source,
     default = PerfDir(perf_dir).baseline
     if default.exists() or spec.required:
         recorded = read_baseline(default)
+        if other := _other_target(spec, recorded.provenance):
+            return None, Source("none", f"{default} refused: drift between different targets ({other})"), notes
         return recorded, _file_source(recorded, "file"), notes
     return None, Source("none", f"no {default}"), notes
 
@@ -108,7 +113,14 @@ def _from_store(spec: BaselineSpec, perf_dir: Path, notes: list[str]) -> Baselin
         return None
     found = len(runs.run_ids)
     if found >= stats.MIN_RUNS:
-        return from_history(runs)
+        others = sorted({str(e) for e in run_endpoints(spec.store, runs.run_ids).values() if _differs(spec, e)})
+        if not others:
+            return from_history(runs)
+        why = f"its green main runs measured {', '.join(others)}, this run {spec.endpoints}"
+        if insist:
+            raise InputError(f"drift between different targets refused: {why}", spec.store)
+        notes.append(f"history store not used: drift between different targets refused ({why})")
+        return None
     if insist:
         raise InputError(
             f"--baseline-source history: expected at least {stats.MIN_RUNS} green main runs in the store, found "
@@ -125,3 +137,14 @@ def _history_source(baseline: Baseline) -> Source:
     ids = origin.get("run_ids")
     run_ids = tuple(str(i) for i in ids) if isinstance(ids, tuple | list) else ()
     return Source("history", baseline.path, str(origin.get("commits") or "?"), run_ids, "main")
+
+
+def _differs(spec: BaselineSpec, recorded: object) -> bool:
+    """Whether recorded endpoints name another target than this run's (runs that recorded none are not judged)."""
+    return spec.endpoints is not None and isinstance(recorded, dict) and recorded != spec.endpoints
+
+
+def _other_target(spec: BaselineSpec, provenance: dict[str, object]) -> str | None:
+    knobs = provenance.get("knobs")
+    recorded = knobs.get("endpoints") if isinstance(knobs, dict) else None
+    return f"the baseline measured {recorded}, this run {spec.endpoints}" if _differs(spec, recorded) else None
