@@ -387,6 +387,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from hologram_lib.baseline import promote
     from hologram_lib.config import gate_settings, named_baseline, perf_knobs, provenance
     from hologram_lib.gate import evaluate
@@ -394,12 +396,15 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
     settings = gate_settings(args.profile, args.budgets)
     metrics = load_perf_dir(args.perf_dir)
-    passed = evaluate(metrics, settings).passed
+    # Judge what was collected: after `perf collect --suite core` the other suites' budgets are not "missing".
+    collected = sorted({data.suite for data in metrics.values()})
+    budgets = {name: ms for name, ms in settings.budgets.items() if name.partition(".")[0] in collected}
+    passed = evaluate(metrics, replace(settings, budgets=budgets)).passed
     sizes = [len(run) for data in metrics.values() if data.suite == "core" for run in data.runs]
     origin = provenance(settings.profile, perf_knobs(max(sizes) if sizes else None))
     target = named_baseline(args.baseline) or PerfDir(args.perf_dir).baseline  # beside its perf folder unless named
     path = promote(metrics, target, origin, gate_passed=passed, force=args.force)
-    print(f"baseline: promoted {path}")
+    print(f"baseline: promoted {path} (the budgets of the suites collected: {', '.join(collected) or 'none'})")
     return 0
 
 
@@ -417,7 +422,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     assert baseline is not None  # required: an absent file raised
     report = compare(baseline, load_perf_dir(args.perf_dir), threshold, settings, noise)
     _write_json(args.json, report.to_dict())
-    _print([*report.lines(), *(f"  note: {n}" for n in (*notes, f"judged against {source.line()}"))])
+    from hologram_lib.verdict import calibration_note
+
+    said = (*notes, f"judged against {source.line()}", calibration_note(args.perf_dir, noise))
+    _print([*report.lines(), *(f"  note: {n}" for n in said)])
     return 0 if report.passed else 1
 
 

@@ -91,7 +91,9 @@ def judge(inputs: Inputs) -> Overall:
     recorded, source, notes = choose(inputs.baseline, inputs.perf_dir)
     drift = None
     if recorded is not None:
-        drift = compare(recorded, metrics, inputs.threshold_pct, settings, read_noise(inputs.perf_dir))
+        noise = read_noise(inputs.perf_dir)
+        drift = compare(recorded, metrics, inputs.threshold_pct, settings, noise)
+        notes.append(calibration_note(inputs.perf_dir, noise))
         reasons += [f"{d.metric} {d.status}: {d.reason}" for d in drift.drifts if d.blocks]
         notes.append(f"drift judged against {source.line()}")
     else:
@@ -105,6 +107,13 @@ def judge(inputs: Inputs) -> Overall:
             notes.append(f"paired A/B vs {ab['base']['ref']}: no regression ({ab['runs_per_side']} runs per side)")
     e2e = _judge_e2e(inputs.events, settings, reasons, notes, missing)
     return Overall(not reasons, reasons, notes, gate, drift, e2e, missing, ab, source, inputs)
+
+
+def calibration_note(perf_dir: Path, noise: dict[str, Any] | None) -> str:
+    """Which session noise drift used: a calibration raises the evidence a comparison needs, so say which."""
+    if noise is None:
+        return "session noise: the defaults (no noise.json: `hologram calibrate` measures this runner's)"
+    return f"session noise from {perf_dir / 'noise.json'} (`hologram calibrate` of {noise.get('created', '?')})"
 
 
 def _current_ab(inputs: Inputs, notes: list[str]) -> dict[str, Any] | None:

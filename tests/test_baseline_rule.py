@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from hologram_lib.history.records import MetricRow, RunRecord, now_utc
 from hologram_lib.history.series import green_main_runs, read_series
 from hologram_lib.history.store import add_runs
 from hologram_lib.perf.paired import AbReport, write_ab
-from tests.conftest import ROOT, hologram
+from tests.conftest import ROOT, hologram, lognormal_runs
 from tests.test_one_verdict import head_commit, situation, write_perf
 
 
@@ -214,3 +215,30 @@ def test_history_runs_of_another_target_are_not_a_baseline(tmp_path: Path) -> No
     add_runs(store, deployed)
     done = _verdict(reports)
     assert "history store not used: drift between different targets refused" in done.stdout, done.stdout
+
+
+def test_promote_after_a_partial_collect_judges_only_what_was_collected(
+    tmp_path: Path, make_perf_dir: Callable[..., Path]
+) -> None:
+    """`perf collect --suite core` then `baseline promote`: the graphql budget it was not asked to collect is not
+    "missing" (it refused: "after a failed perf gate"); the baseline goes beside its perf folder."""
+    encode = lognormal_runs(10.0, 0.1, 10, 40, 2)
+    perf = make_perf_dir({"core.verify_ms": lognormal_runs(1.0, 0.1, 10, 40, 1), "core.encode_1MB_ms": encode}, "p")
+    done = hologram("baseline", "promote", "--perf-dir", str(perf), env={"GITHUB_REF_NAME": "main"})
+    assert done.returncode == 0, done.stderr
+    assert f"baseline: promoted {perf / 'baseline.json'} (the budgets of the suites collected: core)" in done.stdout
+    slow = make_perf_dir({"core.verify_ms": lognormal_runs(500.0, 0.1, 10, 40, 1), "core.encode_1MB_ms": encode}, "s")
+    refused = hologram("baseline", "promote", "--perf-dir", str(slow), env={"GITHUB_REF_NAME": "main"})
+    assert refused.returncode == 1 and "after a failed perf gate" in refused.stderr  # what it collected still counts
+
+
+def test_the_compare_says_which_calibration_it_used(tmp_path: Path) -> None:
+    reports = situation(tmp_path, store=False, file=True, ab=False)
+    done = hologram("baseline", "compare", "--perf-dir", str(reports / "perf"))
+    assert "note: session noise: the defaults (no noise.json" in done.stdout, done.stdout
+    (reports / "perf" / "noise.json").write_text(
+        '{"kind": "hologram-noise/1", "created": "2026-12-01T03:00:00Z", "metrics": {}}'
+    )
+    done = hologram("baseline", "compare", "--perf-dir", str(reports / "perf"))
+    noise = reports / "perf" / "noise.json"
+    assert f"note: session noise from {noise} (`hologram calibrate` of 2026-12-01T03:00:00Z)" in done.stdout
