@@ -32,6 +32,7 @@ from hologram_lib.drift import (
     compare_samples,
     decide,
     from_estimate,
+    reach,
     separate_sessions,
     too_few_runs,
     too_few_samples,
@@ -396,13 +397,13 @@ def _num(value: float | None) -> str:
 
 def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> str:
     if result.tail_ratio is not None:
-        confidence = f"{100 * (1 - 2 * stats.RUN_DRIFT_ALPHA):g}%"
+        runs = result.runs_current
         text = (
-            f"median ×{result.ratio:.3f} [{confidence} CI {_num(result.ci_low)}–{_num(result.ci_high)}] over "
-            f"{result.runs_baseline} → {result.runs_current} runs, p(BH)={result.p_value:.4f}, smallest change it "
-            f"could flag {_num(result.mde_pct)}%; p95 {base_p95:.3f} → {_num(cur_p95)} ms, "
-            f"tail ×{result.tail_ratio:.3f} [{_num(result.tail_ci_low)}–{_num(result.tail_ci_high)}]: this "
-            f"runner's p95 can only reveal changes above {_num(result.tail_mde_pct)}%"
+            f"median ×{result.ratio:.3f} [{result.interval_label()} {_num(result.ci_low)}–{_num(result.ci_high)}] "
+            f"over {result.runs_baseline} → {runs} runs, p(BH)={result.p_value:.4f}, smallest change it could flag: "
+            f"{reach(result.mde_pct, runs)}; p95 {base_p95:.3f} → {_num(cur_p95)} ms, tail ×{result.tail_ratio:.3f} "
+            f"[{result.interval_label(tail=True)} {_num(result.tail_ci_low)}–{_num(result.tail_ci_high)}]: this "
+            f"runner's p95 can only reveal changes above {reach(result.tail_mde_pct, runs)}"
         )
         return text + (f"; {result.note}" if result.note else "")
     text = f"p95 {base_p95:.3f} → {_num(cur_p95)} ms, ratio ×{result.ratio:.3f}"
@@ -411,7 +412,7 @@ def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> st
     if result.p_value is not None:
         text += f", p(BH)={result.p_value:.4f}"
     if math.isfinite(result.mde_pct):
-        text += f"; smallest change it could flag: {_num(result.mde_pct)}%"
+        text += f"; smallest change it could flag: {reach(result.mde_pct, result.runs_current)}"
     return text + (f"; {result.note}" if result.note else "")
 
 

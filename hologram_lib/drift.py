@@ -19,8 +19,8 @@ the user asks for it (`--allow-one-run`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,6 +51,33 @@ class DriftResult:
     runs_baseline: int = 1
     runs_current: int = 1
     runs_needed: int | None = None
+    ci_level: float | None = None  # two-sided level of the interval, BH-adjusted (the level the decision used)
+    tail_ci_level: float | None = None
+
+    def interval_label(self, *, tail: bool = False) -> str:
+        """What a printed interval is: `BH-adjusted 99.75% CI` on runs, else the plain level."""
+        level = self.tail_ci_level if tail else self.ci_level
+        if level is None:
+            return f"{100 * (1 - 2 * stats.DRIFT_ALPHA):g}% CI"
+        return f"BH-adjusted {100 * level:.6g}% CI"
+
+
+# A smallest detectable change beyond this says nothing a reader can use ("could flag ≥ 223288 %"): such a row
+# says how many more runs would make it judgeable instead.
+MEANINGFUL_MDE_PCT = 200.0
+
+
+def reach(mde_pct: float | None, runs: int) -> str:
+    """The smallest change a comparison could flag, as shown everywhere: "35 %", or "cannot judge: ~N more runs
+    needed" beyond MEANINGFUL_MDE_PCT (the run part of the error shrinks as 1/√runs: N brings it to the limit)."""
+    if mde_pct is None or math.isnan(mde_pct):
+        return "—"
+    if mde_pct <= MEANINGFUL_MDE_PCT:
+        return f"{mde_pct:.0f} %"
+    if not math.isfinite(mde_pct):
+        return "cannot judge: more runs needed"
+    total = math.ceil(max(runs, 1) * (math.log1p(mde_pct / 100) / math.log1p(MEANINGFUL_MDE_PCT / 100)) ** 2)
+    return f"cannot judge: ~{max(total - runs, 1)} more runs needed"
 
 
 def decide(ratio: float, significant: bool, threshold_pct: float) -> str:
@@ -271,14 +298,42 @@ def compare_log_sets(
     tested = {key: found for key, found in evidence.items() if found is not None}
     centre = dict(zip(tested, stats.benjamini_hochberg([e.centre.p_value for e in tested.values()]), strict=True))
     tail = dict(zip(tested, stats.benjamini_hochberg([e.tail.p_value for e in tested.values()]), strict=True))
+    # The intervals shown are the ones the decision used: BH rejects at α·R/m (R rejected of m tested), so each is
+    # printed at 1 − 2·α·max(R, 1)/m (Benjamini & Yekutieli's false-coverage-rate intervals), labelled so.
+    level_centre = _adjusted_alpha(centre.values(), stats.RUN_DRIFT_ALPHA)
+    level_tail = _adjusted_alpha(tail.values(), stats.TAIL_DRIFT_ALPHA)
     results = {}
     for key, (base, cur) in pairs.items():
         found = evidence[key]
         if found is None:
             results[key] = too_few_runs(len(base), len(cur), cur.p95_ms / base.p95_ms)
         else:
-            results[key] = judge_runs(found, centre[key], tail[key], threshold_pct)
+            adjusted = replace(found, centre=_at(found.centre, level_centre), tail=_at(found.tail, level_tail))
+            result = judge_runs(adjusted, centre[key], tail[key], threshold_pct)
+            results[key] = replace(result, ci_level=1.0 - 2.0 * level_centre, tail_ci_level=1.0 - 2.0 * level_tail)
     return results
+
+
+def _adjusted_alpha(adjusted_p: Iterable[float], alpha: float) -> float:
+    values = list(adjusted_p)
+    rejected = sum(p < alpha for p in values)
+    return alpha * max(rejected, 1) / max(len(values), 1)
+
+
+def _at(comparison: stats.RunComparison, alpha: float) -> stats.RunComparison:
+    """The comparison's interval at one-sided `alpha` (same ratio, standard error and degrees of freedom)."""
+    from scipy import stats as scipy_stats
+
+    if comparison.se_log == 0.0 or not math.isfinite(comparison.df) or comparison.df <= 0:
+        return comparison
+    t_crit = float(scipy_stats.t.ppf(1.0 - alpha, comparison.df))
+    centre = math.log(comparison.ratio) if comparison.ratio > 0 else -math.inf
+    low, high = centre - t_crit * comparison.se_log, centre + t_crit * comparison.se_log
+    return replace(comparison, ci_low=_exp(low), ci_high=_exp(high))
+
+
+def _exp(log_value: float) -> float:
+    return math.inf if log_value > 709.0 else math.exp(log_value)
 
 
 # --- one run per side ----------------------------------------------------------------------------------------------

@@ -166,7 +166,7 @@ def test_a_target_that_prints_and_exits_is_a_recorded_error(tmp_path: Path) -> N
         "perf", "collect", "--suite", "core", "--runs", "2", "--perf-dir", str(tmp_path / "perf"),
         env={"HOLOGRAM_TARGET": "printer", "PYTHONPATH": str(tmp_path)},
     )  # fmt: skip
-    assert done.returncode in (1, 2) and "Traceback" not in done.stderr, done.stderr
+    assert done.returncode in (2, 3) and "Traceback" not in done.stderr, done.stderr  # 3: the suite errored
 
 
 def test_ab_cancelled_with_sigterm_removes_its_worktree(codec_repo: Path) -> None:  # noqa: F811

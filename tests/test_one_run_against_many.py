@@ -43,3 +43,40 @@ def test_the_false_alarm_rate_on_real_runs_is_what_the_readme_says() -> None:
     """README: 0 % on verify; on encode ≈4 %, the one stalled process (×6.25) among the 30 drawn as the current run."""
     assert one_run_rate("A", "A", VERIFY, 300) == 0.0
     assert 0.0 < one_run_rate("A", "A", ENCODE, 300) <= 0.06
+
+
+def test_the_printed_interval_is_the_one_the_decision_used_and_labelled_so(
+    tmp_path: Path, make_perf_dir: Callable[..., Path]
+) -> None:
+    """`baseline compare` printed "INCONCLUSIVE … cannot confirm" beside an unadjusted "[99.5% CI 1.016–1.609]":
+    now the interval is at the BH-adjusted level (1 − 2·α·max(R, 1)/m), labelled, and excludes 1 only when the
+    decision found the change significant."""
+    import re
+
+    from hologram_lib import stats
+
+    metrics = {f"core.m{i}_ms": lognormal_runs(1.0, 0.1, 10, 40, i) for i in range(4)}
+    base = load_perf_dir(make_perf_dir(metrics, "base"))
+    baseline = tmp_path / "baseline.json"
+    write_baseline(baseline, baseline_document(base, {"branch": "main"}))
+    current = dict(metrics, **{"core.m0_ms": lognormal_runs(2.0, 0.1, 10, 40, 40)})
+    perf = make_perf_dir(current, "cur")
+    done = hologram("baseline", "compare", "--perf-dir", str(perf), "--baseline", str(baseline))
+    interval = r"\[BH-adjusted ([\d.]+)% CI ([\d.]+)–([\d.]+)\]"
+    pattern = rf"(\w+) +core\.m\d_ms: median ×[\d.]+ {interval} over .*?p\(BH\)=([\d.]+)"
+    rows = [(s, float(v), float(lo), float(hi), float(p)) for s, v, lo, hi, p in re.findall(pattern, done.stdout)]
+    assert len(rows) == 4, done.stdout
+    rejected = sum(p < stats.RUN_DRIFT_ALPHA for *_, p in rows)
+    level = 100 * (1 - 2 * stats.RUN_DRIFT_ALPHA * max(rejected, 1) / 4)
+    for status, shown, low, high, p in rows:
+        assert shown == pytest.approx(level, abs=1e-3)
+        assert (low > 1.0 or high < 1.0) == (p < stats.RUN_DRIFT_ALPHA), (status, low, high, p)
+    assert rows[0][0] == "REGRESSED" and rejected >= 1  # the ×2 metric, its interval above 1
+
+
+def test_a_change_it_could_never_see_says_how_many_more_runs(tmp_path: Path) -> None:
+    from hologram_lib.drift import reach
+
+    assert reach(35.4, 10) == "35 %"
+    assert reach(223288.0, 1) == "cannot judge: ~49 more runs needed"
+    assert reach(float("inf"), 3) == "cannot judge: more runs needed"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib.ci.facts import Facts, worst_first
-from hologram_lib.drift import DriftResult
+from hologram_lib.drift import DriftResult, reach
 from hologram_lib.errors import InputError
 from hologram_lib.report.pages import cache_profiles_markdown
 from hologram_lib.verdict import Overall
@@ -93,7 +93,15 @@ def drift_section(facts: Facts) -> list[str]:
     for d in sorted(verdict.drift.drifts, key=lambda d: (not d.blocks, d.metric)):
         status = f"**{d.status}**" if d.blocks else d.status
         rows.append([d.metric, status, _ms(d.baseline_p95_ms), _ms(d.current_p95_ms), *_drift_cells(d.result)])
-    header = ("metric", "verdict", "baseline p95 ms", "p95 ms", "median ratio", "p95 ratio", "could flag ≥")
+    header = (
+        "metric",
+        "verdict",
+        "baseline p95 ms",
+        "p95 ms",
+        "median ratio [BH-adj. CI]",
+        "p95 ratio",
+        "could flag ≥",
+    )
     return [*out, "", *_table(header, rows, "metrics")]
 
 
@@ -103,7 +111,8 @@ def _drift_cells(r: DriftResult | None) -> list[str]:
     if r is None:
         return ["—", "—", "—"]
     tail = _ratio(r.tail_ratio, r.tail_ci_low, r.tail_ci_high)
-    return [_ratio(r.ratio, r.ci_low, r.ci_high), tail, f"{_pct(r.mde_pct)} / {_pct(r.tail_mde_pct)}"]
+    reaches = f"{reach(r.mde_pct, r.runs_current)} / {reach(r.tail_mde_pct, r.runs_current)}"
+    return [_ratio(r.ratio, r.ci_low, r.ci_high), tail, reaches]
 
 
 def _ratio(ratio: Any, low: Any, high: Any) -> str:

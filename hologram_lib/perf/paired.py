@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from hologram_lib import atomic, stats
-from hologram_lib.drift import DriftResult, compare_run_sets
+from hologram_lib.drift import DriftResult, compare_run_sets, reach
 from hologram_lib.errors import InputError
 from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.layout import PerfDir
@@ -154,9 +154,9 @@ class AbReport:
         ]
         for key, r in sorted(self.results.items()):
             out.append(
-                f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.ci_low:.3f}–{r.ci_high:.3f}], "
-                f"could flag ≥{r.mde_pct:.0f}%; p95 ×{r.tail_ratio or math.nan:.3f}, could flag "
-                f"≥{r.tail_mde_pct or math.nan:.0f}%" + (f"; {r.note}" if r.note else "")
+                f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.interval_label()} {r.ci_low:.3f}–"
+                f"{r.ci_high:.3f}], could flag ≥{reach(r.mde_pct, r.runs_current)}; p95 ×{r.tail_ratio or math.nan:.3f}"
+                f", could flag ≥{reach(r.tail_mde_pct, r.runs_current)}" + (f"; {r.note}" if r.note else "")
             )
         return out
 
