@@ -200,15 +200,7 @@ def judge_runs(evidence: RunEvidence, p_centre: float, p_tail: float, threshold_
     elif _beyond(centre.ratio, threshold_pct):
         status = INCONCLUSIVE
         needed = stats.runs_to_detect(evidence.spread_log, abs(centre.ratio - 1.0), session_sd=evidence.session_sd)
-        if needed is None:
-            note = (
-                "a change beyond the threshold that these runs cannot confirm, and more runs would not: the sides "
-                "are separate sessions whose levels differ by more than that; `hologram ab` (interleaved) can"
-            )
-        else:
-            note = (
-                f"a change beyond the threshold that these runs cannot confirm: ~{needed} runs per side would settle it"
-            )
+        note = f"a change beyond the threshold that these runs cannot confirm: {stats.settle_hint(needed)}"
     else:
         status = UNCHANGED
     mde = 100.0 * stats.run_mde(centre.se_log, centre.df)

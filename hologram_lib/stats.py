@@ -348,6 +348,20 @@ def runs_to_detect(
     return max(MIN_RUNS, math.ceil(2.0 * spread_log**2 / budget))
 
 
+SETTLE_CEILING = 100  # beyond this many runs (or samples ×100) "would settle it" is not advice anyone can follow
+
+
+def settle_hint(needed: int | None, unit: str = "runs per side") -> str:
+    """The one wording of "what would settle it", for the budget gate and drift alike: ~N (within reach), more
+    than the ceiling (not in practice), or never (None: the session term alone is larger than the change)."""
+    if needed is None:
+        return "more runs would not settle it (the sides' session levels differ by more): `hologram ab` can"
+    ceiling = SETTLE_CEILING * (100 if unit == "samples" else 1)
+    if needed > ceiling:
+        return f"more than {ceiling} {unit} would be needed: in practice more would not settle it"
+    return f"~{needed} {unit} would settle it"
+
+
 def pooled_quantile(runs: list[np.ndarray], q: float = P95) -> float:
     """The q-quantile of all runs' samples pooled together (type 7)."""
     return quantile(np.sort(np.concatenate(runs)), q)

@@ -80,3 +80,15 @@ def test_a_change_it_could_never_see_says_how_many_more_runs(tmp_path: Path) -> 
     assert reach(35.4, 10) == "35 %"
     assert reach(223288.0, 1) == "cannot judge: ~49 more runs needed"
     assert reach(float("inf"), 3) == "cannot judge: more runs needed"
+
+
+def test_one_wording_for_what_would_settle_it() -> None:
+    """The budget gate printed "~33854 runs would settle it"; drift printed "more runs would not", ~3 … ~55 for
+    near-identical ratios. One rule now: within reach, beyond the ceiling, or never."""
+    from hologram_lib import stats
+
+    assert stats.settle_hint(12) == "~12 runs per side would settle it"
+    beyond = "more than 100 runs would be needed: in practice more would not settle it"
+    assert stats.settle_hint(33854, "runs") == beyond
+    assert stats.settle_hint(5000, "samples") == "~5000 samples would settle it"
+    assert stats.settle_hint(None).startswith("more runs would not settle it")
