@@ -92,3 +92,17 @@ def test_one_wording_for_what_would_settle_it() -> None:
     assert stats.settle_hint(33854, "runs") == beyond
     assert stats.settle_hint(5000, "samples") == "~5000 samples would settle it"
     assert stats.settle_hint(None).startswith("more runs would not settle it")
+
+
+def test_e2e_steps_measured_once_per_report_are_never_drift_gated(
+    tmp_path: Path, make_perf_dir: Callable[..., Path]
+) -> None:
+    """One sample per report cannot separate a change from a slow minute: e2e.<step>_ms are trends only."""
+    verify = lognormal_runs(1.0, 0.1, 10, 40, 1)
+    base = {"core.verify_ms": verify, "e2e.search_ms": [[2.0], [2.1], [1.9], [2.2]]}
+    baseline = tmp_path / "baseline.json"
+    write_baseline(baseline, baseline_document(load_perf_dir(make_perf_dir(base, "base")), {"branch": "main"}))
+    current = make_perf_dir({"core.verify_ms": verify, "e2e.search_ms": [[40.0]]}, "cur")
+    done = hologram("baseline", "compare", "--perf-dir", str(current), "--baseline", str(baseline))
+    assert done.returncode == 0, done.stdout
+    assert "core.verify_ms" in done.stdout and "e2e.search_ms" not in done.stdout
