@@ -355,7 +355,10 @@ def settle_hint(needed: int | None, unit: str = "runs per side") -> str:
     """The one wording of "what would settle it", for the budget gate and drift alike: ~N (within reach), more
     than the ceiling (not in practice), or never (None: the session term alone is larger than the change)."""
     if needed is None:
-        return "more runs would not settle it (the sides' session levels differ by more): `hologram ab` can"
+        return (
+            "more runs would not settle it (the sides are separate sessions whose levels differ by more than that): "
+            "`hologram ab` (interleaved) can"
+        )
     ceiling = SETTLE_CEILING * (100 if unit == "samples" else 1)
     if needed > ceiling:
         return f"more than {ceiling} {unit} would be needed: in practice more would not settle it"
