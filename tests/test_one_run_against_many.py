@@ -106,3 +106,20 @@ def test_e2e_steps_measured_once_per_report_are_never_drift_gated(
     done = hologram("baseline", "compare", "--perf-dir", str(current), "--baseline", str(baseline))
     assert done.returncode == 0, done.stdout
     assert "core.verify_ms" in done.stdout and "e2e.search_ms" not in done.stdout
+
+
+def test_the_slow_drift_table_leaves_out_rows_with_nothing_to_show() -> None:
+    """The front page listed every E2E step with "—" in every column."""
+    import numpy as np
+
+    from hologram_lib.history.series import Series, drift_rows, trend
+
+    def series(metric: str, levels: list[float]) -> Series:
+        ids = tuple(f"r{i}" for i in range(len(levels)))
+        return Series(metric, ids, tuple("c" for _ in levels), np.array(levels), np.array(levels) * 1.1)
+
+    found = {
+        "core.verify_ms": trend(series("core.verify_ms", [1.0] * 10 + [1.3] * 10)),
+        "e2e.search_ms": trend(series("e2e.search_ms", [2.0, 2.1])),
+    }
+    assert [row["metric"] for row in drift_rows(found, 10.0)] == ["core.verify_ms"]

@@ -201,6 +201,8 @@ def drift_rows(found: dict[str, Trend], threshold_pct: float) -> list[dict[str, 
     for metric, result in sorted(found.items()):
         latest = result.changes[-1] if result.changes else None
         ratio = result.drift_ratio
+        if ratio is None and latest is None:
+            continue  # too few runs for either figure: a row of "—" says nothing (its trend chart still shows)
         rows.append(
             {
                 "metric": metric,
