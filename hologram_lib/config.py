@@ -121,6 +121,7 @@ USER_VARIABLES = (
     "HOLOGRAM_HISTORY",
     "HOLOGRAM_KUBO",
     "HOLOGRAM_KUBO_CACHE",
+    "HOLOGRAM_BASELINE",
 )
 CI_VARIABLES = (
     "GITHUB_EVENT_NAME",
@@ -315,7 +316,26 @@ class PerfKnobs:
             "GRAPHQL_TEST_NAME": self.graphql_test_name,
             "HOLOGRAM_TARGET": self.target or "hologram_lib.atlas",
             "COLD": self.cold,
+            "endpoints": endpoint_hosts(self.ipfs_api, self.graphql_url),
         }
+
+
+LOOPBACK = "loopback (the embedded stack)"
+
+
+def endpoint_hosts(ipfs_api: str | None, graphql_url: str | None) -> dict[str, str]:
+    """What a run measured, for its recorded knobs: the host of IPFS_API and GRAPHQL_URL (never a path, a port or
+    credentials); unset or a loopback address is the embedded stack. Runs of different targets are not compared."""
+    from urllib.parse import urlsplit
+
+    def host(url: str | None) -> str:
+        try:
+            name = urlsplit(url).hostname if url else None
+        except ValueError:
+            name = None
+        return LOOPBACK if name in (None, "127.0.0.1", "localhost", "::1") else str(name)
+
+    return {"IPFS_API": host(ipfs_api), "GRAPHQL_URL": host(graphql_url)}
 
 
 DEFAULT_SAMPLES = 200
@@ -427,6 +447,20 @@ def kubo_sources(environ: Mapping[str, str] | None = None) -> tuple[Path | None,
     binary = env.get("HOLOGRAM_KUBO", "").strip()
     cache = env.get("HOLOGRAM_KUBO_CACHE", "").strip()
     return (Path(binary) if binary else None), (Path(cache) if cache else Path.home() / ".cache" / "hologram")
+
+
+def named_baseline(explicit: Path | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The baseline the user named: --baseline, else HOLOGRAM_BASELINE; None when neither (then the rule picks)."""
+    raw = _env(environ).get("HOLOGRAM_BASELINE", "").strip()
+    return explicit or (Path(raw) if raw else None)
+
+
+def ci_main_build(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this is a CI build of main (a push, the nightly or a manual run on refs/heads/main): the only runs
+    that become "green main" history on their own. A laptop on branch main is not one."""
+    env = _env(environ)
+    event = env.get("GITHUB_EVENT_NAME", "")
+    return event in ("push", "schedule", "workflow_dispatch") and env.get("GITHUB_REF", "") == "refs/heads/main"
 
 
 def machine_fingerprint() -> str:

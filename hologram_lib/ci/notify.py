@@ -43,7 +43,7 @@ def message(facts: Facts) -> Message:
     if verdict is None:
         return Message("Hologram Pipeline: could not judge", False, [str(facts.problem)], [], None, facts.links.run_url)
     head = "PASS" if verdict.passed else "FAIL"
-    why = verdict.reasons or ["every budget met, no significant drift, the latest E2E run did not fail"]
+    why = verdict.reasons or [verdict.why_passed()]
     p95s = []
     for v in worst_first(verdict)[:MAX_METRICS]:
         p95 = "no data" if v.result is None else f"p95 {v.result.p95_ms:.3f} ms"

@@ -23,7 +23,7 @@ import numpy as np
 
 from hologram_lib import atomic, stats
 from hologram_lib.config import PerfKnobs
-from hologram_lib.drift import DriftResult, compare_run_sets, is_counted
+from hologram_lib.drift import DriftResult, compare_run_sets, is_counted, reach
 from hologram_lib.errors import InputError
 from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.layout import PerfDir
@@ -126,7 +126,7 @@ def repository_root(start: Path) -> Path:
 @dataclass(frozen=True)
 class AbReport:
     base: dict[str, str]
-    head: dict[str, str]
+    head: dict[str, str | bool]
     runs: int
     threshold_pct: float
     results: dict[str, DriftResult]
@@ -168,7 +168,7 @@ class AbReport:
     def lines(self) -> list[str]:
         head = "PASS" if self.passed else "FAIL"
         out = [
-            f"ab: {head}: head {self.head['ref']} ({self.head['commit'][:12]}) vs base {self.base['ref']} "
+            f"ab: {head}: head {self.head['ref']} ({str(self.head['commit'])[:12]}) vs base {self.base['ref']} "
             f"({self.base['commit'][:12]}), {self.runs} interleaved runs per side, threshold {self.threshold_pct:g}%"
         ]
         for key, r in sorted(self.results.items()):
@@ -179,9 +179,9 @@ class AbReport:
                 )
                 continue
             out.append(
-                f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.ci_low:.3f}–{r.ci_high:.3f}], "
-                f"could flag ≥{r.mde_pct:.0f}%; p95 ×{r.tail_ratio or math.nan:.3f}, could flag "
-                f"≥{r.tail_mde_pct or math.nan:.0f}%" + (f"; {r.note}" if r.note else "")
+                f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.interval_label()} {r.ci_low:.3f}–"
+                f"{r.ci_high:.3f}], could flag ≥{reach(r.mde_pct, r.runs_current)}; p95 ×{r.tail_ratio or math.nan:.3f}"
+                f", could flag ≥{reach(r.tail_mde_pct, r.runs_current)}" + (f"; {r.note}" if r.note else "")
             )
         if self.counted is not None:
             out += attribution_lines(self.counted, self.results)
@@ -230,7 +230,9 @@ def run_ab(
         else:
             results, counted = measure((Side(f"base {base_ref}", base_tree), Side("head (working tree)", root)))
     base = {"ref": base_ref, "commit": base_commit}
-    head = {"ref": head_label, "commit": head_commit}
+    # The verdict uses an A/B only for the commit it judges; a working tree with changes is that commit plus them.
+    dirty = head_ref is None and bool(_git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip())
+    head: dict[str, str | bool] = {"ref": head_label, "commit": head_commit, "dirty": dirty}
     return AbReport(base, head, runs, threshold_pct, results, counted, counted_note)
 
 
