@@ -49,7 +49,7 @@ def export(store: Path, out: Path) -> int:
             pass
     except OSError as exc:
         raise InputError(f"cannot write the export there ({exc.strerror})", out) from None
-    with opened(store, write=False) as connection:
+    with opened(store, write=False, writable_dir=out.parent) as connection:
         count = int(connection.execute("SELECT count(*) FROM metrics").fetchone()[0])  # type: ignore[index]
         if suffix == "":
             temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
