@@ -1,16 +1,23 @@
 """HTTP clients for the two services: the IPFS node (Kubo RPC API) and the GraphQL marketplace.
 
-Each client holds one keep-alive session and puts a timeout on every call. Errors carry a short reason
-and never the token or the whole response.
+Each client holds one keep-alive session and puts a total deadline on every call: requests' own timeout bounds each
+socket read, so a server trickling a byte a second held a 2 s call for 82 s; a watchdog cuts the call's socket when
+its deadline passes. Errors carry a short reason and never the token or the whole response.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
+import weakref
 from typing import Any, Self
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
 
 class ServiceError(Exception):
@@ -41,6 +48,96 @@ def _short(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def _remembering_pools(sockets: weakref.WeakSet[socket.socket]) -> dict[str, type[urllib3.HTTPConnectionPool]]:
+    """urllib3 pools whose connections add their socket to `sockets` when they connect."""
+
+    class Http(urllib3.connection.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    class Https(urllib3.connection.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    class HttpPool(urllib3.HTTPConnectionPool):
+        ConnectionCls = Http
+
+    class HttpsPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = Https
+
+    return {"http": HttpPool, "https": HttpsPool}
+
+
+class _CuttableAdapter(HTTPAdapter):
+    """An adapter that knows the sockets it opened, so that a deadline can cut the one a call is stuck on."""
+
+    def __init__(self) -> None:
+        self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        super().__init__()
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _remembering_pools(self.sockets)
+
+    def cut(self) -> None:
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One sleeping thread per session that calls `expire` when an armed deadline passes (a Timer per call would
+    start a thread per measured request)."""
+
+    def __init__(self, expire: Any) -> None:
+        self._expire = expire
+        self._condition = threading.Condition()
+        self._deadline: float | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def arm(self, seconds: float) -> None:
+        with self._condition:
+            self._deadline = time.monotonic() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-deadline", daemon=True)
+                self._thread.start()
+            self._condition.notify()
+
+    def disarm(self) -> None:
+        with self._condition:
+            self._deadline = None
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopped = True
+            self._condition.notify()
+
+    def _run(self) -> None:
+        with self._condition:
+            while not self._stopped:
+                if self._deadline is None:
+                    self._condition.wait()
+                    continue
+                remaining = self._deadline - time.monotonic()
+                if remaining > 0:
+                    self._condition.wait(remaining)
+                    continue
+                self._deadline = None
+                self._expire()
+
+
+def deadline_session() -> tuple[requests.Session, _CuttableAdapter]:
+    """A requests session whose sockets a deadline can cut; redirects are never followed by its callers."""
+    session = requests.Session()
+    adapter = _CuttableAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session, adapter
+
+
 class _Session:
     """One keep-alive HTTP session; use as a context manager so its sockets are closed.
 
@@ -50,19 +147,35 @@ class _Session:
     session: requests.Session
     timeout_s: float
     waited_s: float = 0.0
+    _adapter: _CuttableAdapter
+    _watchdog: _Watchdog
+
+    def _open(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.session, self._adapter = deadline_session()
+        self._watchdog = _Watchdog(self._adapter.cut)
 
     def _send(self, what: str, url: str, **kwargs: Any) -> requests.Response:
+        """POST within `timeout_s` in total (connect, headers and body); a redirect is a failure, never followed."""
         start = time.perf_counter()
+        self._watchdog.arm(self.timeout_s)
         try:
-            return self.session.post(url, timeout=self.timeout_s, **kwargs)
+            response = self.session.post(url, timeout=self.timeout_s, allow_redirects=False, **kwargs)
         except requests.Timeout:
             raise ServiceError(f"{what} did not answer within {self.timeout_s:g} s") from None
         except requests.RequestException as exc:
+            if time.perf_counter() - start >= self.timeout_s:  # the watchdog cut a call that was still trickling
+                raise ServiceError(f"{what} did not answer within {self.timeout_s:g} s") from None
             raise ServiceError(f"{what} unreachable ({type(exc).__name__})") from None
         finally:
+            self._watchdog.disarm()
             self.waited_s += time.perf_counter() - start
+        if response.is_redirect:
+            raise ServiceError(f"{what} answered HTTP {response.status_code} (a redirect, not followed)")
+        return response
 
     def close(self) -> None:
+        self._watchdog.stop()
         self.session.close()
 
     def reconnect(self) -> None:
@@ -80,8 +193,7 @@ class _Session:
 class GraphQLClient(_Session):
     def __init__(self, url: str, token: str | None = None, timeout_s: float = 10.0) -> None:
         self.url = url
-        self.timeout_s = timeout_s
-        self.session = requests.Session()
+        self._open(timeout_s)
         self.session.headers.update({"Content-Type": "application/json", **authorization_header(token)})
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -113,8 +225,7 @@ class IpfsClient(_Session):
 
     def __init__(self, api: str, timeout_s: float = 10.0) -> None:
         self.api = api.rstrip("/")
-        self.timeout_s = timeout_s
-        self.session = requests.Session()
+        self._open(timeout_s)
 
     def _post(self, path: str, **kwargs: Any) -> requests.Response:
         response = self._send(f"IPFS {path}", f"{self.api}/api/v0/{path}", **kwargs)
