@@ -207,6 +207,8 @@ class GraphQLClient(_Session):
         if not isinstance(payload, dict):
             raise ServiceError(f"GraphQL answered HTTP {response.status_code} with JSON that is not an object")
         errors = payload.get("errors")
+        if errors and not isinstance(errors, list):
+            raise ServiceError(f"GraphQL answered HTTP {response.status_code} with `errors` that is not a list")
         if errors:
             items: list[dict[str, Any]] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
             codes = [
@@ -231,14 +233,29 @@ class IpfsClient(_Session):
         response = self._send(f"IPFS {path}", f"{self.api}/api/v0/{path}", **kwargs)
         if response.status_code != 200:
             try:
-                message = response.json().get("Message", "")
+                answer = response.json()
             except ValueError:
-                message = ""
+                answer = None
+            message = str(answer.get("Message", "")) if isinstance(answer, dict) else ""
             raise ServiceError(f"IPFS {path} answered HTTP {response.status_code}: {_short(message)}")
         return response
 
+    def _object(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The JSON object an RPC call answers; anything else (`[]`, text, a number) is a ServiceError."""
+        response = self._post(path, **kwargs)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise ServiceError(f"IPFS {path} answered HTTP 200 without JSON") from None
+        if not isinstance(answer, dict):
+            raise ServiceError(f"IPFS {path} answered JSON that is not an object ({type(answer).__name__})")
+        return answer
+
     def version(self) -> str:
-        return str(self._post("version").json().get("Version", ""))
+        version = self._object("version").get("Version")
+        if not isinstance(version, str) or not version:
+            raise ServiceError("IPFS version answered without a Version string")
+        return version
 
     def add(self, data: bytes, *, pin: bool = True, cid_version: int = 1, only_hash: bool = False) -> str:
         params = {"pin": str(pin).lower(), "cid-version": str(cid_version), "only-hash": str(only_hash).lower()}
@@ -255,7 +272,7 @@ class IpfsClient(_Session):
     def pinned(self, cid: str) -> bool:
         """Is `cid` pinned? (Kubo answers HTTP 500 "not pinned" for an unpinned CID.)"""
         try:
-            keys = self._post("pin/ls", params={"arg": cid}).json().get("Keys") or {}
+            keys = self._object("pin/ls", params={"arg": cid}).get("Keys") or {}
         except ServiceError as exc:
             if "not pinned" in str(exc):
                 return False
