@@ -75,12 +75,12 @@ def read_token(state_dir: str | Path) -> str:
     """
     path = Path(state_dir) / "token"
     if os.path.lexists(path):
-        if problem := _foreign_token_file(path):
-            raise StackError(f"{path}: {problem}; refusing to adopt it as the marketplace's token (remove it and run "
-                             "`hologram stack up` again for a new one)")  # fmt: skip
         token = private_token(path)
         if token:
             return token
+        if not _blank(path) and (problem := _foreign_token_file(path)):  # a blank file is repaired below
+            raise StackError(f"{path}: {problem}; refusing to adopt it as the marketplace's token (remove it and run "
+                             "`hologram stack up` again for a new one)")  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".token-")  # mode 0600
     try:
@@ -95,6 +95,16 @@ def read_token(state_dir: str | Path) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
     return path.read_text().strip()
+
+
+def _blank(path: Path) -> bool:
+    """Is `path` a regular file holding nothing but white space (an older version's empty token: no secret in it)?"""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as handle:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and not handle.read(4096).strip()
 
 
 def _foreign_token_file(path: Path) -> str | None:
