@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-import weakref
+from collections.abc import Callable
 from typing import Any, Self
 
 import requests
@@ -48,18 +48,31 @@ def _short(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _remembering_pools(sockets: weakref.WeakSet[socket.socket]) -> dict[str, type[urllib3.HTTPConnectionPool]]:
-    """urllib3 pools whose connections add their socket to `sockets` when they connect."""
+def _remembering_pools(in_use: dict[int, socket.socket]) -> dict[str, type[urllib3.HTTPConnectionPool]]:
+    """urllib3 pools whose connections note, per calling thread, the socket that thread's request is using (a new
+    one when it connects, a kept-alive one when it sends)."""
+
+    def note(sock: socket.socket | None) -> None:
+        if sock is not None:
+            in_use[threading.get_ident()] = sock
 
     class Http(urllib3.connection.HTTPConnection):
         def connect(self) -> None:
             super().connect()
-            sockets.add(self.sock)
+            note(self.sock)
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            note(self.sock)
+            super().request(*args, **kwargs)
 
     class Https(urllib3.connection.HTTPSConnection):
         def connect(self) -> None:
             super().connect()
-            sockets.add(self.sock)
+            note(self.sock)
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            note(self.sock)
+            super().request(*args, **kwargs)
 
     class HttpPool(urllib3.HTTPConnectionPool):
         ConnectionCls = Http
@@ -71,36 +84,38 @@ def _remembering_pools(sockets: weakref.WeakSet[socket.socket]) -> dict[str, typ
 
 
 class _CuttableAdapter(HTTPAdapter):
-    """An adapter that knows the sockets it opened, so that a deadline can cut the one a call is stuck on."""
+    """An adapter that knows which socket each thread's call is using, so that a deadline can cut that one (the
+    marketplace calls its IPFS client from several threads at once: one call's deadline must not cut another's)."""
 
     def __init__(self) -> None:
-        self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self.in_use: dict[int, socket.socket] = {}
         super().__init__()
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
         super().init_poolmanager(connections, maxsize, block, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _remembering_pools(self.sockets)
+        self.poolmanager.pool_classes_by_scheme = _remembering_pools(self.in_use)
 
-    def cut(self) -> None:
-        for sock in list(self.sockets):
+    def cut(self, thread: int) -> None:
+        sock = self.in_use.pop(thread, None)
+        if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Watchdog:
-    """One sleeping thread per session that calls `expire` when an armed deadline passes (a Timer per call would
-    start a thread per measured request)."""
+    """One sleeping thread per session that calls `expire(thread)` when the deadline a thread armed passes (a Timer
+    per call would start a thread per measured request)."""
 
-    def __init__(self, expire: Any) -> None:
+    def __init__(self, expire: Callable[[int], None]) -> None:
         self._expire = expire
         self._condition = threading.Condition()
-        self._deadline: float | None = None
+        self._deadlines: dict[int, float] = {}
         self._thread: threading.Thread | None = None
         self._stopped = False
 
     def arm(self, seconds: float) -> None:
         with self._condition:
-            self._deadline = time.monotonic() + seconds
+            self._deadlines[threading.get_ident()] = time.monotonic() + seconds
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="http-deadline", daemon=True)
                 self._thread.start()
@@ -108,7 +123,7 @@ class _Watchdog:
 
     def disarm(self) -> None:
         with self._condition:
-            self._deadline = None
+            self._deadlines.pop(threading.get_ident(), None)
 
     def stop(self) -> None:
         with self._condition:
@@ -118,15 +133,15 @@ class _Watchdog:
     def _run(self) -> None:
         with self._condition:
             while not self._stopped:
-                if self._deadline is None:
+                if not self._deadlines:
                     self._condition.wait()
                     continue
-                remaining = self._deadline - time.monotonic()
-                if remaining > 0:
-                    self._condition.wait(remaining)
-                    continue
-                self._deadline = None
-                self._expire()
+                now = time.monotonic()
+                for thread in [t for t, deadline in self._deadlines.items() if deadline <= now]:
+                    del self._deadlines[thread]
+                    self._expire(thread)
+                if self._deadlines:
+                    self._condition.wait(min(self._deadlines.values()) - now)
 
 
 def deadline_session() -> tuple[requests.Session, _CuttableAdapter]:

@@ -47,6 +47,32 @@ def test_a_fast_answer_after_a_cut_one_still_works() -> None:
         assert client.execute("{ __typename }") == {"__typename": "Q"}
 
 
+def test_one_threads_deadline_does_not_cut_another_threads_call() -> None:
+    """The marketplace calls its IPFS client from several threads: a slow call's deadline cuts only its own socket."""
+    answer = b'HTTP/1.1 200 OK\r\nContent-Length: 19\r\n\r\n{"Version":"0.1.0"}'
+    outcomes: list[str] = []
+    with (
+        trickling(answer, gap_s=0.3, fast_paths=(b"/api/v0/version?fast",)) as base,
+        IpfsClient(base, timeout_s=1.5) as client,
+    ):
+
+        def slow() -> None:
+            try:
+                client.version()
+            except ServiceError as exc:
+                outcomes.append(str(exc))
+
+        thread = threading.Thread(target=slow)
+        thread.start()
+        fast = []
+        for _ in range(10):
+            fast.append(client._object("version?fast")["Version"])
+            time.sleep(0.25)
+        thread.join(10)
+    assert fast == ["0.1.0"] * 10
+    assert outcomes == ["IPFS version did not answer within 1.5 s"]
+
+
 def test_the_probe_against_trickling_services_ends_within_its_deadline(tmp_path: Path) -> None:
     """It took 82 s with a 2 s timeout."""
     with trickling(gap_s=0.5) as base:

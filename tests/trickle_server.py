@@ -16,14 +16,18 @@ ANSWER = (
 
 
 @contextmanager
-def trickling(answer: bytes = ANSWER, gap_s: float = 0.2) -> Iterator[str]:
-    """Serve `answer` byte by byte to every connection; yields the base URL."""
+def trickling(answer: bytes = ANSWER, gap_s: float = 0.2, fast_paths: tuple[bytes, ...] = ()) -> Iterator[str]:
+    """Serve `answer` byte by byte to every connection (at once to a request for one of `fast_paths`, on a
+    connection of its own); yields the base URL."""
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
     def serve(connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError):
-            connection.recv(65536)
+            head = connection.recv(65536)
+            if any(b" " + path + b" " in head.split(b"\r\n", 1)[0] for path in fast_paths):
+                connection.sendall(answer.replace(b"Content-Length", b"Connection: close\r\nContent-Length"))
+                return
             for byte in answer:
                 if stop.wait(gap_s):
                     return
