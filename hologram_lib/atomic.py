@@ -25,6 +25,14 @@ def _umask() -> int:
 _NEW_FILE_MODE = 0o666 & ~_umask()
 
 
+class Unwritable(InputError):
+    """The path cannot take a file (a folder, too long a name, /proc, no permission); `reason` says which."""
+
+    def __init__(self, reason: str, path: str | Path) -> None:
+        self.reason = reason
+        super().__init__(f"cannot write there ({reason}): expected a writable file path", path)
+
+
 # Why a write fails because of where it was asked to go (the user's path to fix, exit 2), not because of the machine.
 _PATH_ERRORS = frozenset((errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.EACCES, errno.EPERM, errno.EROFS,
                           errno.ENOENT, errno.EINVAL, errno.ELOOP, errno.EEXIST, errno.ENXIO))  # fmt: skip
@@ -98,7 +106,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     /proc handle is written into. A path that cannot be a file (empty, a folder, too long, in /proc, not ours to
     write) is an InputError naming it — never the temp file's name."""
     if str(path) == "":
-        raise InputError("expected a file name to write, got an empty name")
+        raise Unwritable("an empty name, expected a file name", "''")
     target = Path(path)
     try:
         if _in_place(target):
@@ -108,7 +116,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     except OSError as exc:
         if exc.errno not in _PATH_ERRORS:
             raise
-        raise InputError(f"cannot write there ({exc.strerror or exc}): expected a writable file path", path) from None
+        raise Unwritable(str(exc.strerror or exc), path) from None
     return target
 
 
