@@ -222,7 +222,9 @@ def baseline_document(metrics: dict[str, MetricData], provenance: dict[str, obje
 def write_baseline(path: Path, document: dict[str, object]) -> Path:
     try:
         return atomic.write_text(path, json.dumps(document, separators=(",", ":")) + "\n")
-    except OSError as exc:  # a directory there, a file where its folder should be, no permission
+    except atomic.Unwritable as exc:  # a directory there, a file where its folder should be, no permission
+        raise InputError(f"cannot write the baseline: {exc.reason}", path) from None
+    except OSError as exc:
         raise InputError(f"cannot write the baseline: {exc.strerror}", path) from None
 
 

@@ -269,18 +269,22 @@ def _read_budgets_file(path: Path, profile: str) -> dict[str, float]:
 _CHECKOUT = Path(__file__).resolve().parents[1]
 
 
-def _graphql_token(env: Mapping[str, str], graphql_url: str | None) -> tuple[str | None, Path | None]:
+def _graphql_token(env: Mapping[str, str], graphql_url: str | None) -> tuple[str | None, Path | None, str | None]:
     """GRAPHQL_TOKEN, or — only when it is unset and GRAPHQL_URL is the marketplace of an embedded stack of this
     checkout that is running — that stack's token and the file it came from (the seed's smoke test sets the URL and
-    never a token). The file must be the user's own: a token is never borrowed from another account's stack."""
+    never a token). The file must be the user's own: a token is never borrowed from another account's stack.
+    The third value is the URL to connect to: with the stack's token, the stack's own recorded address (`localhost`
+    resolved to `::1` first sent the token to whoever listened there)."""
     explicit = env.get("GRAPHQL_TOKEN") or None
     if explicit or not graphql_url:
-        return explicit, None
+        return explicit, None, graphql_url
     from hologram_lib.devstack.stack import DEFAULT_STATE_DIR, private_token, token_serving
 
-    path = token_serving(graphql_url, [DEFAULT_STATE_DIR, _CHECKOUT / DEFAULT_STATE_DIR])
-    token = private_token(path) if path else None
-    return (token, path) if token else (None, None)
+    serving = token_serving(graphql_url, [DEFAULT_STATE_DIR, _CHECKOUT / DEFAULT_STATE_DIR])
+    token = private_token(serving[0]) if serving else None
+    if serving is None or token is None:
+        return None, None, graphql_url
+    return token, serving[0], serving[1]
 
 
 def token_notice(token_file: Path | None) -> str | None:
@@ -355,8 +359,7 @@ def perf_knobs(
     enc_mb = number("ENC_MB", 1)
     if enc_mb > MAX_ENC_MB:  # the payload and its grids live in memory: 10,000 MiB asked for 78 GiB
         raise InputError(f"ENC_MB: expected at most {MAX_ENC_MB} (MiB encoded per sample), got {enc_mb}")
-    graphql_url = env.get("GRAPHQL_URL") or None
-    graphql_token, token_file = _graphql_token(env, graphql_url)
+    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None)
     return PerfKnobs(
         enc_mb=enc_mb,
         samples=base,
@@ -494,8 +497,7 @@ class ProbeSettings:
 def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | None = None) -> ProbeSettings:
     env = _env(environ)
     raw_timeout = env.get("E2E_TIMEOUT_S", "").strip()
-    graphql_url = env.get("GRAPHQL_URL") or None
-    graphql_token, token_file = _graphql_token(env, graphql_url)
+    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None)
     return ProbeSettings(
         ipfs_api=env.get("IPFS_API") or None,
         graphql_url=graphql_url,

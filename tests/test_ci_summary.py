@@ -281,7 +281,9 @@ def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path)
     assert "Judged by a **paired A/B** against 3f2a9c1d0e4b (10 interleaved runs per side)" in done.stdout
     assert "| core.verify_ms | regressed | ×1.310 [1.200–1.430] | 6 % |" in done.stdout
     baseline_line = next(line for line in done.stdout.splitlines() if line.startswith("Baseline: "))
-    assert baseline_line.startswith(f"Baseline: baseline.json {report_dir / 'perf' / 'baseline.json'} (branch main &#64; ")  # '@' as a reference: no mention
+    assert baseline_line.startswith(
+        f"Baseline: baseline.json {report_dir / 'perf' / 'baseline.json'} (branch main &#64; "
+    )  # '@' as a reference: no mention
     assert "(fetched: the perf-baseline artifact of run 77 (the newest successful push to main))" in baseline_line
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -100,16 +101,46 @@ def resolve_ref(root: Path, ref: str) -> str:
     return done.stdout.strip()
 
 
+_AB_TREE = re.compile(r"hologram-ab-[A-Za-z0-9_]+/tree")
+
+
+def prune_abandoned_worktrees(root: Path) -> list[Path]:
+    """Remove the worktrees of `ab` runs that were killed (SIGKILL skips their `finally`): a worktree of ours whose
+    folder lock nobody holds. A running `ab` holds the lock on its folder, so its worktree is left alone."""
+    from hologram_lib.locks import Busy, locked
+
+    listing = _git(root, "worktree", "list", "--porcelain").stdout
+    removed = []
+    for line in listing.splitlines():
+        tree = Path(line.removeprefix("worktree ")) if line.startswith("worktree ") else None
+        if tree is None or not _AB_TREE.search(tree.as_posix()):
+            continue
+        try:
+            with locked(tree.parent, wait=False):
+                _git(root, "worktree", "remove", "--force", str(tree))
+                shutil.rmtree(tree.parent, ignore_errors=True)
+                removed.append(tree)
+        except Busy:
+            continue
+    _git(root, "worktree", "prune")
+    return removed
+
+
 @contextmanager
 def worktree(root: Path, commit: str) -> Iterator[Path]:
-    """A detached git worktree of `commit` in a temp dir, removed afterwards whatever happens."""
+    """A detached git worktree of `commit` in a temp dir, removed afterwards whatever happens (or, after a SIGKILL,
+    by the next run: the folder's lock is held while the worktree is in use)."""
+    from hologram_lib.locks import locked
+
+    prune_abandoned_worktrees(root)
     parent = Path(tempfile.mkdtemp(prefix="hologram-ab-"))
     tree = parent / "tree"
     try:
-        done = _git(root, "worktree", "add", "--detach", str(tree), commit)
-        if done.returncode != 0:
-            raise InputError(f"cannot create a git worktree of {commit[:12]}: {_first_line(done.stderr)}")
-        yield tree
+        with locked(parent):
+            done = _git(root, "worktree", "add", "--detach", str(tree), commit)
+            if done.returncode != 0:
+                raise InputError(f"cannot create a git worktree of {commit[:12]}: {_first_line(done.stderr)}")
+            yield tree
     finally:
         _git(root, "worktree", "remove", "--force", str(tree))
         shutil.rmtree(parent, ignore_errors=True)
