@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hologram_lib import outside
 from hologram_lib.ci import summary
 from hologram_lib.e2e.events import EventLog
 from tests.conftest import ROOT, VERDICT_ENV, hologram, lognormal_runs, run_command
@@ -295,3 +296,52 @@ def test_the_noise_line_comes_from_a_real_calibration(report_dir: Path) -> None:
     done = hologram("summary", "--reports-dir", str(report_dir))
     line = next(x for x in done.stdout.splitlines() if x.startswith("**Noise:**"))
     assert line.startswith("**Noise:** A/A ") and "(3 interleaved runs per group); the p95 of core." in line
+
+
+HOSTILE_FUNCTION = "<img src=x onerror=alert(1)>[x](javascript:alert(1))<!channel>"
+
+
+def counted_regression(report_dir: Path) -> str:
+    """An ab.json of this commit whose counted encode regressed, with the functions `ab` names (one hostile)."""
+    from hologram_lib.drift import DriftResult
+    from hologram_lib.perf.paired import AbReport, write_ab
+
+    key = "core.encode_1MB_instructions"
+    base = {"ref": "3f2a9c1d0e4b", "commit": "3f2a9c1d0e4b" * 3}
+    head = {"ref": "working tree", "commit": head_commit()}
+    path = write_ab(
+        report_dir / "perf", AbReport(base, head, 3, 2.0, {key: DriftResult("regressed", 1.03, 1.03, 1.03, 1.0)})
+    )
+    document = json.loads(path.read_text())
+    moved = [("PyObject_Vectorcall", 600.0, 43.0), (HOSTILE_FUNCTION, 300.0, 21.0)]
+    functions = [
+        {"function": name, "base_self": 1000.0, "head_self": 1000.0 + delta, "delta_self": delta, "share_pct": share,
+         "base_inclusive": 5000.0, "head_inclusive": 5000.0 + delta}
+        for name, delta, share in moved
+    ]  # fmt: skip
+    document["counted"] = {"attribution": {key: {"status": "regressed", "functions": functions}}}
+    path.write_text(json.dumps(document))
+    return key
+
+
+def test_a_counted_regression_names_the_functions_that_moved_in_every_output(report_dir: Path) -> None:
+    from hologram_lib.layout import Reports
+    from hologram_lib.report.index import write_index
+    from hologram_lib.verdict import judge_report
+
+    key = counted_regression(report_dir)
+    done = hologram("summary", "--reports-dir", str(report_dir))
+    assert done.returncode == 0, done.stderr
+    assert f"Where {key} went" in done.stdout and "| PyObject_Vectorcall | 1,000 → 1,600 | +600 | 43 % |" in done.stdout
+    page = write_index(report_dir / "index.html", judge_report(Reports(report_dir)), {}, [], [], None).read_text()
+    assert 'id="moved-functions"' in page and f"Where {key} went" in page and "PyObject_Vectorcall" in page
+    for channel in ("slack", "teams"):
+        sent = hologram("notify", channel, "--reports-dir", str(report_dir), "--dry-run")
+        assert sent.returncode == 0, sent.stderr
+        payload = json.dumps(json.loads((report_dir / "notify" / f"{channel}.json").read_text()), ensure_ascii=False)
+        escape = {"slack": outside.slack, "teams": outside.teams}[channel]  # each channel's own escaping
+        assert json.dumps(escape(f"where {key} went: PyObject_Vectorcall +43 %"))[1:-1] in payload, channel
+    # The names are the measured target's symbols: outside text, inert in every output.
+    assert "](javascript" not in done.stdout  # no Markdown link (in HTML and Slack's mrkdwn the brackets are text)
+    for output in (done.stdout, page, (report_dir / "notify" / "slack.json").read_text()):
+        assert "<img" not in output and "<!channel>" not in output, output

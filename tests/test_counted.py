@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from hologram_lib.baseline import compare, read_baseline
-from hologram_lib.ci.summary import attribution_markdown
+from hologram_lib.ci.summary import attribution_markdown, text
 from hologram_lib.config import gate_settings, measure_mode, perf_knobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, RunLogs, compare_runs, judge_counts
 from hologram_lib.errors import InputError
@@ -272,7 +272,9 @@ def test_ab_on_counts_judges_three_edits_of_encode(edited_repo: Path, edit: str)
         assert functions and sum(f["share_pct"] for f in functions) > 50  # the named functions carry the change
         assert (perf / "profiles" / "ab" / "head.core.encode_1MB.callgrind.gz").is_file()
         summary = "\n".join(attribution_markdown(document))  # what the job summary shows under the A/B table
-        assert "Where `core.encode_1MB_instructions` went" in summary and f"`{functions[0]['function']}`" in summary
+        assert (
+            "Where core.encode_1MB_instructions went" in summary and f"| {text(functions[0]['function'])} |" in summary
+        )
 
 
 def test_the_stored_baseline_flow_on_counts_judges_three_edits_of_encode(edited_repo: Path, tmp_path: Path) -> None:

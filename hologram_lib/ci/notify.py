@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from hologram_lib import atomic, outside
+from hologram_lib.attribution import glance, moved_functions
 from hologram_lib.ci.facts import Facts, worst_first
 from hologram_lib.redact import one_line, redact
 
@@ -48,6 +49,7 @@ def message(facts: Facts) -> Message:
         return Message("Hologram Pipeline: could not judge", False, [str(facts.problem)], [], None, facts.links.run_url)
     head = "PASS" if verdict.passed else "FAIL"
     why = verdict.reasons or [verdict.why_passed()]
+    moved = [f"where {key} went: {glance(functions)}" for key, functions in moved_functions(verdict.ab).items()]
     p95s = []
     for v in worst_first(verdict)[:MAX_METRICS]:
         p95 = "no data" if v.result is None else f"p95 {v.result.p95_ms:.3f} ms"
@@ -57,7 +59,7 @@ def message(facts: Facts) -> Message:
         d = verdict.e2e.latest_deployment
         deployment = f"{d['name']} → {d['cid']} ({d['ts']})"
     title = f"Hologram Pipeline: {head} (profile {verdict.gate.profile})"
-    return Message(title, verdict.passed, why[:5], p95s, deployment, facts.links.run_url)
+    return Message(title, verdict.passed, [*why[:5], *moved[:3]], p95s, deployment, facts.links.run_url)
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib import outside
+from hologram_lib.attribution import moved_functions
 from hologram_lib.ci.facts import Facts, worst_first
 from hologram_lib.config import secret_values
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.errors import InputError
 from hologram_lib.redact import redact
 from hologram_lib.report.pages import cache_profiles_markdown
-from hologram_lib.status import Drift
 from hologram_lib.verdict import Overall
 
 LIMIT_BYTES = 1024 * 1024  # GitHub's limit for one step's summary
@@ -235,22 +235,14 @@ def bounded(text: str, limit: int = LIMIT_BYTES) -> str:
 
 
 def attribution_markdown(ab: dict[str, Any]) -> list[str]:
-    """For each counted regression of an ab.json (written by perf.counted_ab), the C functions that moved most."""
-    counted = ab.get("counted")
-    attribution = counted.get("attribution") if isinstance(counted, dict) else None
-    if not isinstance(attribution, dict):
-        return []
+    """For each counted regression of an ab.json, the C functions that moved most (hologram_lib.attribution)."""
     out = []
-    for key, entry in sorted(attribution.items()):
-        functions = entry.get("functions") if isinstance(entry, dict) else None
-        if entry.get("status") != Drift.REGRESSED or not functions:
-            continue
+    for key, functions in moved_functions(ab).items():
         out += ["", f"Where {text(key)} went (C functions, instructions per call, base → head):", ""]
         out += ["| function | self | Δ self | share of the change | inclusive |", "|---|---|---|---|---|"]
-        for f in functions:
-            name = text(str(f.get("function", "?"))[:80])
-            out.append(
-                f"| {name} | {f['base_self']:,.0f} → {f['head_self']:,.0f} | {f['delta_self']:+,.0f} | "
-                f"{f['share_pct']:.0f} % | {f['base_inclusive']:,.0f} → {f['head_inclusive']:,.0f} |"
-            )
+        out += [
+            f"| {text(f.name)} | {f.base_self:,.0f} → {f.head_self:,.0f} | {f.delta_self:+,.0f} | "
+            f"{f.share_pct:.0f} % | {f.base_inclusive:,.0f} → {f.head_inclusive:,.0f} |"
+            for f in functions
+        ]
     return out

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib import atomic, config, outside
+from hologram_lib.attribution import moved_functions
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.history.records import metric_row
 from hologram_lib.history.series import Trend, drift_rows
@@ -164,8 +165,31 @@ def _ab_section(verdict: Overall) -> str:
     return (
         f"<h2>Paired A/B <small>(head {_e(ab['head']['ref'])} vs base {_e(ab['base']['ref'])}, "
         f"{_e(ab['runs_per_side'])} interleaved runs per side)</small></h2>"
-        f'<div id="ab">{_table(DRIFT_HEADERS, rows, classes)}</div>'
+        f'<div id="ab">{_table(DRIFT_HEADERS, rows, classes)}</div>{_moved_functions_section(ab)}'
     )
+
+
+MOVED_HEADERS = ["function", "self base → head", "Δ self", "share of the change", "inclusive base → head"]
+
+
+def _moved_functions_section(ab: dict[str, Any]) -> str:
+    """Under the A/B table: for each counted regression, the C functions whose instructions moved most."""
+    parts = []
+    for key, functions in moved_functions(ab).items():
+        rows = [
+            [
+                _e(f.name),
+                f"{f.base_self:,.0f} → {f.head_self:,.0f}",
+                f"{f.delta_self:+,.0f}",
+                f"{f.share_pct:.0f} %",
+                f"{f.base_inclusive:,.0f} → {f.head_inclusive:,.0f}",
+            ]
+            for f in functions
+        ]
+        parts.append(
+            f"<h3>Where {_e(key)} went <small>(instructions per call)</small></h3>{_table(MOVED_HEADERS, rows)}"
+        )
+    return f'<div id="moved-functions">{"".join(parts)}</div>' if parts else ""
 
 
 def _noise_section(noise: dict[str, Any] | None) -> str:
