@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbconvert.filters.markdown import markdown2html
 
-from hologram_lib import config, outside
+from hologram_lib import outside
 from hologram_lib.ci import notify, summary
 from hologram_lib.ci.facts import gather
 from hologram_lib.cli import main
@@ -31,7 +31,7 @@ from hologram_lib.e2e.summary import summarize
 from hologram_lib.layout import Reports
 from hologram_lib.perf.files import MetricResult, load_perf_dir, write_suite
 from hologram_lib.report import index, pages, render, tables
-from hologram_lib.verdict import overall
+from hologram_lib.verdict import default_inputs, judge
 from tests.hostile_text import beacon_server, hostile_strings, hostile_text, open_in_chromium, raw_controls
 from tests.test_browser import CHROMIUM, FLAGS
 
@@ -145,7 +145,7 @@ def notebook_tables(reports: Reports, text: str) -> str:
 
 def index_page(reports: Reports, text: str) -> Path:
     metrics = load_perf_dir(reports.perf.root)
-    verdict = overall(metrics, reports.perf.baseline, reports.events, config.gate_settings(None), 10.0)
+    verdict = judge(default_inputs(reports))
     events = [json.loads(line) for line in reports.events.read_text(encoding="utf-8").splitlines()]
     runs = [render.NotebookRun("e2e_probe", False, reports.root / "e2e_probe.html", 1.0, f"{text} {SECRET}")]
     return index.write_index(reports.index, verdict, metrics, events, runs, text, history=text)
