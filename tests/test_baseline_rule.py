@@ -160,12 +160,12 @@ def test_a_stack_that_does_not_start_is_exit_3_could_not_run(
     assert capsys.readouterr().err == "hologram: could not run: the IPFS node did not answer in 1 s\n"
 
 
-def test_exit_codes_are_a_type_and_the_readme_lists_them() -> None:
+def test_exit_codes_are_a_type_and_the_docs_list_them() -> None:
     from hologram_lib.errors import ExitCode
 
     assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130]
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## How the verdicts are made")[1].split("\n## ")[0]
+    page = (ROOT / "docs" / "verdicts.md").read_text()
+    section = page.split("## One verdict, one baseline rule, one set of exit codes")[1].split("\n## ")[0]
     for code in ExitCode:
         assert f"| {int(code)} |" in section, code
 

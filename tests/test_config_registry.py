@@ -1,5 +1,5 @@
-"""config is the one reader of the environment, and its registry is the one list of variables: the README's table
-and the tests' isolation come from it."""
+"""config is the one reader of the environment, and its registry is the one list of variables: the docs' table
+(docs/environment.md) and the tests' isolation come from it."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ PACKAGE = ROOT / "hologram_lib"
 SOURCES = [p for p in PACKAGE.rglob("*.py") if "node_modules" not in p.parts]
 
 
-def test_the_readme_table_lists_exactly_the_user_variables() -> None:
-    readme = (ROOT / "README.md").read_text()
-    table = readme.split("## Environment variables", 1)[1].split("\n\n", 2)[1]
+def test_the_docs_table_lists_exactly_the_user_variables() -> None:
+    page = (ROOT / "docs" / "environment.md").read_text()
+    table = page.split("# Environment variables", 1)[1].split("\n\n", 2)[1]
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", "\n".join(row.split("|")[1] for row in table.splitlines()[2:])))
     assert documented == set(config.USER_VARIABLES)
 
