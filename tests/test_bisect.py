@@ -1,0 +1,183 @@
+"""`hologram bisect`: from a good and a bad commit to the first commit whose count moved, and the function.
+
+The end-to-end test builds a scratch git repository of 20 commits here (a copy of this checkout's hologram_lib, then
+19 commits touching a notes file, one of them adding ≈3 % of instructions to atlas.encode, another changing only a
+comment in it) and bisects its last 16 commits as a user would, each command a new process. Counting one commit
+costs 10–20 s here, so the counted tests share one repository and measure few commits; the bad-input tests measure
+nothing (each is refused before the first worktree).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hologram_lib.perf.bisect import EXIT_NO_CHANGE, Commit, Step, Verdict, midpoint, search, steps_needed
+from tests.conftest import ROOT, hologram
+from tests.test_counted import EDITS, ENCODE_RETURN
+
+COMMITS = 20
+RANGE = 16  # the bisected range: HEAD~16..HEAD, 16 candidates → good + 4 halvings = 5 measured commits
+COMMENT_AT = 11  # commit numbers (1 = the root); HEAD~16 is commit 4, so candidate i is commit 5 + i
+CULPRIT_AT = 14
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def _worktrees(repo: Path) -> list[str]:
+    return [line for line in _git(repo, "worktree", "list", "--porcelain").splitlines() if line.startswith("worktree")]
+
+
+@pytest.fixture(scope="module")
+def history_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20 commits: the package, then notes, a comment-only edit of encode and a +3 % edit of encode."""
+    repo = tmp_path_factory.mktemp("bisect") / "repo"
+    shutil.copytree(ROOT / "hologram_lib", repo / "hologram_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "commit 1: the package")
+    atlas, notes = repo / "hologram_lib" / "atlas.py", repo / "NOTES.txt"
+    for number in range(2, COMMITS + 1):
+        if number == COMMENT_AT:
+            atlas.write_text(atlas.read_text().replace(ENCODE_RETURN, EDITS["comment"]))
+            message = f"commit {number}: explain encode's last line (comment only)"
+        elif number == CULPRIT_AT:
+            atlas.write_text(atlas.read_text().replace(ENCODE_RETURN, EDITS["plus3"]))
+            message = f"commit {number}: encode does a little more work"
+        else:
+            notes.write_text(notes.read_text() + f"note {number}\n" if notes.exists() else f"note {number}\n")
+            message = f"commit {number}: notes"
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", message)
+    return repo
+
+
+# --- the search alone (no measuring) -------------------------------------------------------------------------------
+
+
+def _fake_history(count: int, first_bad: int | None, skipped: frozenset[int] = frozenset()) -> tuple[list[Step], str]:
+    commits = [Commit(f"{i:040x}", f"c{i}") for i in range(count)]
+    good = Commit("f" * 40, "good")
+    measured: list[int] = []
+
+    def judge(_good: Commit, commit: Commit, position: int) -> Step:
+        measured.append(position)
+        if position in skipped:
+            return Step(commit, position, Verdict.SKIPPED, note="does not build")
+        bad = first_bad is not None and position >= first_bad
+        return Step(commit, position, Verdict.BAD if bad else Verdict.GOOD, {"m": 1.05 if bad else 1.0})
+
+    outcome, steps = search(good, commits, judge, lambda _line: None)
+    assert [s.position for s in steps] == measured
+    answer = outcome.first_bad.commit.subject if outcome.first_bad else ",".join(c.subject for c in outcome.suspects)
+    return steps, f"{outcome.status}:{answer}"
+
+
+@pytest.mark.parametrize("count", [2, 5, 16, 19, 64])
+def test_the_search_finds_every_first_bad_position_within_log2_steps(count: int) -> None:
+    for first_bad in range(count):
+        steps, answer = _fake_history(count, first_bad)
+        assert answer == f"found:c{first_bad}"
+        assert 1 + len(steps) <= steps_needed(count) + 1  # + 1: the bad end itself, measured only when it is the one
+        if first_bad < count - 1:
+            assert 1 + len(steps) <= steps_needed(count)
+
+
+def test_the_search_says_no_change_when_bad_did_not_move() -> None:
+    steps, answer = _fake_history(16, None)
+    assert answer == "no-change:"
+    assert steps[-1].position == 15  # the bad end was measured before saying so
+
+
+def test_skipped_commits_are_stepped_around_and_never_guessed() -> None:
+    _steps, answer = _fake_history(16, 9, frozenset({7}))
+    assert answer == "found:c9"  # the skip lay elsewhere: still exact
+    _steps, answer = _fake_history(16, 9, frozenset({8}))
+    assert answer == "undecided:c8,c9"  # the skipped commit hides which one it is: both named, none picked
+
+
+def test_the_first_midpoint_is_the_one_counted_beside_good() -> None:
+    assert midpoint(-1, 15, list(range(15))) == 7 and midpoint(-1, 18, list(range(18))) == 8
+
+
+# --- bad input: exit 2, one line, no worktree left -----------------------------------------------------------------
+
+
+def test_bad_input_is_exit_2_in_one_line_without_a_worktree(history_repo: Path, tmp_path: Path) -> None:
+    cases = {
+        ("--good", "no-such-ref"): "--good 'no-such-ref': expected a commit",
+        ("--good", "HEAD~3", "--bad", "nope"): "--bad 'nope'",
+        ("--good", "HEAD", "--bad", "HEAD~3"): "is not an ancestor of --bad",
+        ("--good", "HEAD~3", "--metric", "core.nothing_instructions"): "--metric core.nothing_instructions: expected",
+        ("--good", "HEAD~19", "--time-limit", "30"): "19 commits need 6 measured commits",
+        ("--bad", "HEAD"): "expected --good REF",
+    }
+    for args, expected in cases.items():
+        done = hologram("bisect", *args, "--threshold-pct", "2", "--perf-dir", str(tmp_path), cwd=history_repo)
+        assert done.returncode == 2, (args, done.stderr)
+        assert expected in done.stderr and len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    (history_repo / "NOTES.txt").write_text("uncommitted\n")
+    try:
+        done = hologram("bisect", "--good", "HEAD~3", "--perf-dir", str(tmp_path), cwd=history_repo)
+        assert done.returncode == 2 and "uncommitted changes" in done.stderr, done.stderr
+    finally:
+        _git(history_repo, "checkout", "--", "NOTES.txt")
+    assert len(_worktrees(history_repo)) == 1 and not (tmp_path / "bisect.json").exists()
+
+
+# --- the real thing: counts ----------------------------------------------------------------------------------------
+
+
+def test_bisect_on_counts_names_the_commit_and_the_function_in_5_measured_commits(
+    history_repo: Path, tmp_path: Path
+) -> None:
+    perf = tmp_path / "perf"
+    done = hologram(
+        "bisect", "--good", f"HEAD~{RANGE}", "--bad", "HEAD", "--measure", "instructions",
+        "--metric", "core.encode_1MB_instructions", "--threshold-pct", "2", "--perf-dir", str(perf), cwd=history_repo,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    document = json.loads((perf / "bisect.json").read_text())
+    culprit = _git(history_repo, "rev-parse", f"HEAD~{COMMITS - CULPRIT_AT}")
+    answer = document["answer"]
+    assert answer["status"] == "found" and answer["first_bad"]["commit"] == culprit
+    assert answer["first_bad"]["subject"] == f"commit {CULPRIT_AT}: encode does a little more work"
+    assert document["candidates"] == RANGE and document["measured_commits"] <= 5
+    delta = answer["first_bad"]["delta_pct_vs_parent"]["core.encode_1MB_instructions"]
+    assert 2.0 < delta < 5.0, delta  # the edit is the size the test says it is
+    comment = _git(history_repo, "rev-parse", f"HEAD~{COMMITS - COMMENT_AT}")
+    judged = {step["commit"]: step for step in document["steps"]}
+    assert judged[comment]["verdict"] == "good"  # the comment-only commit was measured and did not move
+    assert abs(judged[comment]["delta_pct"]["core.encode_1MB_instructions"]) < 0.5
+    functions = answer["first_bad"]["functions"]["core.encode_1MB_instructions"]
+    assert functions and sum(f["share_pct"] for f in functions) > 50  # the named functions carry the change
+    assert f"first bad commit: {culprit[:12]} commit {CULPRIT_AT}" in done.stdout
+    assert f"    {functions[0]['function']}: self" in done.stdout
+    assert (perf / "profiles" / "bisect" / "first-bad.core.encode_1MB.callgrind.gz").is_file()
+    assert len(_worktrees(history_repo)) == 1  # every temporary worktree removed
+
+
+def test_a_range_without_a_change_says_so_with_its_own_exit_code(history_repo: Path, tmp_path: Path) -> None:
+    """Two candidates (commits 19 and 20, notes only): good + the midpoint + the bad end = 3 counted commits."""
+    perf = tmp_path / "perf"
+    done = hologram(
+        "bisect", "--good", "HEAD~2", "--measure", "instructions", "--metric", "core.encode_1MB_instructions",
+        "--threshold-pct", "2", "--perf-dir", str(perf), cwd=history_repo,
+    )  # fmt: skip
+    assert done.returncode == EXIT_NO_CHANGE, done.stderr + done.stdout
+    assert "no change:" in done.stdout
+    assert json.loads((perf / "bisect.json").read_text())["answer"]["status"] == "no-change"
+    assert len(_worktrees(history_repo)) == 1
