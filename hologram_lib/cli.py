@@ -417,7 +417,9 @@ def cmd_bisect(args: argparse.Namespace) -> int:
     good, bad, metrics = args.good, args.bad, list(args.metric)
     if args.change_point:
         if good or bad:
-            raise InputError("bisect: --change-point takes good and bad from the store: expected no --good / --bad")
+            raise InputError(
+                "bisect: --change-point takes good and bad from the store: expected no --good / --bad beside it"
+            )
         from hologram_lib.config import history_path
         from hologram_lib.history.series import newest_change_range
 

@@ -22,7 +22,9 @@ from tests.test_counted import EDITS, ENCODE_RETURN
 
 COMMITS = 20
 RANGE = 16  # the bisected range: HEAD~16..HEAD, 16 candidates → good + 4 halvings = 5 measured commits
-COMMENT_AT = 11  # commit numbers (1 = the root); HEAD~16 is commit 4, so candidate i is commit 5 + i
+COMMENT_AT = (
+    12  # commit numbers (1 = the root); HEAD~16 is commit 4, so candidate i is commit 5 + i: the first midpoint
+)
 CULPRIT_AT = 14
 
 
@@ -181,3 +183,55 @@ def test_a_range_without_a_change_says_so_with_its_own_exit_code(history_repo: P
     assert "no change:" in done.stdout
     assert json.loads((perf / "bisect.json").read_text())["answer"]["status"] == "no-change"
     assert len(_worktrees(history_repo)) == 1
+
+
+# --- from a change point in the history store ----------------------------------------------------------------------
+
+RUN_COMMITS = (2, 4, 6, 8, 10, 12, 15, 16, 17, 18, 19, 20)  # main's CI runs; encode steps up from commit 15's run
+
+
+def _store_with_a_change_point(repo: Path, store: Path) -> tuple[str, str]:
+    """A history store of main's runs at RUN_COMMITS of the scratch repository, encode ×1.3 from commit 15 on."""
+    from datetime import datetime, timedelta
+
+    from hologram_lib.history.records import MetricRow, RunRecord
+    from hologram_lib.history.store import add_runs
+
+    records = []
+    for i, number in enumerate(RUN_COMMITS):
+        commit = _git(repo, "rev-parse", f"HEAD~{COMMITS - number}")
+        level = (13.0 if number >= CULPRIT_AT else 10.0) * (1 + 0.004 * ((i * 7) % 3 - 1))
+        rows = (MetricRow("core.encode_1MB_ms", 10, 2000, level, level * 1.1, None, None, level, level * 1.09, 0.05),)
+        when = datetime(2026, 11, 1) + timedelta(hours=i)
+        records.append(RunRecord(f"run-{i}", when, commit, "main", "main", "r", "m", True, "{}", "test", rows))
+    add_runs(store, records)
+    return _git(repo, "rev-parse", "HEAD~8"), _git(repo, "rev-parse", "HEAD~5")  # the runs around the step
+
+
+def test_change_point_bisects_the_newest_change_points_range_from_the_store(history_repo: Path, tmp_path: Path) -> None:
+    store, perf = tmp_path / "history.duckdb", tmp_path / "perf"
+    before, after = _store_with_a_change_point(history_repo, store)
+    shown = hologram("history", "show", "--store", str(store), cwd=history_repo)
+    assert shown.returncode == 0 and f"commits {before[:8]}..{after[:8]}" in shown.stdout, shown.stdout
+    done = hologram(
+        "bisect", "--change-point", "core.encode_1MB_ms", "--store", str(store), "--threshold-pct", "2",
+        "--perf-dir", str(perf), cwd=history_repo,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    document = json.loads((perf / "bisect.json").read_text())
+    assert document["good"]["commit"] == before and document["bad"]["commit"] == after
+    assert document["metrics"] == ["core.encode_1MB_instructions"] and document["candidates"] == 3
+    assert document["answer"]["first_bad"]["commit"] == _git(history_repo, "rev-parse", f"HEAD~{COMMITS - CULPRIT_AT}")
+    assert document["answer"]["first_bad"]["functions"]["core.encode_1MB_instructions"]
+
+
+def test_change_point_without_one_in_the_store_is_exit_2(history_repo: Path, tmp_path: Path) -> None:
+    store = tmp_path / "history.duckdb"
+    _store_with_a_change_point(history_repo, store)
+    for metric, expected in (("core.verify_ms", "no runs of this metric"), ("core.encode_1MB_ms", "no --good")):
+        args = ("--good", "HEAD~2") if expected == "no --good" else ()
+        done = hologram("bisect", "--change-point", metric, *args, "--store", str(store), cwd=history_repo)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert expected in done.stderr, done.stderr
+    done = hologram("bisect", "--change-point", "core.encode_1MB_ms", "--store", str(tmp_path / "none.duckdb"))
+    assert done.returncode == 2 and "expected a history store" in done.stderr, done.stderr
