@@ -235,3 +235,105 @@ def test_change_point_without_one_in_the_store_is_exit_2(history_repo: Path, tmp
         assert expected in done.stderr, done.stderr
     done = hologram("bisect", "--change-point", "core.encode_1MB_ms", "--store", str(tmp_path / "none.duckdb"))
     assert done.returncode == 2 and "expected a history store" in done.stderr, done.stderr
+
+
+def test_an_inconclusive_step_stops_the_search_without_a_guess() -> None:
+    commits = [Commit(f"{i:040x}", f"c{i}") for i in range(8)]
+
+    def judge(_good: Commit, commit: Commit, position: int) -> Step:
+        verdict = Verdict.INCONCLUSIVE if position == 3 else Verdict.GOOD
+        return Step(commit, position, verdict, note="still inconclusive after 20 paired runs per side")
+
+    outcome, steps = search(Commit("f" * 40, "good"), commits, judge, lambda _line: None)
+    assert outcome.status == "undecided" and outcome.first_bad is None and [s.position for s in steps] == [3]
+    assert "not guessing" in outcome.message and "20 paired runs" in outcome.message
+
+
+# --- a commit that does not build, the wall clock, SIGTERM ---------------------------------------------------------
+
+SLOW = EDITS["plus10"].replace("    return", "    import time\n    time.sleep(0.03)\n    return")
+
+
+@pytest.fixture(scope="module")
+def broken_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package, then: notes, notes, a commit whose atlas.py does not import, its fix, a slow encode (+10 %
+    instructions and a 30 ms sleep: the wall clock sees it too), notes."""
+    repo = tmp_path_factory.mktemp("bisect-broken") / "repo"
+    shutil.copytree(ROOT / "hologram_lib", repo / "hologram_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "the package")
+    atlas, notes = repo / "hologram_lib" / "atlas.py", repo / "NOTES.txt"
+    original = atlas.read_text()
+    for name in ("notes", "notes", "broken", "fix", "slow", "notes"):
+        if name == "broken":
+            atlas.write_text(original + "\ndef broken(:\n")
+        elif name == "fix":
+            atlas.write_text(original)
+        elif name == "slow":
+            atlas.write_text(original.replace(ENCODE_RETURN, SLOW))
+        else:
+            notes.write_text((notes.read_text() if notes.exists() else "") + "note\n")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", name)
+    return repo
+
+
+def test_a_commit_that_does_not_build_is_skipped_and_said(broken_repo: Path, tmp_path: Path) -> None:
+    done = hologram(
+        "bisect", "--good", "HEAD~6", "--metric", "core.encode_1MB_instructions", "--threshold-pct", "2",
+        "--perf-dir", str(tmp_path), cwd=broken_repo,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    document = json.loads((tmp_path / "bisect.json").read_text())
+    broken = _git(broken_repo, "rev-parse", "HEAD~3")
+    assert [s["commit"] for s in document["skipped"]] == [broken]  # the first midpoint: measured, then stepped around
+    assert "importing it raised SyntaxError" in document["skipped"][0]["note"]
+    assert f"{broken[:12]} broken: skipped" in done.stderr
+    assert document["answer"]["first_bad"]["subject"] == "slow"
+    assert 8.0 < document["answer"]["first_bad"]["delta_pct_vs_parent"]["core.encode_1MB_instructions"] < 14.0
+
+
+def test_bisect_on_the_wall_clock_uses_paired_runs_against_good(broken_repo: Path, tmp_path: Path) -> None:
+    done = hologram(
+        "bisect", "--good", "HEAD~2", "--measure", "time", "--metric", "core.encode_1MB_ms", "--runs", "3",
+        "--max-runs", "6", "--samples", "10", "--perf-dir", str(tmp_path), cwd=broken_repo,
+    )  # fmt: skip
+    assert done.returncode in (0, 4), done.stderr + done.stdout
+    document = json.loads((tmp_path / "bisect.json").read_text())
+    assert document["measure"] == "time" and document["candidates"] == 2
+    if done.returncode == 4:  # the clock could not tell even with 6 runs: said, never guessed
+        assert document["answer"]["status"] == "undecided" and "not guessing" in done.stdout
+        return
+    assert document["answer"]["first_bad"]["subject"] == "slow"
+    assert document["answer"]["first_bad"]["delta_pct_vs_good"]["core.encode_1MB_ms"] > 50
+    assert all("paired runs per side" in s["note"] for s in document["steps"])
+    assert len(_worktrees(broken_repo)) == 1
+
+
+def test_sigterm_mid_bisection_leaves_no_worktree(broken_repo: Path, tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hologram_lib.cli", "bisect", "--good", "HEAD~6", "--metric",
+         "core.encode_1MB_instructions", "--perf-dir", str(tmp_path)],
+        cwd=broken_repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(_worktrees(broken_repo)) == 1 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert len(_worktrees(broken_repo)) > 1, "no worktree was made within 60 s"
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert len(_worktrees(broken_repo)) == 1 and not (tmp_path / "bisect.json").exists()
+    leftovers = [p for p in Path(tempfile_dir()).glob("hologram-ab-*") if (p / "tree").exists()]
+    assert not [p for p in leftovers if str(broken_repo) in (p / "tree" / ".git").read_text(errors="replace")]
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
