@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hologram_lib.ci.summary import bisect_section
 from hologram_lib.perf.bisect import EXIT_NO_CHANGE, Commit, Step, Verdict, midpoint, search, steps_needed
 from tests.conftest import ROOT, hologram
 from tests.test_counted import EDITS, ENCODE_RETURN
@@ -169,6 +170,8 @@ def test_bisect_on_counts_names_the_commit_and_the_function_in_5_measured_commit
     assert f"first bad commit: {culprit[:12]} commit {CULPRIT_AT}" in done.stdout
     assert f"    {functions[0]['function']}: self" in done.stdout
     assert (perf / "profiles" / "bisect" / "first-bad.core.encode_1MB.callgrind.gz").is_file()
+    summary = "\n".join(bisect_section(perf / "bisect.json"))  # what the job summary shows
+    assert f"first bad commit: {culprit[:12]}" in summary and str(functions[0]["function"])[:20] in summary
     assert len(_worktrees(history_repo)) == 1  # every temporary worktree removed
 
 
