@@ -80,7 +80,8 @@ valgrind:
 		echo "valgrind could not be installed: counted measurements are off, the wall clock alone judges"
 
 # The seed's phase6 / phase8 tests write where a report would; under `make test` they write to reports/test-run/
-# so that a test run never replaces the data of your last `make report`.
+# so that a test run never replaces the data of your last `make report` (tests/conftest.py defaults to the same, and
+# fails the session if the checkout's .history/ or reports/ outside reports/test-run/ changed).
 test: $(STAMP) $(CHARTLIB_STAMP) chromium valgrind kubo
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/mypy
@@ -94,6 +95,8 @@ soak: $(STAMP) chromium
 	HOLOGRAM_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest tests/test_render_fuzz.py
 	$(BIN)/python tests/load_marketplace.py --users 50 --spawn-rate 10 --run-time 30s
 
+# Benchmarks append to a store of their own (a temporary folder), never the checkout's .history/.
+bench: export HOLOGRAM_HISTORY = $(shell mktemp -d)/history.duckdb
 bench: $(STAMP) $(CHARTLIB_STAMP) valgrind
 	$(BIN)/python tests/bench/bench_runs.py
 	$(BIN)/python tests/bench/bench_core.py

@@ -33,6 +33,7 @@ from hologram_lib.drift import (
     decide,
     from_estimate,
     is_counted,
+    reach,
     separate_sessions,
     too_few_runs,
     too_few_samples,
@@ -221,7 +222,9 @@ def baseline_document(metrics: dict[str, MetricData], provenance: dict[str, obje
 def write_baseline(path: Path, document: dict[str, object]) -> Path:
     try:
         return atomic.write_text(path, json.dumps(document, separators=(",", ":")) + "\n")
-    except OSError as exc:  # a directory there, a file where its folder should be, no permission
+    except atomic.Unwritable as exc:  # a directory there, a file where its folder should be, no permission
+        raise InputError(f"cannot write the baseline: {exc.reason}", path) from None
+    except OSError as exc:
         raise InputError(f"cannot write the baseline: {exc.strerror}", path) from None
 
 
@@ -312,6 +315,15 @@ def _one_run_estimates(
     return found
 
 
+TREND_ONLY_SUITES = ("e2e",)
+
+
+def trend_only(key: str) -> bool:
+    """Metrics measured once per report (the E2E probe's steps: one sample each) are not drift-gated: one sample
+    per report cannot separate a change from a slow minute. They are shown as trends of the history only."""
+    return key.partition(".")[0] in TREND_ONLY_SUITES
+
+
 def compare_metric_sets(
     baseline: Baseline,
     current: dict[str, MetricData],
@@ -325,6 +337,7 @@ def compare_metric_sets(
     are separate sessions, whose session noise comes from `noise` (calibrate's noise.json) or the default. One run
     or a point estimate on a side: inconclusive, unless the user asked for the one-run test (allow_one_run)."""
     keys = sorted(set(baseline.metrics) | {k for k, d in current.items() if d.has_data or k in baseline.metrics})
+    keys = [k for k in keys if not trend_only(k)]
     both = [k for k in keys if k in baseline.metrics and k in current and current[k].has_data]
     incomparable = {
         k: reason
@@ -422,13 +435,13 @@ def _describe_count(result: DriftResult) -> str:
 
 def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> str:
     if result.tail_ratio is not None:
-        confidence = f"{100 * (1 - 2 * stats.RUN_DRIFT_ALPHA):g}%"
+        runs = result.runs_current
         text = (
-            f"median ×{result.ratio:.3f} [{confidence} CI {_num(result.ci_low)}–{_num(result.ci_high)}] over "
-            f"{result.runs_baseline} → {result.runs_current} runs, p(BH)={result.p_value:.4f}, smallest change it "
-            f"could flag {_num(result.mde_pct)}%; p95 {base_p95:.3f} → {_num(cur_p95)} ms, "
-            f"tail ×{result.tail_ratio:.3f} [{_num(result.tail_ci_low)}–{_num(result.tail_ci_high)}]: this "
-            f"runner's p95 can only reveal changes above {_num(result.tail_mde_pct)}%"
+            f"median ×{result.ratio:.3f} [{result.interval_label()} {_num(result.ci_low)}–{_num(result.ci_high)}] "
+            f"over {result.runs_baseline} → {runs} runs, p(BH)={result.p_value:.4f}, smallest change it could flag: "
+            f"{reach(result.mde_pct, runs)}; p95 {base_p95:.3f} → {_num(cur_p95)} ms, tail ×{result.tail_ratio:.3f} "
+            f"[{result.interval_label(tail=True)} {_num(result.tail_ci_low)}–{_num(result.tail_ci_high)}]: this "
+            f"runner's p95 can only reveal changes above {reach(result.tail_mde_pct, runs)}"
         )
         return text + (f"; {result.note}" if result.note else "")
     text = f"p95 {base_p95:.3f} → {_num(cur_p95)} ms, ratio ×{result.ratio:.3f}"
@@ -437,7 +450,7 @@ def _describe(base_p95: float, cur_p95: float | None, result: DriftResult) -> st
     if result.p_value is not None:
         text += f", p(BH)={result.p_value:.4f}"
     if math.isfinite(result.mde_pct):
-        text += f"; smallest change it could flag: {_num(result.mde_pct)}%"
+        text += f"; smallest change it could flag: {reach(result.mde_pct, result.runs_current)}"
     return text + (f"; {result.note}" if result.note else "")
 
 

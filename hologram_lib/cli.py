@@ -1,6 +1,8 @@
 """The `hologram` command: argument parsing and exit codes only; the work happens in hologram_lib.
 
-Exit codes: 0 success / gate passed; 1 gate failed; 2 bad input or usage (one line, no traceback).
+Exit codes (errors.ExitCode): 0 success / gate passed; 1 gate failed; 2 bad input or usage (one line, no
+traceback); 3 could not run (a service down, a suite that errored); 4 internal error (one line, the traceback in a
+log file); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hologram_lib.config import DEFAULT_BASELINE, DEFAULT_EVENTS, DEFAULT_PERF_DIR
-from hologram_lib.errors import InputError, Refused, StackError
+from hologram_lib.config import DEFAULT_EVENTS, DEFAULT_PERF_DIR
+from hologram_lib.errors import ExitCode, InputError, NotRun, Refused, StackError
 from hologram_lib.layout import DEFAULT as DEFAULT_REPORTS
 from hologram_lib.layout import REPORTS, PerfDir
 
 if TYPE_CHECKING:
     from hologram_lib.ci.facts import Facts
     from hologram_lib.config import GateSettings, PerfKnobs
-    from hologram_lib.history.series import HistoryRuns
+    from hologram_lib.history.source import BaselineSpec
     from hologram_lib.perf.counted import Valgrind
 
 SUITES = ("core", "graphql", "ipfs")
@@ -45,7 +47,12 @@ def _add_common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> N
     parser.add_argument("--profile", help="budget profile: pr, main, nightly, default (else from the CI env)")
     parser.add_argument("--budgets", type=Path, help="TOML file with budgets for more metrics")
     if baseline:
-        parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help="baseline file (%(default)s)")
+        parser.add_argument(
+            "--baseline",
+            type=Path,
+            help="a baseline file that always wins (else HOLOGRAM_BASELINE; else the rule: the store's green main "
+            "runs, then PERF_DIR/baseline.json); absent or bad: exit 2",
+        )
 
 
 def _add_history(parser: argparse.ArgumentParser, *, source: bool = False) -> None:
@@ -55,7 +62,8 @@ def _add_history(parser: argparse.ArgumentParser, *, source: bool = False) -> No
             "--baseline-source",
             choices=("auto", "history", "file"),
             default="auto",
-            help="drift baseline: the store's last green main runs, else baseline.json (auto, the default)",
+            help="when no baseline is named: the store's last green main runs, else PERF_DIR/baseline.json (auto, the "
+            "default); history insists on the store, file ignores it",
         )
         parser.add_argument(
             "--history-runs", type=_positive_int, default=10, help="green main runs of the history baseline (10)"
@@ -244,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--profile", help="budget profile for the verdicts (default: from the CI env)")
     report.add_argument("--state-dir", type=Path, default=Path(".stack"), help="embedded stack state (%(default)s)")
     report.add_argument(
+        "--as-main-build",
+        action="store_true",
+        help="store this run in the history as a main build (a green one becomes a baseline candidate); CI builds "
+        "of main are marked so on their own, any other run is stored as local",
+    )
+    report.add_argument(
         "-p",
         "--parameter",
         action="append",
@@ -383,7 +397,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         startup = f", {outcome.startup_s * 1000:.0f} ms start-up per run" if outcome.runs else ""
         print(f"{outcome.suite}: {outcome.runs} runs{startup}; wrote {outcome.files[0]} and {outcome.files[1]}")
-    return 1 if errors else 0
+    return ExitCode.NOT_RUN if errors else ExitCode.OK
 
 
 def cmd_ab(args: argparse.Namespace) -> int:
@@ -497,44 +511,60 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from hologram_lib.baseline import promote
-    from hologram_lib.config import gate_settings, perf_knobs, provenance
+    from hologram_lib.config import gate_settings, named_baseline, perf_knobs, provenance
     from hologram_lib.gate import evaluate
     from hologram_lib.perf.files import load_perf_dir
 
     settings = gate_settings(args.profile, args.budgets)
     metrics = load_perf_dir(args.perf_dir)
-    passed = evaluate(metrics, settings).passed
+    # Judge what was collected: after `perf collect --suite core` the other suites' budgets are not "missing".
+    collected = sorted({data.suite for data in metrics.values()})
+    budgets = {name: ms for name, ms in settings.budgets.items() if name.partition(".")[0] in collected}
+    passed = evaluate(metrics, replace(settings, budgets=budgets)).passed
     sizes = [len(run) for data in metrics.values() if data.suite == "core" for run in data.runs]
     origin = provenance(settings.profile, perf_knobs(max(sizes) if sizes else None))
-    path = promote(metrics, args.baseline, origin, gate_passed=passed, force=args.force)
-    print(f"baseline: promoted {path}")
+    target = named_baseline(args.baseline) or PerfDir(args.perf_dir).baseline  # beside its perf folder unless named
+    path = promote(metrics, target, origin, gate_passed=passed, force=args.force)
+    print(f"baseline: promoted {path} (the budgets of the suites collected: {', '.join(collected) or 'none'})")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from hologram_lib.baseline import compare, select_baseline
+    from hologram_lib.baseline import compare
     from hologram_lib.config import regression_threshold_pct
+    from hologram_lib.history.source import choose
     from hologram_lib.perf.files import load_perf_dir
     from hologram_lib.perf.paired import read_noise
 
     settings = _settings(args)
     threshold = regression_threshold_pct(args.threshold_pct)
     noise = read_noise(args.perf_dir)
-    history, notes = _history_runs(args)
-    baseline, source_notes = select_baseline(args.baseline, history, required=True)
+    baseline, source, notes = choose(_baseline_spec(args, required=True), args.perf_dir)
     assert baseline is not None  # required: an absent file raised
     report = compare(baseline, load_perf_dir(args.perf_dir), threshold, settings, noise)
     _write_json(args.json, report.to_dict())
-    _print([*report.lines(), *(f"  note: {n}" for n in (*notes, *source_notes))])
+    from hologram_lib.verdict import calibration_note
+
+    said = (*notes, f"judged against {source.line()}", calibration_note(args.perf_dir, noise))
+    _print([*report.lines(), *(f"  note: {n}" for n in said)])
     return 0 if report.passed else 1
 
 
-def _history_runs(args: argparse.Namespace) -> tuple[HistoryRuns | None, tuple[str, ...]]:
-    from hologram_lib.config import history_path
-    from hologram_lib.history.source import history_baseline
+def _baseline_spec(args: argparse.Namespace, *, required: bool) -> BaselineSpec:
+    from hologram_lib.config import endpoint_hosts, history_path, named_baseline, service_endpoints
+    from hologram_lib.history.source import BaselineSpec
 
-    return history_baseline(history_path(args.store), args.perf_dir, args.baseline_source, args.history_runs)
+    return BaselineSpec(
+        named=named_baseline(args.baseline),
+        source=args.baseline_source,
+        store=history_path(args.store),
+        last=args.history_runs,
+        required=required,
+        endpoints=endpoint_hosts(*service_endpoints()),
+    )
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -631,33 +661,28 @@ def cmd_e2e(args: argparse.Namespace) -> int:
 
 
 def cmd_verdict(args: argparse.Namespace) -> int:
-    from hologram_lib.config import regression_threshold_pct
-    from hologram_lib.perf.files import load_perf_dir
-    from hologram_lib.perf.paired import read_noise
-    from hologram_lib.verdict import overall, write_verdict
+    from hologram_lib.config import commit, regression_threshold_pct
+    from hologram_lib.verdict import Inputs, judge, write_verdict
 
     settings = _settings(args)
     if args.ab is not None and not args.ab.exists():
         raise InputError("no paired A/B verdicts here (named by --ab)", args.ab)
-    history, notes = _history_runs(args)
-    result = overall(
-        load_perf_dir(args.perf_dir),
-        args.baseline,
+    threshold = regression_threshold_pct(args.threshold_pct)
+    inputs = Inputs(
+        args.perf_dir,
         args.events,
         settings,
-        regression_threshold_pct(args.threshold_pct),
-        require_baseline=args.require_baseline,
-        ab_path=args.ab or PerfDir(args.perf_dir).ab,
-        noise=read_noise(args.perf_dir),
-        history=history,
-        history_notes=notes,
+        threshold,
+        _baseline_spec(args, required=args.require_baseline),
+        args.ab,
+        commit(),
     )
+    result = judge(inputs)
     if args.fail_on_change_point:
         from hologram_lib.config import history_path
         from hologram_lib.history.series import change_point_reasons
         from hologram_lib.verdict import with_reasons
 
-        threshold = regression_threshold_pct(args.threshold_pct)
         result = with_reasons(result, change_point_reasons(history_path(args.store), settings, threshold))
     if args.json is not None:
         write_verdict(args.json, result)
@@ -687,7 +712,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     parameters = _notebook_parameters(args.parameter)
     outcome = build_report(
-        Path.cwd(), args.reports_dir, parameters, args.profile, collect=not args.no_collect, state_dir=args.state_dir
+        Path.cwd(),
+        args.reports_dir,
+        parameters,
+        args.profile,
+        collect=not args.no_collect,
+        state_dir=args.state_dir,
+        as_main=args.as_main_build,
     )
     _print(outcome.lines())
     return 0
@@ -832,31 +863,50 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # a usage error: argparse exits 2 itself
     handler: Callable[[argparse.Namespace], int] = args.handler
     # A cancelled CI job sends SIGTERM: unwind like Ctrl-C, so that `finally` blocks run (ab removes its worktree,
     # a report marks its index "could not judge").
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), _interrupt)
     try:
-        return handler(args)
+        return int(handler(args))
     except InputError as exc:
         print(f"hologram: error: {exc.one_line()}", file=sys.stderr)
-        return 2
-    except StackError as exc:
-        print(f"hologram: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.BAD_INPUT
+    except (StackError, NotRun) as exc:
+        print(f"hologram: could not run: {' '.join(str(exc).split())[:2000]}", file=sys.stderr)
+        return ExitCode.NOT_RUN
     except Refused as exc:
         print(f"hologram: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except (IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
         print(f"hologram: error: {exc.filename}: cannot write or read there ({exc.strerror})", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     except BrokenPipeError:  # `hologram e2e summary | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return ExitCode.OK
+    except Exception as exc:  # a bug: one line here, the traceback in a file (never read as "the gate failed")
+        log = _crash_log(exc)
+        line = " ".join(f"{type(exc).__name__}: {exc}".split())[:400]
+        print(f"hologram: internal error: {line} (traceback in {log})", file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
+
+
+def _crash_log(exc: Exception) -> Path:
+    """The traceback, redacted, in a file of its own under the temp folder (a CI log shows the line naming it)."""
+    import tempfile
+    import traceback
+
+    from hologram_lib import atomic
+    from hologram_lib.redact import redact
+
+    text = redact("".join(traceback.format_exception(exc)))
+    handle, name = tempfile.mkstemp(prefix="hologram-crash-", suffix=".log")
+    os.close(handle)
+    return atomic.write_text(Path(name), text)
 
 
 if __name__ == "__main__":

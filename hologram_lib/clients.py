@@ -1,16 +1,23 @@
 """HTTP clients for the two services: the IPFS node (Kubo RPC API) and the GraphQL marketplace.
 
-Each client holds one keep-alive session and puts a timeout on every call. Errors carry a short reason
-and never the token or the whole response.
+Each client holds one keep-alive session and puts a total deadline on every call: requests' own timeout bounds each
+socket read, so a server trickling a byte a second held a 2 s call for 82 s; a watchdog cuts the call's socket when
+its deadline passes. Errors carry a short reason and never the token or the whole response.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
+from collections.abc import Callable
 from typing import Any, Self
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
 
 class ServiceError(Exception):
@@ -41,6 +48,111 @@ def _short(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def _remembering_pools(in_use: dict[int, socket.socket]) -> dict[str, type[urllib3.HTTPConnectionPool]]:
+    """urllib3 pools whose connections note, per calling thread, the socket that thread's request is using (a new
+    one when it connects, a kept-alive one when it sends)."""
+
+    def note(sock: socket.socket | None) -> None:
+        if sock is not None:
+            in_use[threading.get_ident()] = sock
+
+    class Http(urllib3.connection.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            note(self.sock)
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            note(self.sock)
+            super().request(*args, **kwargs)
+
+    class Https(urllib3.connection.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            note(self.sock)
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            note(self.sock)
+            super().request(*args, **kwargs)
+
+    class HttpPool(urllib3.HTTPConnectionPool):
+        ConnectionCls = Http
+
+    class HttpsPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = Https
+
+    return {"http": HttpPool, "https": HttpsPool}
+
+
+class _CuttableAdapter(HTTPAdapter):
+    """An adapter that knows which socket each thread's call is using, so that a deadline can cut that one (the
+    marketplace calls its IPFS client from several threads at once: one call's deadline must not cut another's)."""
+
+    def __init__(self) -> None:
+        self.in_use: dict[int, socket.socket] = {}
+        super().__init__()
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _remembering_pools(self.in_use)
+
+    def cut(self, thread: int) -> None:
+        sock = self.in_use.pop(thread, None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One sleeping thread per session that calls `expire(thread)` when the deadline a thread armed passes (a Timer
+    per call would start a thread per measured request)."""
+
+    def __init__(self, expire: Callable[[int], None]) -> None:
+        self._expire = expire
+        self._condition = threading.Condition()
+        self._deadlines: dict[int, float] = {}
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def arm(self, seconds: float) -> None:
+        with self._condition:
+            self._deadlines[threading.get_ident()] = time.monotonic() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-deadline", daemon=True)
+                self._thread.start()
+            self._condition.notify()
+
+    def disarm(self) -> None:
+        with self._condition:
+            self._deadlines.pop(threading.get_ident(), None)
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopped = True
+            self._condition.notify()
+
+    def _run(self) -> None:
+        with self._condition:
+            while not self._stopped:
+                if not self._deadlines:
+                    self._condition.wait()
+                    continue
+                now = time.monotonic()
+                for thread in [t for t, deadline in self._deadlines.items() if deadline <= now]:
+                    del self._deadlines[thread]
+                    self._expire(thread)
+                if self._deadlines:
+                    self._condition.wait(min(self._deadlines.values()) - now)
+
+
+def deadline_session() -> tuple[requests.Session, _CuttableAdapter]:
+    """A requests session whose sockets a deadline can cut; redirects are never followed by its callers."""
+    session = requests.Session()
+    adapter = _CuttableAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session, adapter
+
+
 class _Session:
     """One keep-alive HTTP session; use as a context manager so its sockets are closed.
 
@@ -50,19 +162,35 @@ class _Session:
     session: requests.Session
     timeout_s: float
     waited_s: float = 0.0
+    _adapter: _CuttableAdapter
+    _watchdog: _Watchdog
+
+    def _open(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.session, self._adapter = deadline_session()
+        self._watchdog = _Watchdog(self._adapter.cut)
 
     def _send(self, what: str, url: str, **kwargs: Any) -> requests.Response:
+        """POST within `timeout_s` in total (connect, headers and body); a redirect is a failure, never followed."""
         start = time.perf_counter()
+        self._watchdog.arm(self.timeout_s)
         try:
-            return self.session.post(url, timeout=self.timeout_s, **kwargs)
+            response = self.session.post(url, timeout=self.timeout_s, allow_redirects=False, **kwargs)
         except requests.Timeout:
             raise ServiceError(f"{what} did not answer within {self.timeout_s:g} s") from None
         except requests.RequestException as exc:
+            if time.perf_counter() - start >= self.timeout_s:  # the watchdog cut a call that was still trickling
+                raise ServiceError(f"{what} did not answer within {self.timeout_s:g} s") from None
             raise ServiceError(f"{what} unreachable ({type(exc).__name__})") from None
         finally:
+            self._watchdog.disarm()
             self.waited_s += time.perf_counter() - start
+        if response.is_redirect:
+            raise ServiceError(f"{what} answered HTTP {response.status_code} (a redirect, not followed)")
+        return response
 
     def close(self) -> None:
+        self._watchdog.stop()
         self.session.close()
 
     def reconnect(self) -> None:
@@ -80,8 +208,7 @@ class _Session:
 class GraphQLClient(_Session):
     def __init__(self, url: str, token: str | None = None, timeout_s: float = 10.0) -> None:
         self.url = url
-        self.timeout_s = timeout_s
-        self.session = requests.Session()
+        self._open(timeout_s)
         self.session.headers.update({"Content-Type": "application/json", **authorization_header(token)})
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -95,6 +222,8 @@ class GraphQLClient(_Session):
         if not isinstance(payload, dict):
             raise ServiceError(f"GraphQL answered HTTP {response.status_code} with JSON that is not an object")
         errors = payload.get("errors")
+        if errors and not isinstance(errors, list):
+            raise ServiceError(f"GraphQL answered HTTP {response.status_code} with `errors` that is not a list")
         if errors:
             items: list[dict[str, Any]] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
             codes = [
@@ -113,21 +242,35 @@ class IpfsClient(_Session):
 
     def __init__(self, api: str, timeout_s: float = 10.0) -> None:
         self.api = api.rstrip("/")
-        self.timeout_s = timeout_s
-        self.session = requests.Session()
+        self._open(timeout_s)
 
     def _post(self, path: str, **kwargs: Any) -> requests.Response:
         response = self._send(f"IPFS {path}", f"{self.api}/api/v0/{path}", **kwargs)
         if response.status_code != 200:
             try:
-                message = response.json().get("Message", "")
+                answer = response.json()
             except ValueError:
-                message = ""
+                answer = None
+            message = str(answer.get("Message", "")) if isinstance(answer, dict) else ""
             raise ServiceError(f"IPFS {path} answered HTTP {response.status_code}: {_short(message)}")
         return response
 
+    def _object(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The JSON object an RPC call answers; anything else (`[]`, text, a number) is a ServiceError."""
+        response = self._post(path, **kwargs)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise ServiceError(f"IPFS {path} answered HTTP 200 without JSON") from None
+        if not isinstance(answer, dict):
+            raise ServiceError(f"IPFS {path} answered JSON that is not an object ({type(answer).__name__})")
+        return answer
+
     def version(self) -> str:
-        return str(self._post("version").json().get("Version", ""))
+        version = self._object("version").get("Version")
+        if not isinstance(version, str) or not version:
+            raise ServiceError("IPFS version answered without a Version string")
+        return version
 
     def add(self, data: bytes, *, pin: bool = True, cid_version: int = 1, only_hash: bool = False) -> str:
         params = {"pin": str(pin).lower(), "cid-version": str(cid_version), "only-hash": str(only_hash).lower()}
@@ -144,7 +287,7 @@ class IpfsClient(_Session):
     def pinned(self, cid: str) -> bool:
         """Is `cid` pinned? (Kubo answers HTTP 500 "not pinned" for an unpinned CID.)"""
         try:
-            keys = self._post("pin/ls", params={"arg": cid}).json().get("Keys") or {}
+            keys = self._object("pin/ls", params={"arg": cid}).get("Keys") or {}
         except ServiceError as exc:
             if "not pinned" in str(exc):
                 return False

@@ -121,6 +121,7 @@ USER_VARIABLES = (
     "HOLOGRAM_HISTORY",
     "HOLOGRAM_KUBO",
     "HOLOGRAM_KUBO_CACHE",
+    "HOLOGRAM_BASELINE",
 )
 CI_VARIABLES = (
     "GITHUB_EVENT_NAME",
@@ -268,18 +269,22 @@ def _read_budgets_file(path: Path, profile: str) -> dict[str, float]:
 _CHECKOUT = Path(__file__).resolve().parents[1]
 
 
-def _graphql_token(env: Mapping[str, str], graphql_url: str | None) -> tuple[str | None, Path | None]:
+def _graphql_token(env: Mapping[str, str], graphql_url: str | None) -> tuple[str | None, Path | None, str | None]:
     """GRAPHQL_TOKEN, or — only when it is unset and GRAPHQL_URL is the marketplace of an embedded stack of this
     checkout that is running — that stack's token and the file it came from (the seed's smoke test sets the URL and
-    never a token). The file must be the user's own: a token is never borrowed from another account's stack."""
+    never a token). The file must be the user's own: a token is never borrowed from another account's stack.
+    The third value is the URL to connect to: with the stack's token, the stack's own recorded address (`localhost`
+    resolved to `::1` first sent the token to whoever listened there)."""
     explicit = env.get("GRAPHQL_TOKEN") or None
     if explicit or not graphql_url:
-        return explicit, None
+        return explicit, None, graphql_url
     from hologram_lib.devstack.stack import DEFAULT_STATE_DIR, private_token, token_serving
 
-    path = token_serving(graphql_url, [DEFAULT_STATE_DIR, _CHECKOUT / DEFAULT_STATE_DIR])
-    token = private_token(path) if path else None
-    return (token, path) if token else (None, None)
+    serving = token_serving(graphql_url, [DEFAULT_STATE_DIR, _CHECKOUT / DEFAULT_STATE_DIR])
+    token = private_token(serving[0]) if serving else None
+    if serving is None or token is None:
+        return None, None, graphql_url
+    return token, serving[0], serving[1]
 
 
 def token_notice(token_file: Path | None) -> str | None:
@@ -315,7 +320,26 @@ class PerfKnobs:
             "GRAPHQL_TEST_NAME": self.graphql_test_name,
             "HOLOGRAM_TARGET": self.target or "hologram_lib.atlas",
             "COLD": self.cold,
+            "endpoints": endpoint_hosts(self.ipfs_api, self.graphql_url),
         }
+
+
+LOOPBACK = "loopback (the embedded stack)"
+
+
+def endpoint_hosts(ipfs_api: str | None, graphql_url: str | None) -> dict[str, str]:
+    """What a run measured, for its recorded knobs: the host of IPFS_API and GRAPHQL_URL (never a path, a port or
+    credentials); unset or a loopback address is the embedded stack. Runs of different targets are not compared."""
+    from urllib.parse import urlsplit
+
+    def host(url: str | None) -> str:
+        try:
+            name = urlsplit(url).hostname if url else None
+        except ValueError:
+            name = None
+        return LOOPBACK if name in (None, "127.0.0.1", "localhost", "::1") else str(name)
+
+    return {"IPFS_API": host(ipfs_api), "GRAPHQL_URL": host(graphql_url)}
 
 
 DEFAULT_SAMPLES = 200
@@ -335,8 +359,7 @@ def perf_knobs(
     enc_mb = number("ENC_MB", 1)
     if enc_mb > MAX_ENC_MB:  # the payload and its grids live in memory: 10,000 MiB asked for 78 GiB
         raise InputError(f"ENC_MB: expected at most {MAX_ENC_MB} (MiB encoded per sample), got {enc_mb}")
-    graphql_url = env.get("GRAPHQL_URL") or None
-    graphql_token, token_file = _graphql_token(env, graphql_url)
+    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None)
     return PerfKnobs(
         enc_mb=enc_mb,
         samples=base,
@@ -429,6 +452,20 @@ def kubo_sources(environ: Mapping[str, str] | None = None) -> tuple[Path | None,
     return (Path(binary) if binary else None), (Path(cache) if cache else Path.home() / ".cache" / "hologram")
 
 
+def named_baseline(explicit: Path | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The baseline the user named: --baseline, else HOLOGRAM_BASELINE; None when neither (then the rule picks)."""
+    raw = _env(environ).get("HOLOGRAM_BASELINE", "").strip()
+    return explicit or (Path(raw) if raw else None)
+
+
+def ci_main_build(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this is a CI build of main (a push, the nightly or a manual run on refs/heads/main): the only runs
+    that become "green main" history on their own. A laptop on branch main is not one."""
+    env = _env(environ)
+    event = env.get("GITHUB_EVENT_NAME", "")
+    return event in ("push", "schedule", "workflow_dispatch") and env.get("GITHUB_REF", "") == "refs/heads/main"
+
+
 def machine_fingerprint() -> str:
     """What kind of machine measured a run: OS, architecture, CPU model and count (runs from different machine kinds
     are not comparable levels; the history keeps them apart by this string)."""
@@ -460,8 +497,7 @@ class ProbeSettings:
 def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | None = None) -> ProbeSettings:
     env = _env(environ)
     raw_timeout = env.get("E2E_TIMEOUT_S", "").strip()
-    graphql_url = env.get("GRAPHQL_URL") or None
-    graphql_token, token_file = _graphql_token(env, graphql_url)
+    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None)
     return ProbeSettings(
         ipfs_api=env.get("IPFS_API") or None,
         graphql_url=graphql_url,

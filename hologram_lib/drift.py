@@ -19,8 +19,8 @@ the user asks for it (`--allow-one-run`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,6 +51,33 @@ class DriftResult:
     runs_baseline: int = 1
     runs_current: int = 1
     runs_needed: int | None = None
+    ci_level: float | None = None  # two-sided level of the interval, BH-adjusted (the level the decision used)
+    tail_ci_level: float | None = None
+
+    def interval_label(self, *, tail: bool = False) -> str:
+        """What a printed interval is: `BH-adjusted 99.75% CI` on runs, else the plain level."""
+        level = self.tail_ci_level if tail else self.ci_level
+        if level is None:
+            return f"{100 * (1 - 2 * stats.DRIFT_ALPHA):g}% CI"
+        return f"BH-adjusted {100 * level:.6g}% CI"
+
+
+# A smallest detectable change beyond this says nothing a reader can use ("could flag ≥ 223288 %"): such a row
+# says how many more runs would make it judgeable instead.
+MEANINGFUL_MDE_PCT = 200.0
+
+
+def reach(mde_pct: float | None, runs: int) -> str:
+    """The smallest change a comparison could flag, as shown everywhere: "35 %", or "cannot judge: ~N more runs
+    needed" beyond MEANINGFUL_MDE_PCT (the run part of the error shrinks as 1/√runs: N brings it to the limit)."""
+    if mde_pct is None or math.isnan(mde_pct):
+        return "—"
+    if mde_pct <= MEANINGFUL_MDE_PCT:
+        return f"{mde_pct:.0f} %"
+    if not math.isfinite(mde_pct):
+        return "cannot judge: more runs needed"
+    total = math.ceil(max(runs, 1) * (math.log1p(mde_pct / 100) / math.log1p(MEANINGFUL_MDE_PCT / 100)) ** 2)
+    return f"cannot judge: ~{max(total - runs, 1)} more runs needed"
 
 
 def decide(ratio: float, significant: bool, threshold_pct: float) -> str:
@@ -129,8 +156,21 @@ def separate_sessions(noise: Mapping[str, object] | None, keys: Sequence[str]) -
 def run_evidence(
     baseline: RunLogs, current: RunLogs, *, paired: bool, session: SessionNoise = SAME_SESSION
 ) -> RunEvidence | None:
-    """Both tests on two sides' run statistics; None when a side has fewer than MIN_RUNS runs."""
-    if min(len(baseline), len(current)) < stats.MIN_RUNS:
+    """Both tests on two sides' run statistics; None when the baseline has fewer than MIN_RUNS runs. A current side
+    with fewer (one run, say) is judged against the baseline's run distribution: a prediction interval, whose spread
+    the baseline's runs measure (stats.predict_run_logs) — one new run at ×321 is a regression, not "inconclusive"."""
+    if len(baseline) < stats.MIN_RUNS or len(current) == 0:
+        return None
+    if len(current) < stats.MIN_RUNS and not paired:
+        return RunEvidence(
+            stats.predict_run_logs(baseline.centre, current.centre, session_sd=session.median),
+            stats.predict_run_logs(baseline.tail, current.tail, alpha=stats.TAIL_DRIFT_ALPHA, session_sd=session.p95),
+            float(baseline.centre.std(ddof=1)),
+            len(baseline),
+            len(current),
+            session.median,
+        )
+    if len(current) < stats.MIN_RUNS:
         return None
     base_centre, base_tail, cur_centre, cur_tail = baseline.centre, baseline.tail, current.centre, current.tail
     spread = float(math.sqrt((base_centre.var(ddof=1) + cur_centre.var(ddof=1)) / 2.0))
@@ -160,15 +200,7 @@ def judge_runs(evidence: RunEvidence, p_centre: float, p_tail: float, threshold_
     elif _beyond(centre.ratio, threshold_pct):
         status = INCONCLUSIVE
         needed = stats.runs_to_detect(evidence.spread_log, abs(centre.ratio - 1.0), session_sd=evidence.session_sd)
-        if needed is None:
-            note = (
-                "a change beyond the threshold that these runs cannot confirm, and more runs would not: the sides "
-                "are separate sessions whose levels differ by more than that; `hologram ab` (interleaved) can"
-            )
-        else:
-            note = (
-                f"a change beyond the threshold that these runs cannot confirm: ~{needed} runs per side would settle it"
-            )
+        note = f"a change beyond the threshold that these runs cannot confirm: {stats.settle_hint(needed)}"
     else:
         status = UNCHANGED
     mde = 100.0 * stats.run_mde(centre.se_log, centre.df)
@@ -304,14 +336,42 @@ def compare_log_sets(
     tested = {key: found for key, found in evidence.items() if found is not None}
     centre = dict(zip(tested, stats.benjamini_hochberg([e.centre.p_value for e in tested.values()]), strict=True))
     tail = dict(zip(tested, stats.benjamini_hochberg([e.tail.p_value for e in tested.values()]), strict=True))
+    # The intervals shown are the ones the decision used: BH rejects at α·R/m (R rejected of m tested), so each is
+    # printed at 1 − 2·α·max(R, 1)/m (Benjamini & Yekutieli's false-coverage-rate intervals), labelled so.
+    level_centre = _adjusted_alpha(centre.values(), stats.RUN_DRIFT_ALPHA)
+    level_tail = _adjusted_alpha(tail.values(), stats.TAIL_DRIFT_ALPHA)
     results = {}
     for key, (base, cur) in pairs.items():
         found = evidence[key]
         if found is None:
             results[key] = too_few_runs(len(base), len(cur), cur.p95_ms / base.p95_ms)
         else:
-            results[key] = judge_runs(found, centre[key], tail[key], threshold_pct)
+            adjusted = replace(found, centre=_at(found.centre, level_centre), tail=_at(found.tail, level_tail))
+            result = judge_runs(adjusted, centre[key], tail[key], threshold_pct)
+            results[key] = replace(result, ci_level=1.0 - 2.0 * level_centre, tail_ci_level=1.0 - 2.0 * level_tail)
     return {**results, **counted}
+
+
+def _adjusted_alpha(adjusted_p: Iterable[float], alpha: float) -> float:
+    values = list(adjusted_p)
+    rejected = sum(p < alpha for p in values)
+    return alpha * max(rejected, 1) / max(len(values), 1)
+
+
+def _at(comparison: stats.RunComparison, alpha: float) -> stats.RunComparison:
+    """The comparison's interval at one-sided `alpha` (same ratio, standard error and degrees of freedom)."""
+    from scipy import stats as scipy_stats
+
+    if comparison.se_log == 0.0 or not math.isfinite(comparison.df) or comparison.df <= 0:
+        return comparison
+    t_crit = float(scipy_stats.t.ppf(1.0 - alpha, comparison.df))
+    centre = math.log(comparison.ratio) if comparison.ratio > 0 else -math.inf
+    low, high = centre - t_crit * comparison.se_log, centre + t_crit * comparison.se_log
+    return replace(comparison, ci_low=_exp(low), ci_high=_exp(high))
+
+
+def _exp(log_value: float) -> float:
+    return math.inf if log_value > 709.0 else math.exp(log_value)
 
 
 # --- one run per side ----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""The one error type that means "the user gave us bad input" (exit code 2)."""
+"""The exception types and the exit codes of every command (InputError: bad input, exit 2)."""
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 
@@ -37,3 +38,19 @@ class StackError(Exception):
 class KuboUnavailable(InputError, StackError):
     """No usable Kubo for the embedded IPFS node (none given, none found, none buildable): bad input for `stack up`
     (exit 2, one line naming the ways to provide one), a stack that did not start for `report` (which goes on)."""
+
+
+class NotRun(Exception):
+    """Something the command needed could not run (a service down, a suite that errored): exit 3, never read as
+    "the gate failed"."""
+
+
+class ExitCode(enum.IntEnum):
+    """What every `hologram` command's exit status means (pytest's ExitCode is the model); README has the table."""
+
+    OK = 0  # success; the gate passed
+    GATE_FAILED = 1  # the verdict is FAIL (budget, drift, A/B, E2E), or a check found what it looks for
+    BAD_INPUT = 2  # bad input or usage: one line naming the file, the line and what was expected
+    NOT_RUN = 3  # could not run: a service down, a suite that errored
+    INTERNAL_ERROR = 4  # a bug: one line, the traceback in a log file
+    INTERRUPTED = 130  # Ctrl-C or a cancelled CI job (SIGTERM)

@@ -146,9 +146,13 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
     if result.status == Budget.FAIL:
         return MetricVerdict(data.key, Budget.FAIL, budget, source, True, f"{interval} > {label}, {size}", result)
     over = result.p95_ms > budget
-    more = f"~{result.runs_needed} runs" if result.runs > 1 else f"~{result.samples_needed} samples"
+    more = (
+        stats.settle_hint(result.runs_needed, "runs")
+        if result.runs > 1
+        else stats.settle_hint(result.samples_needed, "samples")
+    )
     reason = (
-        f"{interval} straddles {label}, {size}; {more} would settle it; "
+        f"{interval} straddles {label}, {size}; {more}; "
         f"the gate follows the point estimate ({'over' if over else 'within'} budget)"
     )
     return MetricVerdict(data.key, Budget.INCONCLUSIVE, budget, source, over, reason, result)

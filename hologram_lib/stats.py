@@ -286,6 +286,33 @@ def compare_run_logs(
     return RunComparison(_exp(diff), _exp(diff - t_crit * se), _exp(diff + t_crit * se), p_value, se, df)
 
 
+def predict_run_logs(
+    baseline_logs: np.ndarray, current_logs: np.ndarray, *, alpha: float = RUN_DRIFT_ALPHA, session_sd: float = 0.0
+) -> RunComparison:
+    """Fewer current runs than a test needs (one run, say) against a baseline of MIN_RUNS or more: is the current
+    mean log statistic outside the baseline's **prediction interval**? The baseline's runs measure the spread
+    between runs, which a new run shares, so
+
+        se = sqrt(s_b² · (1/n_b + 1/k) + 2 · session_sd²),   df = n_b − 1,
+
+    with s_b the baseline's between-run sd of the log statistic, k the current runs and the session term as in
+    compare_run_logs (the current run is another session). A one-sided t-test at `alpha`; its interval is the
+    prediction interval of the ratio."""
+    from scipy import stats as scipy_stats
+
+    base, cur = np.asarray(baseline_logs, dtype=np.float64), np.asarray(current_logs, dtype=np.float64)
+    diff = float(cur.mean() - base.mean())
+    spread = float(base.std(ddof=1))
+    se = math.sqrt(spread**2 * (1.0 / len(base) + 1.0 / len(cur)) + 2.0 * session_sd**2)
+    df = float(len(base) - 1)
+    if se == 0.0:
+        p_value = 1.0 if diff == 0.0 else 0.0
+        return RunComparison(_exp(diff), _exp(diff), _exp(diff), p_value, 0.0, df)
+    t_crit = float(scipy_stats.t.ppf(1.0 - alpha, df))
+    p_value = float(scipy_stats.t.sf(abs(diff) / se, df))
+    return RunComparison(_exp(diff), _exp(diff - t_crit * se), _exp(diff + t_crit * se), p_value, se, df)
+
+
 def _exp(log_value: float) -> float:
     """exp that saturates to inf instead of raising (an interval's end from a near-zero run can be astronomic)."""
     return math.inf if log_value > 709.0 else math.exp(log_value)
@@ -319,6 +346,23 @@ def runs_to_detect(
     if budget <= 0:
         return None
     return max(MIN_RUNS, math.ceil(2.0 * spread_log**2 / budget))
+
+
+SETTLE_CEILING = 100  # beyond this many runs (or samples ×100) "would settle it" is not advice anyone can follow
+
+
+def settle_hint(needed: int | None, unit: str = "runs per side") -> str:
+    """The one wording of "what would settle it", for the budget gate and drift alike: ~N (within reach), more
+    than the ceiling (not in practice), or never (None: the session term alone is larger than the change)."""
+    if needed is None:
+        return (
+            "more runs would not settle it (the sides are separate sessions whose levels differ by more than that): "
+            "`hologram ab` (interleaved) can"
+        )
+    ceiling = SETTLE_CEILING * (100 if unit == "samples" else 1)
+    if needed > ceiling:
+        return f"more than {ceiling} {unit} would be needed: in practice more would not settle it"
+    return f"~{needed} {unit} would settle it"
 
 
 def pooled_quantile(runs: list[np.ndarray], q: float = P95) -> float:

@@ -66,8 +66,8 @@ def test_index_shows_verdict_perf_table_and_e2e_counts(browser, report_dir: Path
     assert "marketplace_publish" in page.locator("#e2e").inner_text()
     links = page.locator("#notebooks a")
     assert links.count() == 3
-    screenshot = ROOT / "reports" / "screenshot.png"
-    screenshot.parent.mkdir(exist_ok=True)
+    screenshot = ROOT / "reports" / "test-run" / "screenshot.png"  # never beside the user's own report
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
     for index in range(links.count()):
@@ -146,9 +146,9 @@ def test_front_page_shows_trends_change_points_and_slow_drift(browser, report_di
         assert row.get_attribute("class") == "regressed"  # +25 % in one step: beyond the 10 % threshold
         # The step at run 41 of 60 (commit 0x28) is run 30 of the last 50 (this run, appended, is the newest).
         assert "run 30 of 50 (commits 0000027a..0000028a): ×1.2" in row.inner_text()
-    assert "the history store: the last 10 green main runs" in page.locator("#notes").inner_text()
+    assert "drift judged against the last 10 green main runs in" in page.locator("#notes").inner_text()
     assert "history: appended run test-run" in page.locator("#history").inner_text()
-    page.locator("main").screenshot(path=str(ROOT / "reports" / "history-screenshot.png"))
+    page.locator("main").screenshot(path=str(ROOT / "reports" / "test-run" / "history-screenshot.png"))
     assert problems == []
 
 

@@ -256,6 +256,12 @@ def test_dry_run_makes_every_ci_output_locally(report_dir: Path, make_perf_dir) 
     assert run_command(["git", "check-ignore", "-q", "reports/summary.md"]).returncode == 0  # never committed
 
 
+def head_commit() -> str:
+    """The commit a CLI run from the project root judges (an A/B of another head is stale)."""
+    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path) -> None:
     from hologram_lib.drift import DriftResult
     from hologram_lib.perf.paired import AbReport, write_ab
@@ -264,7 +270,7 @@ def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path)
     regressed = DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)
     write_ab(
         report_dir / "perf",
-        AbReport(base, {"ref": "working tree", "commit": "ab" * 20}, 10, 10.0, {"core.verify_ms": regressed}),
+        AbReport(base, {"ref": "working tree", "commit": head_commit()}, 10, 10.0, {"core.verify_ms": regressed}),
     )
     (report_dir / "perf" / "baseline_source.txt").write_text(
         "the perf-baseline artifact of run 77 (the newest successful push to main)\n"
@@ -274,9 +280,11 @@ def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path)
     assert "core.verify_ms regressed in the paired A/B vs 3f2a9c1d0e4b" in done.stdout
     assert "Judged by a **paired A/B** against 3f2a9c1d0e4b (10 interleaved runs per side)" in done.stdout
     assert "| core.verify_ms | regressed | ×1.310 [1.200–1.430] | 6 % |" in done.stdout
-    assert "Baseline: the perf-baseline artifact of run 77 (the newest successful push to main) (branch main" in (
-        done.stdout
-    )
+    baseline_line = next(line for line in done.stdout.splitlines() if line.startswith("Baseline: "))
+    assert baseline_line.startswith(
+        f"Baseline: baseline.json {report_dir / 'perf' / 'baseline.json'} (branch main &#64; "
+    )  # '@' as a reference: no mention
+    assert "(fetched: the perf-baseline artifact of run 77 (the newest successful push to main))" in baseline_line
 
 
 def test_the_noise_line_comes_from_a_real_calibration(report_dir: Path) -> None:

@@ -48,6 +48,7 @@ CLOSED_PORT = "http://127.0.0.1:9"
 def start(args: list[str], stderr_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     """`hologram ARGS` as a user starts it, in a process group of its own (so the kill reaches its workers)."""
     full_env = {k: v for k, v in os.environ.items() if k not in VERDICT_ENV}
+    full_env["HOLOGRAM_HISTORY"] = os.environ["HOLOGRAM_HISTORY"]  # the test's own store, never the checkout's
     full_env.update(env or {})
     with stderr_path.open("wb") as stderr:
         return subprocess.Popen(

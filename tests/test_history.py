@@ -343,10 +343,10 @@ def test_baseline_compare_uses_the_last_green_main_runs(tmp_path: Path, make_per
     few = _store_with(tmp_path / "few", green[:2])
     done = hologram("baseline", "compare", "--perf-dir", str(same), "--store", str(few))
     assert done.returncode == 2 and "no baseline found" in done.stderr  # fell back to baseline.json, absent here
-    (tmp_path / "baseline.json").write_text("{}")  # a file to fall back to must not be used when history insists
+    (same / "baseline.json").write_text("{}")  # a file to fall back to must not be used when history insists
     for store_of in (few, _store_with(tmp_path / "empty", [])):
         done = hologram("baseline", "compare", "--perf-dir", str(same), "--store", str(store_of),
-                        "--baseline-source", "history", "--baseline", str(tmp_path / "baseline.json"))  # fmt: skip
+                        "--baseline-source", "history")  # fmt: skip
         assert done.returncode == 2 and done.stderr == (
             f"hologram: error: {store_of}: --baseline-source history: expected at least 3 green main runs in the "
             f"store, found {2 if store_of == few else 0}\n"

@@ -66,7 +66,7 @@ def test_a_run_number_with_a_leading_zero_is_refused_by_both_readers(tmp_path: P
 def test_an_ab_file_the_gate_cannot_interpret_is_exit_2(runs_dir: Path, tmp_path: Path, document: object) -> None:
     ab = tmp_path / "ab.json"
     ab.write_text(json.dumps(document))
-    done = hologram("verdict", "--perf-dir", str(runs_dir), "--ab", str(ab), "--baseline", str(tmp_path / "none"))
+    done = hologram("verdict", "--perf-dir", str(runs_dir), "--ab", str(ab))
     one_line_exit_2(done, str(ab))
 
 
@@ -166,7 +166,7 @@ def test_a_target_that_prints_and_exits_is_a_recorded_error(tmp_path: Path) -> N
         "perf", "collect", "--suite", "core", "--runs", "2", "--perf-dir", str(tmp_path / "perf"),
         env={"HOLOGRAM_TARGET": "printer", "PYTHONPATH": str(tmp_path)},
     )  # fmt: skip
-    assert done.returncode in (1, 2) and "Traceback" not in done.stderr, done.stderr
+    assert done.returncode in (2, 3) and "Traceback" not in done.stderr, done.stderr  # 3: the suite errored
 
 
 def test_ab_cancelled_with_sigterm_removes_its_worktree(codec_repo: Path) -> None:  # noqa: F811

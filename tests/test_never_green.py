@@ -74,7 +74,6 @@ def passing_run_lines() -> list[str]:
 def verdict(core_perf: Path, events: Path, profile: str = "default") -> object:
     return hologram(
         "verdict", "--perf-dir", str(core_perf), "--events", str(events), "--profile", profile,
-        "--baseline", str(core_perf / "none.json"),
     )  # fmt: skip
 
 

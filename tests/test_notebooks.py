@@ -211,7 +211,7 @@ def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path)
     done = render(report_dir, "-p", "baseline_drift.threshold_pct=50")
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     verdict = json.loads((report_dir / "verdict.json").read_text())
-    assert verdict["kind"] == "hologram-verdict/1" and verdict["passed"] is False
+    assert verdict["kind"] == "hologram-verdict/2" and verdict["passed"] is False
     assert json.loads((report_dir / "baseline_drift.json").read_text())["passed"] is True  # the exploration
     for name in ("perf_analysis", "baseline_drift", "e2e_probe"):
         page = (report_dir / f"{name}.html").read_text()
@@ -219,7 +219,7 @@ def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path)
         assert "exploration, not the gate" in page, name
     hologram(
         "verdict", "--perf-dir", str(report_dir / "perf"), "--events", str(report_dir / "e2e" / "events.jsonl"),
-        "--baseline", str(report_dir / "perf" / "baseline.json"), "--json", str(report_dir / "gate-verdict.json"),
+        "--json", str(report_dir / "gate-verdict.json"),
     )  # fmt: skip
     assert json.loads((report_dir / "gate-verdict.json").read_text()) == verdict  # one writer, one verdict
 

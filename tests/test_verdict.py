@@ -14,8 +14,6 @@ def verdict(reports: Path, *extra: str, env: dict[str, str] | None = None):
         "verdict",
         "--perf-dir",
         str(reports / "perf"),
-        "--baseline",
-        str(reports / "perf" / "baseline.json"),
         "--events",
         str(reports / "e2e" / "events.jsonl"),
         *extra,

@@ -112,7 +112,7 @@ def test_the_gate_is_hard_and_the_report_always_uploaded(job: str) -> None:
 
 def test_every_artifact_is_kept_at_most_14_days() -> None:
     uploads = [s for s in all_steps() if "upload-artifact" in str(s.get("uses"))]
-    assert len(uploads) == 3 and all(1 <= s["with"]["retention-days"] <= 14 for s in uploads)
+    assert len(uploads) == 4 and all(1 <= s["with"]["retention-days"] <= 14 for s in uploads)
 
 
 def test_python_matches_the_project() -> None:
@@ -142,7 +142,7 @@ def test_history_cache_restored_by_branch_falling_back_to_main_and_saved_on_main
     ]
     names = [s.get("name") for s in steps()]
     assert names.index(restore["name"]) < names.index("Collect and render the report")
-    saves = [s for s in all_steps() if "actions/cache/save" in str(s.get("uses"))]
+    saves = [s for s in steps("report") if "actions/cache/save" in str(s.get("uses"))]
     assert len(saves) == 1 and MAIN_PUSH in saves[0]["if"] and "${{ github.run_id }}" in saves[0]["with"]["key"]
     assert not any("fail-on-cache-miss" in str(s.get("with")) for s in all_steps())
 
@@ -172,7 +172,7 @@ def run_ab_script(tmp_path: Path, exit_code: int, base: str = "main") -> tuple[i
     return done.returncode, done.stdout
 
 
-@pytest.mark.parametrize(("ab_exit", "script_exit"), [(0, 0), (1, 0), (2, 2)])
+@pytest.mark.parametrize(("ab_exit", "script_exit"), [(0, 0), (1, 0), (2, 2), (3, 3), (4, 4)])
 def test_ab_script_leaves_a_regression_to_the_gate_and_stops_on_bad_input(
     tmp_path: Path, ab_exit: int, script_exit: int
 ) -> None:
@@ -224,3 +224,68 @@ def test_fetch_baseline_artifact_then_history_cache_then_a_note(
         assert not baseline.exists()
     else:
         assert f'"from": "{content}"' in baseline.read_text()
+
+
+# --- CI keeps its memory (issue 20) --------------------------------------------------------------------------------
+
+
+def test_only_pull_requests_cancel_their_older_runs() -> None:
+    concurrency = load()["concurrency"]
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    assert "github.sha" in concurrency["group"]  # two pushes to main are two groups: neither waits nor cancels
+
+
+def test_pip_and_npm_caches_are_keyed_on_the_lock_files() -> None:
+    for job in ("report", "nightly"):
+        python = step(job, "actions/setup-python")["with"]
+        node = step(job, "actions/setup-node")["with"]
+        assert python["cache"] == "pip" and (ROOT / python["cache-dependency-path"]).is_file()
+        assert node["cache"] == "npm" and node["cache-dependency-path"].endswith("package-lock.json")
+        assert (ROOT / node["cache-dependency-path"]).is_file()
+
+
+def test_the_nightly_saves_the_store_and_main_exports_it_as_an_artifact() -> None:
+    save = step("nightly", "actions/cache/save")
+    assert save["with"] == {"path": ".history/", "key": "hologram-history-main-${{ github.run_id }}"}
+    names = [s.get("name") for s in steps("nightly")]
+    assert names.index(save["name"]) > names.index("Collect and render the report (nightly profile, 30 runs per suite)")
+    export = step("report", "hologram history export")
+    upload = next(s for s in steps() if s.get("with", {}).get("name") == "hologram-history")
+    assert MAIN_PUSH in export["if"] and MAIN_PUSH in upload["if"]
+    assert export["run"].endswith("--out history-export") and upload["with"]["path"] == "history-export/"
+    for job in ("report", "nightly"):
+        restore = step(job, "scripts/ci_restore_history.sh")
+        job_names = [s.get("name") for s in steps(job)]
+        assert job_names.index(restore["name"]) < job_names.index(step(job, "make report")["name"])
+
+
+def test_a_lost_cache_is_restored_from_the_export_zip(tmp_path: Path) -> None:
+    """The restore path, end to end with a local zip: a store → its Parquet export (as main uploads it) → a zip (as
+    the artifact downloads) → scripts/ci_restore_history.sh in a checkout whose cache was lost → the same runs."""
+    import shutil
+    import zipfile
+
+    from hologram_lib.history.series import green_main_runs, read_series
+    from tests.test_history import _run, _store_with
+
+    original = _store_with(tmp_path / "original", [_run(f"g{i}", 10.0, i) for i in range(4)])
+    done = run_command([str(BIN / "hologram"), "history", "export", "--store", str(original), "--out",
+                        str(tmp_path / "history-export")])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    artifact = tmp_path / "hologram-history.zip"
+    with zipfile.ZipFile(artifact, "w") as archive:
+        for path in (tmp_path / "history-export").rglob("*"):
+            archive.write(path, path.relative_to(tmp_path / "history-export"))
+    checkout = tmp_path / "checkout"
+    (checkout / ".venv").mkdir(parents=True)
+    (checkout / ".venv" / "bin").symlink_to(BIN)
+    shutil.copy(ROOT / "scripts" / "ci_restore_history.sh", checkout / "restore.sh")
+    env = {"HOLOGRAM_HISTORY_ZIP": str(artifact), "HOLOGRAM_HISTORY": ".history/history.duckdb"}
+    done = run_command(["bash", "restore.sh"], env=env, cwd=checkout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "history: restored .history/history.duckdb from" in done.stdout
+    restored = checkout / ".history" / "history.duckdb"
+    assert read_series(restored)["core.verify_ms"].run_ids == read_series(original)["core.verify_ms"].run_ids
+    assert green_main_runs(restored, 10).run_ids == green_main_runs(original, 10).run_ids  # still green main
+    again = run_command(["bash", "restore.sh"], env=env, cwd=checkout)
+    assert again.returncode == 0 and "the cache restored" in again.stdout  # a restored cache is left alone

@@ -1,7 +1,8 @@
 """What the job summary, the badge and the Slack / Teams messages say, gathered once from a reports/ folder.
 
-The verdict is `verdict.overall` on the report's files with the report's profile (verdict.json names it): the same
-function and inputs as `make gate`, so the summary cannot tell another story than the exit code.
+The verdict is `verdict.judge_report`: the one judge on the inputs the gate recorded in verdict.json (profile,
+budgets, threshold, which baseline and the exact history runs), so the summary cannot tell another story than the
+exit code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hologram_lib.errors import InputError
 from hologram_lib.layout import Reports
 from hologram_lib.redact import one_line
 from hologram_lib.status import Budget, Step
-from hologram_lib.verdict import Overall, overall
+from hologram_lib.verdict import Overall, judge_report
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _SERVER = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?")
@@ -82,31 +83,9 @@ class Facts:
         return None if status is None or status == Step.SKIP else status != Step.OK
 
 
-def _recorded_profile(reports: Reports) -> str | None:
-    """The profile the report was judged with (verdict.json), so that the summary judges the same way."""
-    try:
-        document = json.loads(reports.verdict.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nesting deeper than json handles
-        return None
-    profile = document.get("profile") if isinstance(document, dict) else None
-    return profile if isinstance(profile, str) and profile in config.PROFILES else None
-
-
 def judge(reports: Reports, environ: Mapping[str, str] | None = None) -> Overall:
     """The overall verdict of a report folder (InputError on a corrupt input, as `hologram verdict` gives)."""
-    from hologram_lib.perf.files import load_perf_dir
-    from hologram_lib.perf.paired import read_noise
-
-    settings = config.gate_settings(_recorded_profile(reports), environ=environ)
-    return overall(
-        load_perf_dir(reports.perf.root),
-        reports.perf.baseline,
-        reports.events,
-        settings,
-        config.regression_threshold_pct(environ=environ),
-        ab_path=reports.perf.ab,
-        noise=read_noise(reports.perf.root),
-    )
+    return judge_report(reports, environ)
 
 
 def nothing_to_judge(reports: Reports) -> str | None:

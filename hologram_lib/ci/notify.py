@@ -10,12 +10,16 @@ never fails the build — the gate has already spoken.
 from __future__ import annotations
 
 import http.client
+import re
+import threading
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from slack_sdk.errors import SlackClientError
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from hologram_lib import atomic, outside
 from hologram_lib.ci.facts import Facts, worst_first
@@ -43,7 +47,7 @@ def message(facts: Facts) -> Message:
     if verdict is None:
         return Message("Hologram Pipeline: could not judge", False, [str(facts.problem)], [], None, facts.links.run_url)
     head = "PASS" if verdict.passed else "FAIL"
-    why = verdict.reasons or ["every budget met, no significant drift, the latest E2E run did not fail"]
+    why = verdict.reasons or [verdict.why_passed()]
     p95s = []
     for v in worst_first(verdict)[:MAX_METRICS]:
         p95 = "no data" if v.result is None else f"p95 {v.result.p95_ms:.3f} ms"
@@ -149,21 +153,61 @@ class Delivery:
         return f"notify {self.channel}: {self.outcome}: {self.detail} (payload: {self.payload_file})"
 
 
-def _post_slack(url: str, payload: dict[str, Any], timeout_s: float) -> tuple[int, str]:
-    from slack_sdk.webhook import WebhookClient
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook that answers 301/302 has not taken the message: urllib would re-send it as a GET elsewhere and report
+    that page's 200 as "sent"."""
 
-    response = WebhookClient(url, timeout=max(1, round(timeout_s))).send(text=payload["text"], blocks=payload["blocks"])
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+class _SlackWebhook(WebhookClient):
+    """slack-sdk's client (its retries and error bodies) without following redirects."""
+
+    def _perform_http_request_internal(self, url: str, req: urllib.request.Request) -> WebhookResponse:
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirects(), urllib.request.HTTPSHandler(context=self.ssl)]
+        if isinstance(self.proxy, str):
+            handlers.append(urllib.request.ProxyHandler({"http": self.proxy, "https": self.proxy}))
+        with urllib.request.build_opener(*handlers).open(req, timeout=self.timeout) as answer:
+            body = answer.read().decode(answer.headers.get_content_charset() or "utf-8")
+            return WebhookResponse(url=url, status_code=answer.status, body=body, headers=answer.headers)
+
+
+def _post_slack(url: str, payload: dict[str, Any], timeout_s: float) -> tuple[int, str]:
+    response = _SlackWebhook(url, timeout=max(1, round(timeout_s))).send(text=payload["text"], blocks=payload["blocks"])
     return response.status_code, str(response.body)
 
 
 def _post_teams(url: str, payload: dict[str, Any], timeout_s: float) -> tuple[int, str]:
     import requests
 
-    response = requests.post(url, json=payload, timeout=timeout_s)
+    response = requests.post(url, json=payload, timeout=timeout_s, allow_redirects=False)
     return response.status_code, response.text
 
 
 _POSTERS = {"slack": _post_slack, "teams": _post_teams}
+
+
+def _within(seconds: float, post: Callable[[], tuple[int, str]]) -> tuple[int, str]:
+    """`post()` given `seconds` in total. Both clients' timeouts bound each socket read only: a webhook trickling a
+    byte a second held a 2 s notify for 42 s. The post runs in a daemon thread that is left behind when too slow
+    (the command ends right after; the gate has already spoken)."""
+    outcome: list[tuple[int, str] | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(post())
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="webhook", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _url_parts(url: str | None) -> list[str]:
@@ -177,6 +221,22 @@ def _url_parts(url: str | None) -> list[str]:
     except ValueError:  # e.g. an unclosed "[": no parts to name; the whole URL is still redacted
         return []
     return [part for part in (parts.path, parts.query) if len(part) > 1]
+
+
+def _scrubbed(body: str, url: str) -> str:
+    """`body` without any piece of the webhook's path or query, however the server spelt it back: one segment alone,
+    percent-encoded or not, in any case (an error page echoed the last segment upper-cased)."""
+    from urllib.parse import quote, unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return body
+    pieces = {piece for text in (parts.path, parts.query) for piece in re.split(r"[/&=?]", text) if len(piece) >= 4}
+    forms = {form for piece in pieces for form in (piece, unquote(piece), quote(piece, safe=""), quote(piece))}
+    for form in sorted(forms, key=len, reverse=True):
+        body = re.sub(re.escape(form), "[redacted]", body, flags=re.IGNORECASE)
+    return body
 
 
 def notify(
@@ -206,10 +266,13 @@ def notify(
     if not url.startswith(("https://", "http://")):
         return Delivery(channel, "failed", f"{variable} is not an http(s) URL (nothing posted)", payload_file)
     try:
-        status, body = _POSTERS[channel](url, payload, timeout_s)
+        status, body = _within(timeout_s, lambda: _POSTERS[channel](url, payload, timeout_s))
     except (OSError, http.client.HTTPException, ValueError, SlackClientError) as exc:  # requests' errors are OSErrors
         # The type only: urllib3's and requests' messages quote the URL's path, which is the secret part of it.
         return Delivery(channel, "failed", f"webhook unreachable or too slow ({type(exc).__name__})", payload_file)
     if 200 <= status < 300:
         return Delivery(channel, "sent", f"HTTP {status}", payload_file)
-    return Delivery(channel, "failed", f"HTTP {status}: {one_line(body, known, limit=200)}", payload_file)
+    if 300 <= status < 400:
+        return Delivery(channel, "failed", f"HTTP {status}: a redirect, not followed (nothing delivered)", payload_file)
+    said = one_line(_scrubbed(body, url), known, limit=200)
+    return Delivery(channel, "failed", f"HTTP {status}: {said}", payload_file)

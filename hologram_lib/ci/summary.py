@@ -14,7 +14,7 @@ from typing import Any
 from hologram_lib import outside
 from hologram_lib.ci.facts import Facts, worst_first
 from hologram_lib.config import secret_values
-from hologram_lib.drift import DriftResult
+from hologram_lib.drift import DriftResult, reach
 from hologram_lib.errors import InputError
 from hologram_lib.redact import redact
 from hologram_lib.report.pages import cache_profiles_markdown
@@ -59,7 +59,7 @@ def headline(facts: Facts) -> list[str]:
     if verdict.reasons:
         out += ["**Why it failed:**", *[f"- {text(r)}" for r in verdict.reasons]]
     else:
-        out.append("**Why it passed:** every budget met, no significant drift, and the latest E2E run did not fail.")
+        out.append(f"**Why it passed:** {text(verdict.why_passed())}.")
     out += [f"- _note:_ {text(n)}" for n in verdict.notes]
     return out
 
@@ -102,22 +102,24 @@ def drift_section(facts: Facts) -> list[str]:
         ]
         out += ["", *_table(("metric (A/B)", "verdict", "median ratio head / base", "could flag ≥"), rows, "metrics")]
         out += attribution_markdown(ab)  # counted regressions: the functions that moved
-    source = facts.baseline_source
+    fetched = f" (fetched: {text(facts.baseline_source)})" if facts.baseline_source else ""
     if verdict.drift is None:
-        out += ["", f"Baseline: {text(source or 'none')} — drift against a baseline not compared."]
+        out += ["", f"Baseline: {text(verdict.source.line())}{fetched}."]
         return out
-    provenance = verdict.drift.baseline.provenance or {}
-    origin = f"branch {text(provenance.get('branch', '?'))} @ {text(str(provenance.get('commit') or '?')[:12])}"
-    out += [
-        "",
-        f"Baseline: {text(source or verdict.drift.baseline.path)} ({origin}); "
-        f"threshold {verdict.drift.threshold_pct:g} %.",
-    ]
+    out += ["", f"Baseline: {text(verdict.source.line())}{fetched}; threshold {verdict.drift.threshold_pct:g} %."]
     rows = []
     for d in sorted(verdict.drift.drifts, key=lambda d: (not d.blocks, d.metric)):
         status = f"**{d.status}**" if d.blocks else d.status
         rows.append([text(d.metric), status, _ms(d.baseline_p95_ms), _ms(d.current_p95_ms), *_drift_cells(d.result)])
-    header = ("metric", "verdict", "baseline p95 ms", "p95 ms", "median ratio", "p95 ratio", "could flag ≥")
+    header = (
+        "metric",
+        "verdict",
+        "baseline p95 ms",
+        "p95 ms",
+        "median ratio [BH-adj. CI]",
+        "p95 ratio",
+        "could flag ≥",
+    )
     return [*out, "", *_table(header, rows, "metrics")]
 
 
@@ -127,7 +129,8 @@ def _drift_cells(r: DriftResult | None) -> list[str]:
     if r is None:
         return ["—", "—", "—"]
     tail = _ratio(r.tail_ratio, r.tail_ci_low, r.tail_ci_high)
-    return [_ratio(r.ratio, r.ci_low, r.ci_high), tail, f"{_pct(r.mde_pct)} / {_pct(r.tail_mde_pct)}"]
+    reaches = f"{reach(r.mde_pct, r.runs_current)} / {reach(r.tail_mde_pct, r.runs_current)}"
+    return [_ratio(r.ratio, r.ci_low, r.ci_high), tail, reaches]
 
 
 def _ratio(ratio: Any, low: Any, high: Any) -> str:

@@ -323,6 +323,7 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
         return await self.create_json_response(request, result, success)
 
     async def create_json_response(self, request: Request, result: dict[str, Any], success: bool) -> Response:
+        _code_every_error(result, success)
         if not wants_graphql_response(request):
             return self._json(request, result, HTTPStatus.OK)
         failed_before_execution = not success and result.get("data") is None
@@ -332,6 +333,18 @@ class GuardedHTTPHandler(GraphQLHTTPHandler):
     def _json(request: Request, result: dict[str, Any], status: int) -> Response:
         media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else "application/json"
         return JSONResponse(result, status_code=status, media_type=media_type)
+
+
+def _code_every_error(result: dict[str, Any], success: bool) -> None:
+    """Give each error that ariadne or graphql-core raised without one an `extensions.code`: a batch array, a query
+    that is not a string, a bad operationName or variables that are not an object are refused before execution
+    (BAD_REQUEST); anything else uncoded is the server's (INTERNAL_SERVER_ERROR). Clients branch on the code."""
+    refused = not success and result.get("data") is None
+    for error in result.get("errors") or []:
+        if isinstance(error, dict) and not (error.get("extensions") or {}).get("code"):
+            error.setdefault("extensions", {})
+            if isinstance(error["extensions"], dict):
+                error["extensions"]["code"] = "BAD_REQUEST" if refused else "INTERNAL_SERVER_ERROR"
 
 
 def _selects_mutation(data: Any) -> bool:

@@ -55,6 +55,13 @@ def check_name(name: str) -> str:
         raise _error(
             "name: expected letters, digits and . _ / @ + - (starting with a letter or digit)", "BAD_USER_INPUT"
         )
+    # One canonical spelling per name: `demo//app/x`, `demo/./app/x`, `demo/app/x/`, `demo/app/x.` and `Demo/App/X`
+    # would each be a second app that looks like the first one.
+    if any(segment in ("", ".", "..") for segment in name.split("/")) or name.endswith("."):
+        raise _error("name: expected segments between single slashes, none empty, '.' or '..', no trailing '.'",
+                     "BAD_USER_INPUT")  # fmt: skip
+    if name != name.lower():
+        raise _error("name: expected lower case (one spelling per name)", "BAD_USER_INPUT")
     return name
 
 

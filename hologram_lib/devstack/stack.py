@@ -77,9 +77,13 @@ def read_token(state_dir: str | Path) -> str:
     left by an older version is replaced by a new token.
     """
     path = Path(state_dir) / "token"
-    token = path.read_text().strip() if path.exists() else ""
-    if token:
-        return token
+    if os.path.lexists(path):
+        token = private_token(path)
+        if token:
+            return token
+        if not _blank(path) and (problem := _foreign_token_file(path)):  # a blank file is repaired below
+            raise StackError(f"{path}: {problem}; refusing to adopt it as the marketplace's token (remove it and run "
+                             "`hologram stack up` again for a new one)")  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".token-")  # mode 0600
     try:
@@ -94,6 +98,33 @@ def read_token(state_dir: str | Path) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
     return path.read_text().strip()
+
+
+def _blank(path: Path) -> bool:
+    """Is `path` a regular file holding nothing but white space (an older version's empty token: no secret in it)?"""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as handle:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and not handle.read(4096).strip()
+
+
+def _foreign_token_file(path: Path) -> str | None:
+    """Why a token file is not the user's own private file (None when it is): whoever else owns or can read it knows
+    the token, and a link may point anywhere."""
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return "a symbolic link"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if info.st_uid != os.getuid():
+        return f"owned by another user (uid {info.st_uid})"
+    if info.st_mode & 0o077:
+        return f"readable or writable by others (mode {stat.S_IMODE(info.st_mode):04o}, expected 0600)"
+    if info.st_nlink != 1:
+        return f"hard-linked under {info.st_nlink} names"
+    return None
 
 
 def _alive(pid: int) -> bool:
@@ -265,6 +296,8 @@ def up(
     timeout_s), seed the demo. `open_mutations` serves mutations without a token (`stack up --open`)."""
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
+    if not open_mutations:
+        read_token(state_dir)  # a token file someone else planted is refused before anything starts
     info = status(state_dir)
     if info is None or info.open_mutations != open_mutations:
         info = _start(state_dir, introspection=introspection, timeout_s=timeout_s, open_mutations=open_mutations)
@@ -358,11 +391,14 @@ def _same_endpoint(a: str, b: str) -> bool:
     return mine is not None and mine == key(b)
 
 
-def token_serving(graphql_url: str, state_dirs: list[Path]) -> Path | None:
-    """The token file of a running embedded stack whose marketplace is `graphql_url`; None for any other URL.
+def token_serving(graphql_url: str, state_dirs: list[Path]) -> tuple[Path, str] | None:
+    """The token file of a running embedded stack whose marketplace is `graphql_url`, and the URL the stack itself
+    recorded (the one to connect to); None for any other URL.
 
     Only a stack whose marketplace process is alive and was started from that state directory counts: a stale
-    stack.json whose port another program took since must never receive the token.
+    stack.json whose port another program took since must never receive the token. The caller connects to the
+    recorded URL, never to the user's spelling of it: `localhost` may resolve to `::1` first (Debian's /etc/hosts),
+    where another user's listener on the same port would receive the token.
     """
     for state_dir in dict.fromkeys(d.resolve() for d in state_dirs):
         try:
@@ -375,7 +411,7 @@ def token_serving(graphql_url: str, state_dirs: list[Path]) -> Path | None:
             and _ours(info.graphql_pid, state_dir)
             and _mine(info.graphql_pid)
         ):
-            return token
+            return token, info.graphql_url
     return None
 
 

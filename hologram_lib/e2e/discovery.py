@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hologram_lib.clients import GraphQLClient, GraphQLErrors
+from hologram_lib.clients import GraphQLClient, GraphQLErrors, ServiceError
 
 ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "publish": ("mutation", ("publishApp", "marketplacePublish", "upsertService")),
@@ -81,6 +81,15 @@ class Operation:
         return f"{self.kind}{header} {{ {call} {self.selection} }}", {n: values[n] for n, _ in typed}
 
 
+# What reading a hostile or broken answer raises (`types` a string, `__schema` absent, a field missing): the step fails
+# with the reason, never the probe with a traceback.
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, RecursionError)
+
+
+def _malformed(what: str, exc: Exception) -> ServiceError:
+    return ServiceError(f"GraphQL {what} was not the shape GraphQL defines ({type(exc).__name__}: {str(exc)[:80]})")
+
+
 class NotOffered(Exception):
     """The marketplace has no operation for this role."""
 
@@ -111,14 +120,21 @@ class Marketplace:
     def introspect(self) -> bool:
         """Load the schema; False when the server refuses introspection (then shapes are tried)."""
         try:
-            schema = self.client.execute(INTROSPECTION)["__schema"]
+            data = self.client.execute(INTROSPECTION)
         except GraphQLErrors:
             return False
-        self.types = {t["name"]: t for t in schema["types"]}
-        self.roots = {
-            "query": (schema.get("queryType") or {}).get("name", ""),
-            "mutation": (schema.get("mutationType") or {}).get("name", ""),
-        }
+        try:
+            schema = data["__schema"]
+            types = {t["name"]: t for t in schema["types"] if isinstance(t["name"], str)}
+            if not all(isinstance(t, dict) and isinstance(t.get("fields") or [], list) for t in types.values()):
+                raise TypeError("a type that is not an object with a list of fields")
+            roots = {
+                "query": (schema.get("queryType") or {}).get("name", ""),
+                "mutation": (schema.get("mutationType") or {}).get("name", ""),
+            }
+        except _MALFORMED as exc:
+            raise _malformed("introspection's answer", exc) from None
+        self.types, self.roots = types, roots
         self.introspected = True
         return True
 
@@ -158,11 +174,14 @@ class Marketplace:
 
     def call(self, role: str, values: dict[str, str]) -> tuple[str, Any]:
         """Run the role's operation; (field name, its result). NotOffered when the server has none."""
-        if self.introspected:
-            operation = self.operation(role, values)
-            query, variables = operation.document(values)
-            return operation.field, self.client.execute(query, variables)[operation.field]
-        return self._try_shapes(role, values)
+        try:
+            if self.introspected:
+                operation = self.operation(role, values)
+                query, variables = operation.document(values)
+                return operation.field, self.client.execute(query, variables)[operation.field]
+            return self._try_shapes(role, values)
+        except _MALFORMED as exc:
+            raise _malformed(f"{role}'s schema or answer", exc) from None
 
     def _try_shapes(self, role: str, values: dict[str, str]) -> tuple[str, Any]:
         kind, names = ROLES[role]

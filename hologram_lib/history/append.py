@@ -10,11 +10,17 @@ from hologram_lib.history.sources import run_from_perf_dir
 from hologram_lib.history.store import add_runs
 
 
-def append_report(store: Path, perf_dir: Path, profile: str, *, green: bool) -> str:
+def append_report(store: Path, perf_dir: Path, profile: str, *, green: bool, as_main: bool = False) -> str:
     """Store this perf folder's run with its provenance; returns one line saying what happened. A run already
-    stored (a re-render with --no-collect) is left as it is."""
+    stored (a re-render with --no-collect) is left as it is.
+
+    Only a CI build of main (or a run marked `as_main` by the user) is stored with its verdict as `green`, which makes
+    it a candidate "green main" baseline; any other run — a laptop on branch main, a test in a temp folder — is
+    stored as local (green unknown, source `local:…`): it shows in the trends, never becomes a baseline."""
     origin = {**config.provenance(profile, config.perf_knobs()), "machine": config.machine_fingerprint()}
-    run = run_from_perf_dir(perf_dir, str(perf_dir), origin, green)
+    main_build = as_main or config.ci_main_build()
+    source = f"{'ci' if main_build else 'local'}:{perf_dir}"
+    run = run_from_perf_dir(perf_dir, source, origin, green if main_build else None)
     if not run.metrics:
         return f"history: nothing to append (no metric with data in {perf_dir})"
     newest = newest_recorded(store)
@@ -26,4 +32,5 @@ def append_report(store: Path, perf_dir: Path, profile: str, *, green: bool) -> 
         if newest is not None and run.recorded_at < newest
         else ""
     )
-    return f"history: appended run {run.run_id} to {store}{skew}"
+    kind = ("a green" if green else "a failed") + " main build" if main_build else "a local run, never a baseline"
+    return f"history: appended run {run.run_id} to {store} as {kind}{skew}"

@@ -49,7 +49,7 @@ def export(store: Path, out: Path) -> int:
             pass
     except OSError as exc:
         raise InputError(f"cannot write the export there ({exc.strerror})", out) from None
-    with opened(store, write=False) as connection:
+    with opened(store, write=False, writable_dir=out.parent) as connection:
         count = int(connection.execute("SELECT count(*) FROM metrics").fetchone()[0])  # type: ignore[index]
         if suffix == "":
             temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -92,13 +92,13 @@ def _count(raw: object, column: str, where: str, line: int | None) -> int:
 def _time(raw: object, where: str, line: int | None) -> datetime:
     if isinstance(raw, datetime):
         return raw
-    try:
-        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"recorded_at: expected an ISO time (UTC), got {str(raw)[:40]!r}", where, line) from None
     from hologram_lib.history.records import utc
 
-    return utc(moment)
+    try:
+        return utc(datetime.fromisoformat(str(raw).replace("Z", "+00:00")))
+    except (ValueError, OverflowError):  # OverflowError: a zone that moves year 1 or 9999 out of range
+        raise InputError(f"recorded_at: expected an ISO time (UTC) between the years 1 and 9999, got "
+                         f"{str(raw)[:40]!r}", where, line) from None  # fmt: skip
 
 
 def _green(raw: object) -> bool | None:
@@ -113,11 +113,15 @@ def _knobs(raw: object, where: str, line: int | None) -> str:
         return "{}"
     try:
         parsed = json.loads(raw) if isinstance(raw, str) else raw
+        return knobs_json(parsed) if isinstance(parsed, dict) else _not_knobs(raw, where, line)
     except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise InputError(f"knobs: expected a JSON object, got {str(raw)[:40]!r}", where, line)
-    return knobs_json(parsed)
+        return _not_knobs(raw, where, line)
+    except RecursionError:  # `{"a": {"a": …}}` nested 40,000 deep
+        raise InputError("knobs: expected a JSON object nested a few hundred levels at most", where, line) from None
+
+
+def _not_knobs(raw: object, where: str, line: int | None) -> str:
+    raise InputError(f"knobs: expected a JSON object, got {str(raw)[:40]!r}", where, line)
 
 
 def _optional(raw: object) -> str | None:
@@ -176,6 +180,9 @@ def _csv_table(path: Path) -> list[RunRecord]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             _check_columns(reader.fieldnames or [], str(path))
+            repeated = sorted({c for c in reader.fieldnames or [] if (reader.fieldnames or []).count(c) > 1})
+            if repeated:  # DictReader would keep the last one silently
+                raise InputError(f"column {repeated[0]!r} appears more than once: expected each column once", path, 1)
             for row in reader:
                 if None in row:  # DictReader files the fields beyond the header under None
                     raise InputError(f"expected {len(reader.fieldnames or [])} fields as in the header, got more",
@@ -188,24 +195,36 @@ def _csv_table(path: Path) -> list[RunRecord]:
     return list(assembly.runs.values())
 
 
+# An import is a history: 10,000 runs × 20 metrics is 200,000 rows. A 36 KB Parquet file can hold 5 M rows of one
+# repeated value, which took 2 GB to fetch before any row was checked; past this many rows the file is refused.
+MAX_IMPORT_ROWS = 2_000_000
+_BATCH_ROWS = 50_000
+
+
 def _parquet_table(path: Path) -> list[RunRecord]:
     import duckdb
 
     pattern = path / "**" / "*.parquet" if path.is_dir() else path
+    source = f"read_parquet({_quoted(pattern)}, hive_partitioning = true, union_by_name = true)"
+    assembly = _Assembly({})
     try:
-        connection = duckdb.connect()
-        relation = connection.execute(
-            f"SELECT * FROM read_parquet({_quoted(pattern)}, hive_partitioning = true, union_by_name = true)"
-        )
+        connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        count = int(connection.execute(f"SELECT count(*) FROM {source}").fetchone()[0])  # type: ignore[index]
+        if count > MAX_IMPORT_ROWS:
+            raise InputError(f"{count:,} rows: expected at most {MAX_IMPORT_ROWS:,} (one per run and metric)", path)
+        relation = connection.execute(f"SELECT * FROM {source}")
         columns = [d[0] for d in relation.description or []]
         _check_columns(columns, str(path))
-        rows = relation.fetchall()
+        number = 0
+        while rows := relation.fetchmany(_BATCH_ROWS):  # each batch checked before the next is read
+            for values in rows:
+                number += 1
+                assembly.add(dict(zip(columns, values, strict=True)), f"{path} row {number}", None)
     except duckdb.Error as exc:
         raise InputError(f"expected Parquet written by `hologram history export`: {' '.join(str(exc).split())[:200]}",
                          path) from None  # fmt: skip
-    assembly = _Assembly({})
-    for number, values in enumerate(rows, start=1):
-        assembly.add(dict(zip(columns, values, strict=True)), f"{path} row {number}", None)
+    except (ValueError, OverflowError) as exc:  # a timestamp beyond Python's years 1-9999, fetched by DuckDB
+        raise InputError(f"expected values Python can hold: {' '.join(str(exc).split())[:120]}", path) from None
     return list(assembly.runs.values())
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -28,6 +28,7 @@ METRIC_COLUMNS = (
 )  # fmt: skip
 EXPORT_COLUMNS = (*RUN_COLUMNS, *METRIC_COLUMNS)
 INT32_MAX = 2**31 - 1  # the store's processes / n columns are INTEGER
+FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between runners allowed; beyond it a run is refused
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,12 @@ def check_run(record: RunRecord, where: str) -> RunRecord:
         raise InputError("expected a run_id (a run without one cannot be told apart from the next)", where)
     if not record.metrics:
         raise InputError(f"run {record.run_id}: expected at least one metric with data", where)
+    if record.recorded_at > now_utc() + FUTURE_TOLERANCE:  # it would stay the newest, and in every baseline, for ever
+        raise InputError(
+            f"run {record.run_id}: dated {record.recorded_at:%Y-%m-%d %H:%M:%S} UTC, in the future: expected a time "
+            f"before now + {FUTURE_TOLERANCE} (a clock that is wrong, or an edited file)",
+            where,
+        )
     for row in record.metrics:
         for name in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "centre_ms", "tail_ms"):
             value = getattr(row, name)

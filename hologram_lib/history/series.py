@@ -137,18 +137,22 @@ _BASELINE_QUERY = """
 WITH chosen AS (
     SELECT run_id, seq, recorded_at, "commit" FROM runs
     WHERE branch = $branch AND green AND run_id <> $exclude
+        AND ($only::VARCHAR[] IS NULL OR list_contains($only::VARCHAR[], run_id))
     ORDER BY recorded_at DESC, seq DESC LIMIT $last)
 SELECT c.run_id, c."commit", m.metric, coalesce(m.centre_ms, m.p50_ms), coalesce(m.tail_ms, m.p95_ms), m.p95_ms, m.n
 FROM chosen c JOIN metrics m USING (run_id) ORDER BY c.recorded_at, c.seq
 """
 
 
-def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns:
-    """The last `last` green runs of main (not `exclude`, the run being judged); none when the store is absent."""
+def green_main_runs(store: Path, last: int, exclude: str = "", only: tuple[str, ...] | None = None) -> HistoryRuns:
+    """The last `last` green runs of main (not `exclude`, the run being judged; among `only` when given: a recorded
+    verdict re-judged on the runs it used); none when the store is absent. Green main runs are those a CI main build
+    recorded after a passing verdict, or runs marked so explicitly (history/append.py): never a local run."""
     rows = []
     if store.exists():
+        query = {"branch": MAIN, "exclude": exclude, "last": last, "only": None if only is None else list(only)}
         with opened(store, write=False) as connection:
-            rows = connection.execute(_BASELINE_QUERY, {"branch": MAIN, "exclude": exclude, "last": last}).fetchall()
+            rows = connection.execute(_BASELINE_QUERY, query).fetchall()
     ids: dict[str, str | None] = {}
     centre: dict[str, list[float]] = {}
     tail: dict[str, list[float]] = {}
@@ -173,6 +177,24 @@ def green_main_runs(store: Path, last: int, exclude: str = "") -> HistoryRuns:
     )
 
 
+def run_endpoints(store: Path, run_ids: Iterable[str]) -> dict[str, object]:
+    """run id → the endpoints its knobs recorded (None for a run recorded before endpoints were)."""
+    import json
+
+    ids = list(run_ids)
+    with opened(store, write=False) as connection:
+        rows = connection.execute("SELECT run_id, knobs FROM runs WHERE list_contains($ids, run_id)", {"ids": ids})
+        found = rows.fetchall()
+    out: dict[str, object] = {}
+    for run_id, knobs in found:
+        try:
+            document = json.loads(knobs)
+        except ValueError:
+            document = {}
+        out[run_id] = document.get("endpoints") if isinstance(document, dict) else None
+    return out
+
+
 def drift_rows(found: dict[str, Trend], threshold_pct: float) -> list[dict[str, object]]:
     """The slow-drift table (front page and drift notebook): per metric its runs, the level of its last runs over
     its first, its change points and the latest one; `drifted` when it moved beyond the threshold through them."""
@@ -180,6 +202,8 @@ def drift_rows(found: dict[str, Trend], threshold_pct: float) -> list[dict[str, 
     for metric, result in sorted(found.items()):
         latest = result.changes[-1] if result.changes else None
         ratio = result.drift_ratio
+        if ratio is None and latest is None:
+            continue  # too few runs for either figure: a row of "—" says nothing (its trend chart still shows)
         rows.append(
             {
                 "metric": metric,

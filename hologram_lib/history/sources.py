@@ -143,25 +143,75 @@ def _upstream_csv(path: Path) -> list[RunRecord]:
     return [run]
 
 
+_KNOWN_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+# Report artifacts are CSV and JSON: they compress 5-20 times. A member that claims more than this ratio (deflate's
+# own ceiling is ≈1,030) is a bomb — 1 MB that unpacks to 1 GiB — and is refused before a byte is written.
+MAX_ZIP_RATIO = 200
+_ZIP_CHUNK = 1 << 20
+
+
+def _checked_member(info: zipfile.ZipInfo, path: Path) -> datetime:
+    """The member's own time, after refusing what no report artifact holds: encryption, an unknown compression,
+    a name with `..` / `.` / empty parts or over 255 bytes a part, an impossible date, a suspicious ratio."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise InputError(f"member {name[:80]!r} is encrypted: expected a plain report artifact", path)
+    if info.compress_type not in _KNOWN_COMPRESSION:
+        raise InputError(f"member {name[:80]!r} uses compression method {info.compress_type}: expected stored, "
+                         "deflate, bzip2 or lzma", path)  # fmt: skip
+    parts = name.rstrip("/").split("/")
+    if name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in parts):
+        raise InputError(f"member {name[:80]!r}: expected a plain relative name (no '..', '.', empty parts)", path)
+    if any(len(part.encode()) > 255 for part in parts) or len(name.encode()) > 1024:
+        raise InputError(f"member {name[:80]!r}…: expected names of at most 255 bytes a part", path)
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > _ZIP_CHUNK and ratio > MAX_ZIP_RATIO:
+        raise InputError(f"member {name[:80]!r} unpacks {ratio:.0f} times its size: expected at most "
+                         f"{MAX_ZIP_RATIO} (a report artifact, not a zip bomb)", path)  # fmt: skip
+    try:
+        return datetime(*info.date_time)
+    except ValueError:
+        raise InputError(f"member {name[:80]!r} has an impossible date {info.date_time}", path) from None
+
+
+def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, path: Path) -> None:
+    """One member, streamed: never more bytes than its header declared (a header can lie about its size)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if info.is_dir():
+        target.mkdir(exist_ok=True)
+        return
+    written = 0
+    with archive.open(info) as source, target.open("wb") as sink:
+        while chunk := source.read(_ZIP_CHUNK):
+            written += len(chunk)
+            if written > info.file_size:
+                raise InputError(f"member {info.filename[:80]!r} unpacks beyond its declared size", path)
+            sink.write(chunk)
+
+
 def _zip(path: Path) -> list[RunRecord]:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"expected a zip archive (a CI artifact): {exc}", path) from None
     with archive, tempfile.TemporaryDirectory() as tmp:
-        if sum(info.file_size for info in archive.infolist()) > MAX_ZIP_BYTES:
+        members = archive.infolist()
+        if sum(info.file_size for info in members) > MAX_ZIP_BYTES:
             raise InputError(f"unpacks to more than {MAX_ZIP_BYTES >> 30} GiB: expected a report artifact", path)
-        for info in archive.infolist():
+        stamps = [_checked_member(info, path) for info in members]
+        for info in members:
             target = (Path(tmp) / info.filename).resolve()
             if not target.is_relative_to(Path(tmp).resolve()):
                 raise InputError(f"member {info.filename!r} points outside the archive", path)
         try:
-            archive.extractall(tmp)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged member (bad CRC, broken stream)
+            for info in members:
+                _unpack(archive, info, Path(tmp) / info.filename, path)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+            # a damaged member (bad CRC, broken stream), a method this Python lacks, a name the file system refuses
             raise InputError(f"expected a zip archive (a CI artifact) whose members unpack: {exc}", path) from None
-        for info in archive.infolist():  # extractall stamps files "now"; the entry's own time is the run's
-            stamp = datetime(*info.date_time).timestamp()
-            os.utime(Path(tmp) / info.filename, (stamp, stamp))
+        for info, stamp in zip(members, stamps, strict=True):  # the entry's own time is the run's
+            moment = stamp.timestamp()
+            os.utime(Path(tmp) / info.filename, (moment, moment))
         with _named_as(tmp, str(path)):
             return _runs_in_folder(Path(tmp), str(path))
 

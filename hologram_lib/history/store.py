@@ -12,11 +12,18 @@ readers first take an advisory lock on the file (`locks.locked`, waiting), so tw
 serialised — both runs land; a DuckDB lock held by a foreign process (someone's `duckdb` shell) is an InputError
 (exit 2).
 Every write is one transaction: a crash leaves the store as it was before the append (DuckDB's write-ahead log).
+
+A store file is outside input: it may hold views, macros or generated columns that read files (`read_text(
+'/proc/self/environ')` put the token into a report) or name an extension that DuckDB would download (a SQLite file
+opened as the store). So every connection has file access and extension loading switched off before the first
+statement, and the three tables must be base tables with exactly the columns this version creates.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import astuple
@@ -49,11 +56,58 @@ CREATE TABLE metrics (
 """
 
 
+# DuckDB's words for a file another process holds ("Could not set lock on file …: Conflicting lock is held in …");
+# a bare "lock" also matches the "block" of a corrupt file's message.
+_LOCK_MESSAGE = re.compile(r"could not set lock|conflicting lock", re.IGNORECASE)
+# Set before the store's first statement: an extension is never installed or loaded (a SQLite file made DuckDB fetch
+# sqlite_scanner over plain HTTP), and external access is switched off once the export folder (if any) is allowed.
+_NO_EXTENSIONS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
 def _fail(path: Path, what: str, exc: Exception) -> InputError:
     text = " ".join(str(exc).split())
-    if "lock" in text.lower():
+    if _LOCK_MESSAGE.search(text):
         return InputError(f"the history store is locked by another process ({text[:200]}); close it and retry", path)
     return InputError(f"{what}: expected a hologram history store (DuckDB, {SCHEMA}): {text[:200]}", path)
+
+
+_COLUMNS_QUERY = (
+    "SELECT c.table_name, t.table_type, c.column_name, c.data_type, c.is_generated FROM information_schema.columns c "
+    "JOIN information_schema.tables t USING (table_schema, table_name) WHERE c.table_schema = 'main' "
+    "AND c.table_name IN ('meta', 'runs', 'metrics') ORDER BY c.table_name, c.ordinal_position"
+)
+
+
+@functools.cache
+def _expected_columns() -> list[tuple[str, ...]]:
+    """The three tables' columns as this version creates them (read from a scratch in-memory database)."""
+    import duckdb
+
+    with duckdb.connect(config={**_NO_EXTENSIONS, "enable_external_access": False}) as scratch:
+        scratch.execute(_TABLES)
+        return [tuple(row) for row in scratch.execute(_COLUMNS_QUERY).fetchall()]
+
+
+def _check_tables(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The store's tables are base tables with this version's columns: a view, an extra or a generated column is
+    refused before any of them is read."""
+    found = [tuple(row) for row in connection.execute(_COLUMNS_QUERY).fetchall()]
+    if found == _expected_columns():
+        return
+    for table in ("meta", "runs", "metrics"):
+        mine = [row for row in found if row[0] == table]
+        expected = [row for row in _expected_columns() if row[0] == table]
+        if mine != expected:
+            kind = "missing" if not mine else f"a {str(mine[0][1]).lower()}" if mine[0][1] != "BASE TABLE" else ""
+            columns = ", ".join(str(row[2]) for row in expected)
+            state = kind or "altered (columns " + ", ".join(f"{row[2]} {row[3]}" for row in mine)[:120] + ")"
+            raise InputError(
+                f"history store table {table} is {state}: expected a base table ({columns}) as {SCHEMA} creates it",
+                path,
+            )
 
 
 def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -62,19 +116,45 @@ def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         connection.execute(_TABLES)
         connection.execute("INSERT INTO meta VALUES ('schema', ?)", [SCHEMA])
         return
-    found = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if "meta" in tables else None
-    if found is None or found[0] != SCHEMA:
-        raise InputError(
-            f"history store schema {found[0] if found else 'unknown'!r}: expected {SCHEMA!r} (a store written by "
-            "another version: export it with that version and import the export here)",
-            path,
-        )
+    meta = [row for row in connection.execute(_COLUMNS_QUERY).fetchall() if row[0] == "meta"]
+    if [tuple(row) for row in meta] == [row for row in _expected_columns() if row[0] == "meta"]:
+        # Another version's store is named as such first: its other tables may well differ from ours.
+        found = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if found is None or found[0] != SCHEMA:
+            raise InputError(
+                f"history store schema {found[0] if found else 'unknown'!r}: expected {SCHEMA!r} (a store written "
+                "by another version: export it with that version and import the export here)",
+                path,
+            )
+    _check_tables(connection, path)
+
+
+def _connect(path: Path, *, write: bool, writable_dir: Path | None) -> duckdb.DuckDBPyConnection:
+    """A connection whose statements cannot touch a file or load an extension — except in `writable_dir` (an
+    export's own temp folder). Both settings are in place before the store's first statement runs."""
+    import duckdb
+
+    connection = duckdb.connect(str(path), read_only=not write, config=_NO_EXTENSIONS)
+    try:
+        if writable_dir is not None:
+            connection.execute("SET allowed_directories = $dirs", {"dirs": [f"{writable_dir.resolve()}/"]})
+        connection.execute("SET enable_external_access = false")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Is this how DuckDB reports that a signal (SIGTERM, Ctrl-C) stopped its statement? It swallows the handler's
+    KeyboardInterrupt and raises RuntimeError("Query interrupted") instead."""
+    return type(exc) is RuntimeError and str(exc) == "Query interrupted"
 
 
 @contextmanager
-def opened(path: Path, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+def opened(path: Path, *, write: bool, writable_dir: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the store. Every opener is serialised by an advisory lock; writers create the file when
-    absent, a reader of an absent store is an InputError naming it."""
+    absent, a reader of an absent store is an InputError naming it. Only `writable_dir` may be written (COPY … TO)."""
     import duckdb
 
     if not write and not path.exists():
@@ -87,7 +167,7 @@ def opened(path: Path, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         if write:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = duckdb.connect(str(path), read_only=not write)
+            connection = _connect(path, write=write, writable_dir=writable_dir)
         except duckdb.Error as exc:
             raise _fail(path, "cannot open", exc) from None
         try:
@@ -100,7 +180,14 @@ def opened(path: Path, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
                     _check_schema(connection, path)
             except duckdb.Error as exc:
                 raise _fail(path, "cannot read", exc) from None
-            yield connection
+            try:
+                yield connection
+            except duckdb.Error as exc:  # a corrupt block found by a later query is the same bad input
+                raise _fail(path, "cannot read", exc) from None
+        except RuntimeError as exc:
+            if interrupted(exc):
+                raise KeyboardInterrupt("the history store's statement was interrupted") from None
+            raise
         finally:
             connection.close()
 

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -90,24 +91,26 @@ def run_process(request: RunRequest, env: Mapping[str, str] | None = None) -> Ru
     if request.tree is not None:
         command += ["--tree", str(request.tree)]
     start = time.perf_counter()
-    try:
-        done = subprocess.run(
-            command,
-            env=dict(os.environ if env is None else env),
-            capture_output=True,
-            text=True,
-            timeout=WORKER_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return RunResult(error=f"a {request.suite} run did not finish within {WORKER_TIMEOUT_S:g} s")
-    wall = time.perf_counter() - start
-    tail = " ".join(done.stderr.split())[-300:]
-    crashed = RunResult(error=f"the {request.suite} run crashed (exit {done.returncode}): {tail}", wall_s=wall)
-    try:
-        reply = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return crashed
+    with tempfile.TemporaryDirectory(prefix="hologram-run-") as channel:  # the result's own channel, not stdout
+        result_file = Path(channel) / "result.json"
+        try:
+            done = subprocess.run(
+                [*command, "--result", str(result_file)],
+                env=dict(os.environ if env is None else env),
+                capture_output=True,
+                text=True,
+                timeout=WORKER_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return RunResult(error=f"a {request.suite} run did not finish within {WORKER_TIMEOUT_S:g} s")
+        wall = time.perf_counter() - start
+        tail = " ".join(done.stderr.split())[-300:]
+        crashed = RunResult(error=f"the {request.suite} run crashed (exit {done.returncode}): {tail}", wall_s=wall)
+        try:
+            reply = json.loads(result_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return crashed
     if done.returncode != 0 or not isinstance(reply, dict):  # a target that exits or prints on its own
         return crashed
     if "input_error" in reply:

@@ -169,15 +169,17 @@ def count_command(valgrind: Valgrind, suite: str, metric: str, calls: int, tree:
         str(calls),
         "--count",
         metric,
+        "--result",
+        str(out.with_suffix(".result.json")),  # not stdout: the measured target may print what it likes
     ]
     return command + (["--tree", str(tree)] if tree is not None else [])
 
 
-def _reply(done: subprocess.CompletedProcess[str], metric: str) -> dict[str, object]:
+def _reply(done: subprocess.CompletedProcess[str], metric: str, result: Path) -> dict[str, object]:
     tail = " ".join(done.stderr.split())[-300:]
     try:
-        reply = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
+        reply = json.loads(result.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         reply = None
     if done.returncode != 0 or not isinstance(reply, dict):
         raise CountError(f"{metric}: the target failed under valgrind (exit {done.returncode}): {tail}")
@@ -203,7 +205,7 @@ def count_once(
         )
     except subprocess.TimeoutExpired:
         raise CountError(f"{metric}: a counted run did not finish within {COUNT_TIMEOUT_S:g} s") from None
-    counted = _reply(done, metric)
+    counted = _reply(done, metric, out.with_suffix(".result.json"))
     try:
         profile = read_profile(out)
     except ProfileError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +24,7 @@ import numpy as np
 
 from hologram_lib import atomic, stats
 from hologram_lib.config import PerfKnobs
-from hologram_lib.drift import DriftResult, compare_run_sets, is_counted
+from hologram_lib.drift import DriftResult, compare_run_sets, is_counted, reach
 from hologram_lib.errors import InputError
 from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.layout import PerfDir
@@ -100,16 +101,46 @@ def resolve_ref(root: Path, ref: str, flag: str = "--base/--head") -> str:
     return done.stdout.strip()
 
 
+_AB_TREE = re.compile(r"hologram-ab-[A-Za-z0-9_]+/tree")
+
+
+def prune_abandoned_worktrees(root: Path) -> list[Path]:
+    """Remove the worktrees of `ab` runs that were killed (SIGKILL skips their `finally`): a worktree of ours whose
+    folder lock nobody holds. A running `ab` holds the lock on its folder, so its worktree is left alone."""
+    from hologram_lib.locks import Busy, locked
+
+    listing = _git(root, "worktree", "list", "--porcelain").stdout
+    removed = []
+    for line in listing.splitlines():
+        tree = Path(line.removeprefix("worktree ")) if line.startswith("worktree ") else None
+        if tree is None or not _AB_TREE.search(tree.as_posix()):
+            continue
+        try:
+            with locked(tree.parent, wait=False):
+                _git(root, "worktree", "remove", "--force", str(tree))
+                shutil.rmtree(tree.parent, ignore_errors=True)
+                removed.append(tree)
+        except Busy:
+            continue
+    _git(root, "worktree", "prune")
+    return removed
+
+
 @contextmanager
 def worktree(root: Path, commit: str) -> Iterator[Path]:
-    """A detached git worktree of `commit` in a temp dir, removed afterwards whatever happens."""
+    """A detached git worktree of `commit` in a temp dir, removed afterwards whatever happens (or, after a SIGKILL,
+    by the next run: the folder's lock is held while the worktree is in use)."""
+    from hologram_lib.locks import locked
+
+    prune_abandoned_worktrees(root)
     parent = Path(tempfile.mkdtemp(prefix="hologram-ab-"))
     tree = parent / "tree"
     try:
-        done = _git(root, "worktree", "add", "--detach", str(tree), commit)
-        if done.returncode != 0:
-            raise InputError(f"cannot create a git worktree of {commit[:12]}: {_first_line(done.stderr)}")
-        yield tree
+        with locked(parent):
+            done = _git(root, "worktree", "add", "--detach", str(tree), commit)
+            if done.returncode != 0:
+                raise InputError(f"cannot create a git worktree of {commit[:12]}: {_first_line(done.stderr)}")
+            yield tree
     finally:
         _git(root, "worktree", "remove", "--force", str(tree))
         shutil.rmtree(parent, ignore_errors=True)
@@ -127,7 +158,7 @@ def repository_root(start: Path, command: str = "ab") -> Path:
 @dataclass(frozen=True)
 class AbReport:
     base: dict[str, str]
-    head: dict[str, str]
+    head: dict[str, str | bool]
     runs: int
     threshold_pct: float
     results: dict[str, DriftResult]
@@ -169,7 +200,7 @@ class AbReport:
     def lines(self) -> list[str]:
         head = "PASS" if self.passed else "FAIL"
         out = [
-            f"ab: {head}: head {self.head['ref']} ({self.head['commit'][:12]}) vs base {self.base['ref']} "
+            f"ab: {head}: head {self.head['ref']} ({str(self.head['commit'])[:12]}) vs base {self.base['ref']} "
             f"({self.base['commit'][:12]}), {self.runs} interleaved runs per side, threshold {self.threshold_pct:g}%"
         ]
         for key, r in sorted(self.results.items()):
@@ -180,9 +211,9 @@ class AbReport:
                 )
                 continue
             out.append(
-                f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.ci_low:.3f}–{r.ci_high:.3f}], "
-                f"could flag ≥{r.mde_pct:.0f}%; p95 ×{r.tail_ratio or math.nan:.3f}, could flag "
-                f"≥{r.tail_mde_pct or math.nan:.0f}%" + (f"; {r.note}" if r.note else "")
+                f"  {r.status.upper():<12} {key}: median ×{r.ratio:.3f} [{r.interval_label()} {r.ci_low:.3f}–"
+                f"{r.ci_high:.3f}], could flag ≥{reach(r.mde_pct, r.runs_current)}; p95 ×{r.tail_ratio or math.nan:.3f}"
+                f", could flag ≥{reach(r.tail_mde_pct, r.runs_current)}" + (f"; {r.note}" if r.note else "")
             )
         if self.counted is not None:
             out += attribution_lines(self.counted, self.results)
@@ -231,7 +262,9 @@ def run_ab(
         else:
             results, counted = measure((Side(f"base {base_ref}", base_tree), Side("head (working tree)", root)))
     base = {"ref": base_ref, "commit": base_commit}
-    head = {"ref": head_label, "commit": head_commit}
+    # The verdict uses an A/B only for the commit it judges; a working tree with changes is that commit plus them.
+    dirty = head_ref is None and bool(_git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip())
+    head: dict[str, str | bool] = {"ref": head_label, "commit": head_commit, "dirty": dirty}
     return AbReport(base, head, runs, threshold_pct, results, counted, counted_note)
 
 

@@ -2,7 +2,9 @@
 
 `perf collect`, `calibrate` and `ab` start one of these per run, so that every run measures in a fresh interpreter
 (its own memory layout, caches and scheduling: the unit of replication). The knobs come from the environment as for
-`perf collect`; the result is one JSON line on stdout: {"metrics": {name: [ms, …]}, "error": …, "measure_s": …}.
+`perf collect`; the result is one JSON document written to `--result FILE` (never stdout, where the measured target
+may print what it likes — a target that printed JSON once forged a ×1944 regression): {"metrics": {name: [ms, …]},
+"error": …, "measure_s": …}.
 `--tree DIR` loads the measured target from another checkout (`hologram ab`). `--count METRIC` is the counted
 measurement's mode (`perf.counted` starts it under valgrind; `--samples` is then the number of counted calls).
 """
@@ -98,12 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", action="store_true")
     parser.add_argument("--tree", type=Path)
     parser.add_argument("--count", metavar="METRIC", help="counted mode: run METRIC's call under callgrind's switch")
+    parser.add_argument("--result", type=Path, required=True, help="the file the parent reads the result from")
     args = parser.parse_args(argv)
     if args.count:
         result = count_run(args.suite, args.count, args.samples, tree=args.tree)
     else:
         result = measure_run(args.suite, args.samples, cold=args.cold, tree=args.tree)
-    sys.stdout.write(json.dumps(result) + "\n")
+    args.result.write_text(json.dumps(result) + "\n", encoding="utf-8")
     return 0
 
 

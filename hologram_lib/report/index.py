@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib import atomic, config, outside
-from hologram_lib.drift import DriftResult
+from hologram_lib.drift import DriftResult, reach
 from hologram_lib.history.records import metric_row
 from hologram_lib.history.series import Trend, drift_rows
 from hologram_lib.perf.files import MetricData, p95_interval
@@ -123,16 +123,25 @@ def _drift_rows(results: Sequence[tuple[str, str, DriftResult | None]]) -> tuple
             f"{r.runs_baseline} / {r.runs_current}" if r else "—",
             f"×{r.ratio:.3f}" if r else "—",
             (f"{_ms(r.ci_low)} – {_ms(r.ci_high)}" if r else "—"),
-            _pct(r.mde_pct) if r else "—",
+            _e(reach(r.mde_pct, r.runs_current)) if r else "—",
             f"×{r.tail_ratio:.3f}" if r and r.tail_ratio is not None else "—",
-            _pct(r.tail_mde_pct) if r else "—",
+            _e(reach(r.tail_mde_pct, r.runs_current)) if r else "—",
         ]
         for metric, status, r in results
     ]
     return rows, [status for _, status, _ in results]
 
 
-DRIFT_HEADERS = ["metric", "status", "runs", "median ratio", "CI", "could flag ≥", "p95 ratio", "p95 could flag ≥"]
+DRIFT_HEADERS = [
+    "metric",
+    "status",
+    "runs",
+    "median ratio",
+    "BH-adjusted CI",
+    "could flag ≥",
+    "p95 ratio",
+    "p95 could flag ≥",
+]
 
 
 def _drift_section(verdict: Overall) -> str:

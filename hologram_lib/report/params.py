@@ -28,7 +28,7 @@ SPECS: dict[str, dict[str, tuple[type, Any]]] = {
     },
     "baseline_drift": {
         "perf_dir": (str, str(DEFAULT.perf.root)),
-        "baseline": (str, str(DEFAULT.perf.baseline)),
+        "baseline": (str, ""),  # empty: the report's own baseline, as the gate chose it
         "threshold_pct": (float, 0.0),
         "profile": (str, ""),
         "out_json": (str, str(DEFAULT.analysis("baseline_drift"))),

@@ -157,7 +157,6 @@ def paths_for(reports_dir: Path) -> dict[str, dict[str, Any]]:
         },
         "baseline_drift": {
             "perf_dir": perf,
-            "baseline": str(reports.perf.baseline),
             "out_json": str(reports.analysis("baseline_drift")),
             "verdict_json": verdict,
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from hologram_lib.e2e.probe import Probe, record_latencies
 from hologram_lib.errors import InputError, StackError
 from hologram_lib.history.append import append_report
 from hologram_lib.history.series import Trend, trends
-from hologram_lib.history.source import history_baseline
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
 from hologram_lib.locks import Busy, locked
@@ -31,7 +30,7 @@ from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
 from hologram_lib.report import history_page, params, render
 from hologram_lib.report.index import write_index, write_unjudged_index
-from hologram_lib.verdict import Overall, overall, write_verdict
+from hologram_lib.verdict import Overall, default_inputs, judge, write_verdict
 
 
 @dataclass
@@ -101,13 +100,16 @@ def build_report(
     *,
     collect: bool = True,
     state_dir: Path = Path(".stack"),
+    as_main: bool = False,
 ) -> ReportOutcome:
     for name, values in parameters.items():  # a bad parameter fails before any work
         params.check(name, values)
     settings = config.gate_settings(profile)
     try:
         with locked(reports_dir, wait=False):
-            return _build(root, reports_dir, parameters, profile, settings, collect=collect, state_dir=state_dir)
+            return _build(
+                root, reports_dir, parameters, profile, settings, collect=collect, state_dir=state_dir, as_main=as_main
+            )
     except Busy:
         raise InputError(
             "another report is running on this folder: wait for it, or give this one another --reports-dir",
@@ -124,6 +126,7 @@ def _build(
     *,
     collect: bool,
     state_dir: Path,
+    as_main: bool,
 ) -> ReportOutcome:
     start = time.perf_counter()
     index_path = Reports(reports_dir).index
@@ -132,10 +135,11 @@ def _build(
     write_unjudged_index(index_path, "in progress", IN_PROGRESS)
     Reports(reports_dir).verdict.unlink(missing_ok=True)  # the previous run's verdict is not this run's
     clear_leftovers(reports_dir)
+    clear_previous_outputs(reports_dir, collect=collect)
     try:
         problems = collect_everything(reports_dir, state_dir, profile) if collect else []
         try:
-            judged: Judged | InputError = _judge(reports_dir, settings)  # once, before the notebooks show it
+            judged: Judged | InputError = _judge(reports_dir, settings, as_main)  # once, before the notebooks show it
         except InputError as exc:  # the notebooks still render, each showing where the data fails
             judged = exc
         if profile:
@@ -190,6 +194,26 @@ def clear_leftovers(reports_dir: Path) -> None:
                 path.unlink()
 
 
+def clear_previous_outputs(reports_dir: Path, *, collect: bool) -> list[Path]:
+    """What the previous report left that this one will not write: the CI outputs made from its verdict (summary,
+    badge, Slack / Teams payloads — `ci-outputs` makes them again from this one's) and, when this report collects,
+    the E2E step latencies that each probe appends (this run's e2e figures are its own probe's, never earlier
+    reports': drift compared them partly with themselves)."""
+    reports = Reports(reports_dir)
+    stale = [
+        reports.summary,
+        reports.badge_svg,
+        reports.badge_json,
+        *(reports.notification(c) for c in ("slack", "teams")),
+    ]
+    if collect:
+        stale += [reports.perf.samples("e2e"), reports.perf.summary("e2e")]
+    removed = [path for path in stale if path.is_file()]
+    for path in removed:
+        path.unlink()
+    return removed
+
+
 IN_PROGRESS = "a report is being made; if this page stays, it died before it could judge: run `make report` again"
 
 
@@ -202,7 +226,7 @@ class Judged:
     history: str  # what became of this run in the history store (appended, already there, or why not)
 
 
-def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
+def _judge(reports_dir: Path, settings: config.GateSettings, as_main: bool) -> Judged:
     """The report's one verdict, from the files, written to verdict.json (as `hologram verdict --json` writes it);
     then this run is appended to the history store. An append that fails is said on the front page and in the
     command's output, never a lost report: the run's files are all in reports/ and `hologram history import` can
@@ -212,21 +236,11 @@ def _judge(reports_dir: Path, settings: config.GateSettings) -> Judged:
     metrics = load_perf_dir(reports.perf.root)
     noise = read_noise(reports.perf.root)
     store = config.history_path()
-    history, history_notes = history_baseline(store, reports.perf.root, "auto")
-    verdict = overall(
-        metrics,
-        reports.perf.baseline,
-        events_path,
-        settings,
-        config.regression_threshold_pct(),
-        ab_path=reports.perf.ab,
-        noise=noise,
-        history=history,
-        history_notes=history_notes,
-    )
+    inputs = replace(default_inputs(reports), settings=settings)
+    verdict = judge(inputs)
     write_verdict(reports.verdict, verdict)
     try:
-        appended = append_report(store, reports.perf.root, settings.profile, green=verdict.passed)
+        appended = append_report(store, reports.perf.root, settings.profile, green=verdict.passed, as_main=as_main)
     except (InputError, OSError) as exc:
         why = exc.one_line() if isinstance(exc, InputError) else f"{exc.filename}: {exc.strerror}"
         appended = f"history: this run was NOT appended ({why}); the report is complete without it"
