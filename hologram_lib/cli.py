@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bisect = commands.add_parser(
         "bisect",
-        help="the first commit between good and bad whose metric moved (exit 0 found, 3 no change, 4 undecided)",
+        help="the first commit between good and bad whose metric moved (exit 0 answered, 3 undecided)",
     )
     bisect.set_defaults(handler=cmd_bisect)
     bisect.add_argument("--good", help="git ref where the metric was as expected")

@@ -38,7 +38,7 @@ import numpy as np
 from hologram_lib import atomic
 from hologram_lib.config import PerfKnobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT
-from hologram_lib.errors import InputError
+from hologram_lib.errors import ExitCode, InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.callgrind import FunctionChange, compress
 from hologram_lib.perf.counted import CountedSample, CountError, CountTask, Valgrind, count_tasks, counted_names
@@ -48,8 +48,6 @@ from hologram_lib.perf.suites import metric_names
 from hologram_lib.status import Drift
 
 KIND = "hologram-bisect/1"
-EXIT_NO_CHANGE = 3  # good and bad do not differ beyond the threshold: nothing to find
-EXIT_UNDECIDED = 4  # the wall clock stayed inconclusive, or skipped commits hide the change
 # Cost estimates for the time limit, checked before measuring (measured here, a loaded 2-core runner): one counted
 # process of the core suite's encode under callgrind takes 10–20 s; one wall-clock run of the core suite ≈3 s.
 COUNT_S_PER_PROCESS = 20.0
@@ -533,8 +531,10 @@ def document(
 
 
 def exit_code(document: dict[str, object]) -> int:
+    """0 when the bisection answered (a first bad commit, or no change in the range: bisect.json's answer.status
+    says which); 3, could not run to an answer, when it stayed undecided (never a guess)."""
     status = document["answer"]["status"]  # type: ignore[index]
-    return {"found": 0, "no-change": EXIT_NO_CHANGE}.get(str(status), EXIT_UNDECIDED)
+    return int(ExitCode.OK if status in ("found", "no-change") else ExitCode.NOT_RUN)
 
 
 def lines(document: dict[str, object]) -> list[str]:
