@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--measure", choices=("instructions", "time"), default="instructions", help="counts or wall clock (%(default)s)"
     )
     bisect.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
-    bisect.add_argument("--descend", action="store_true", help="also bisect into merged branches (not first-parent)")
+    bisect.add_argument("--descend", action="store_true", help="a first bad merge: search the branch it merged too")
     bisect.add_argument(
         "--time-limit", type=_positive_float, default=3600.0, help="seconds, estimated before (%(default)s)"
     )

@@ -340,3 +340,40 @@ def tempfile_dir() -> str:
     import tempfile
 
     return tempfile.gettempdir()
+
+
+def test_a_merge_is_the_answer_on_main_and_descend_finds_the_branch_commit(tmp_path: Path) -> None:
+    """main: the package, notes, a merge of a branch (notes, the +3 % edit, notes), notes."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "hologram_lib", repo / "hologram_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "the package")
+    atlas = repo / "hologram_lib" / "atlas.py"
+
+    def note(name: str) -> None:
+        (repo / f"{name}.txt").write_text(name)
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", name)
+
+    _git(repo, "checkout", "-q", "-b", "feature")
+    note("feature notes")
+    atlas.write_text(atlas.read_text().replace(ENCODE_RETURN, EDITS["plus3"]))
+    _git(repo, "commit", "-qam", "feature: encode does more")
+    note("feature more notes")
+    _git(repo, "checkout", "-q", "main")
+    note("main notes")
+    _git(repo, "merge", "-q", "--no-ff", "-m", "merge feature", "feature")
+    note("main after the merge")
+    common = ("bisect", "--good", "HEAD~3", "--metric", "core.encode_1MB_instructions", "--threshold-pct", "2")
+    assert _git(repo, "log", "-1", "--format=%s", "HEAD~3") == "the package"
+    for descend, expected in ((False, "merge feature"), (True, "feature: encode does more")):
+        perf = tmp_path / f"perf-{descend}"
+        done = hologram(*common, *(["--descend"] if descend else []), "--perf-dir", str(perf), cwd=repo)
+        assert done.returncode == 0, done.stderr + done.stdout
+        document = json.loads((perf / "bisect.json").read_text())
+        assert document["candidates"] == 3  # main's first-parent line: notes, the merge, notes
+        assert document["answer"]["first_bad"]["subject"] == expected, document["answer"]
+        assert document["answer"]["first_bad"]["functions"]["core.encode_1MB_instructions"]
+    assert "is a merge: descending into the 3 commits" in done.stderr
+    assert len(_worktrees(repo)) == 1

@@ -1,7 +1,9 @@
 """`hologram bisect`: from a good and a bad commit to the first commit whose metric moved, and where its work went.
 
-The candidates are the commits after `good` up to `bad` along the first-parent line (what CI measured on main;
-`descend` takes every commit of the range, merged branches too, in topological order). Each measured commit is
+The candidates are the commits after `good` up to `bad` along the first-parent line (what CI measured on main).
+With `descend`, a first bad commit that is a merge is searched further: along the first-parent line of the branch
+it merged (`merge^1..merge^2`), judged against the same good; when nothing on that branch moved, the merge itself
+is the answer (the branches moved only together). Each measured commit is
 checked out in a temporary git worktree (`paired.worktree`: removed whatever happens, SIGTERM included, since the
 CLI turns it into KeyboardInterrupt) and judged against `good`:
 
@@ -100,11 +102,9 @@ def subject(root: Path, commit: str) -> str:
     return _git(root, "log", "-1", "--format=%s", commit).stdout.strip()
 
 
-def candidates(root: Path, good: str, bad: str, *, descend: bool) -> list[Commit]:
-    """The commits after good up to bad, oldest first: the first-parent line, or (descend) every commit of the range
-    in topological order, merged branches included."""
-    line = ["--first-parent"] if not descend else ["--topo-order"]
-    done = _git(root, "rev-list", "--reverse", *line, "--format=%H %s", f"{good}..{bad}")
+def candidates(root: Path, good: str, bad: str) -> list[Commit]:
+    """The commits after good up to bad along bad's first-parent line, oldest first."""
+    done = _git(root, "rev-list", "--reverse", "--first-parent", "--format=%H %s", f"{good}..{bad}")
     commits = []
     for row in done.stdout.splitlines():
         if row.startswith("commit "):
@@ -131,6 +131,12 @@ def check_repository(start: Path, good_ref: str, bad_ref: str) -> tuple[Path, Co
     if _git(root, "merge-base", "--is-ancestor", good, bad).returncode != 0:
         raise InputError(f"bisect: --good {good_ref} is not an ancestor of --bad {bad_ref}: expected good before bad")
     return root, Commit(good, subject(root, good)), Commit(bad, subject(root, bad))
+
+
+def merged_branch(root: Path, commit: Commit) -> list[Commit]:
+    """The first-parent line of the branch a merge commit brought in (merge^1..merge^2); [] for any other commit."""
+    parents = _git(root, "rev-list", "--parents", "-n", "1", commit.hash).stdout.split()[1:]
+    return candidates(root, parents[0], parents[1]) if len(parents) == 2 else []
 
 
 def steps_needed(candidate_count: int) -> int:
@@ -386,6 +392,35 @@ def search(
     return Outcome("found", f"first bad commit: {first_bad.commit.label()}", first_bad, parent), steps
 
 
+def search_descending(
+    root: Path,
+    good: Commit,
+    commits: list[Commit],
+    judge: Callable[[Commit, Commit, int], Step],
+    say: Callable[[str], None],
+    *,
+    descend: bool,
+) -> tuple[Outcome, list[Step]]:
+    """`search` along the first-parent line; with `descend`, while the first bad commit is a merge, search the branch
+    it merged too (against the same good). A branch on which nothing moved leaves the merge as the answer."""
+    outcome, steps = search(good, commits, judge, say)
+    while descend and outcome.status == "found" and outcome.first_bad is not None:
+        merge = outcome.first_bad.commit
+        branch = merged_branch(root, merge)
+        if not branch:
+            break
+        say(f"bisect: {merge.label()} is a merge: descending into the {len(branch)} commits of the branch it merged")
+        inner, more = search(good, branch, judge, say)
+        steps += more
+        if inner.status == "found":
+            outcome = inner
+            continue
+        note = "nothing on its branch moved alone" if inner.status == "no-change" else inner.message
+        outcome.message += f" (a merge; {note})"
+        break
+    return outcome, steps
+
+
 def _no_change(good: Commit, bad: Commit, steps: list[Step]) -> str:
     return (
         f"no change: {bad.hash[:12]} does not differ from good {good.hash[:12]} beyond the threshold "
@@ -438,7 +473,7 @@ def run_bisect(
 ) -> dict[str, object]:
     """Check the range, search it, and return the bisect.json document (written by the caller)."""
     root, good, bad = check_repository(start, request.good_ref, request.bad_ref)
-    commits = candidates(root, good.hash, bad.hash, descend=request.descend)
+    commits = candidates(root, good.hash, bad.hash)
     if not commits or commits[-1].hash != bad.hash:
         raise InputError(f"bisect: no commits between --good {request.good_ref} and --bad {request.bad_ref}")
     estimate = estimate_s(request, len(commits))
@@ -447,7 +482,7 @@ def run_bisect(
             f"bisect: {len(commits)} commits need {steps_needed(len(commits))} measured commits (≈{estimate:.0f} s), "
             f"more than --time-limit {request.time_limit_s:g} s: narrow the range"
         )
-    line = "every commit (--descend)" if request.descend else "the first-parent line"
+    line = "the first-parent line" + (", descending into merged branches" if request.descend else "")
     say(
         f"bisect: {len(commits)} commits after {good.label()} along {line}; at most "
         f"{steps_needed(len(commits))} measured commits ({'counts' if request.counted else 'wall clock'})"
@@ -458,7 +493,7 @@ def run_bisect(
             counts = CountProbe(root, valgrind, knobs, request.keys, request.threshold_pct, Path(scratch), say)
             if len(commits) > 1:  # good and the first midpoint at once: two cores, one step's wait
                 counts.measure([good, commits[midpoint(-1, len(commits) - 1, list(range(len(commits) - 1)))]])
-            outcome, steps = search(good, commits, counts.judge, say)
+            outcome, steps = search_descending(root, good, commits, counts.judge, say, descend=request.descend)
             measured = counts.measured
             if outcome.status == "found" and outcome.first_bad is not None:
                 parent = outcome.parent.commit if outcome.parent else good
@@ -468,7 +503,7 @@ def run_bisect(
         else:
             wall = WallProbe(root, knobs, request.keys, request.threshold_pct, request.runs, request.max_runs, say)
             with wall.good_worktree(good):
-                outcome, steps = search(good, commits, wall.judge, say)
+                outcome, steps = search_descending(root, good, commits, wall.judge, say, descend=request.descend)
             measured = wall.measured
     return document(request, good, bad, commits, steps, outcome, measured)
 
