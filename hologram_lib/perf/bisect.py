@@ -50,8 +50,9 @@ from hologram_lib.perf.suites import metric_names
 from hologram_lib.status import Drift
 
 KIND = "hologram-bisect/1"
-# Cost estimates for the time limit, checked before measuring (measured here, a loaded 2-core runner): one counted
-# process of the core suite's encode under callgrind takes 10–20 s; one wall-clock run of the core suite ≈3 s.
+# Cost estimates for the time limit, checked before measuring, on the high side (2-core runner): a counted commit
+# (encode under callgrind) took ≈5 s at load 2–3 (bench_bisect: 7 commits in 26–35 s) and 10–20 s under load 9–12;
+# one wall-clock run of the core suite ≈3 s.
 COUNT_S_PER_PROCESS = 20.0
 WALL_S_PER_RUN = 3.0
 
