@@ -302,12 +302,9 @@ def test_bisect_on_the_wall_clock_uses_paired_runs_against_good(broken_repo: Pat
         "bisect", "--good", "HEAD~2", "--measure", "time", "--metric", "core.encode_1MB_ms", "--runs", "3",
         "--max-runs", "6", "--samples", "10", "--perf-dir", str(tmp_path), cwd=broken_repo,
     )  # fmt: skip
-    assert done.returncode in (0, 3), done.stderr + done.stdout
+    assert done.returncode == 0, done.stderr + done.stdout  # a 30 ms sleep in a 0.4 ms call: no clock misses it
     document = json.loads((tmp_path / "bisect.json").read_text())
     assert document["measure"] == "time" and document["candidates"] == 2
-    if done.returncode == 3:  # the clock could not tell even with 6 runs: said, never guessed
-        assert document["answer"]["status"] == "undecided" and "not guessing" in done.stdout
-        return
     assert document["answer"]["first_bad"]["subject"] == "slow"
     assert document["answer"]["first_bad"]["delta_pct_vs_good"]["core.encode_1MB_ms"] > 50
     assert all("paired runs per side" in s["note"] for s in document["steps"])
