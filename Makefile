@@ -104,6 +104,7 @@ bench: $(STAMP) $(CHARTLIB_STAMP) valgrind
 	$(BIN)/python tests/bench/bench_report.py
 	$(BIN)/python tests/bench/bench_history.py
 	$(BIN)/python tests/bench/bench_counted.py
+	$(BIN)/python tests/bench/bench_bisect.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks

@@ -143,6 +143,35 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where ab.json goes (%(default)s)")
     _add_measure(ab)
 
+    bisect = commands.add_parser(
+        "bisect",
+        help="the first commit between good and bad whose metric moved (exit 0 answered, 3 undecided)",
+    )
+    bisect.set_defaults(handler=cmd_bisect)
+    bisect.add_argument("--good", help="git ref where the metric was as expected")
+    bisect.add_argument("--bad", help="git ref where it had moved (default HEAD)")
+    bisect.add_argument(
+        "--change-point", metavar="METRIC", help="take good and bad from the history store's newest change point"
+    )
+    bisect.add_argument("--metric", action="append", default=[], help="metric key (repeatable; default: core's)")
+    bisect.add_argument(
+        "--measure", choices=("instructions", "time"), default="instructions", help="counts or wall clock (%(default)s)"
+    )
+    bisect.add_argument("--threshold-pct", type=float, help="relative change that matters (default 10)")
+    bisect.add_argument("--descend", action="store_true", help="a first bad merge: search the branch it merged too")
+    bisect.add_argument(
+        "--time-limit", type=_positive_float, default=3600.0, help="seconds, estimated before (%(default)s)"
+    )
+    bisect.add_argument("--runs", type=_positive_int, default=5, help="wall clock: paired runs per step (%(default)s)")
+    bisect.add_argument(
+        "--max-runs", type=_positive_int, default=20, help="wall clock: cap when inconclusive (%(default)s)"
+    )
+    bisect.add_argument(
+        "--samples", type=_positive_int, help="wall clock: samples per metric in each run (default 200)"
+    )
+    bisect.add_argument("--perf-dir", type=Path, default=DEFAULT_PERF_DIR, help="where bisect.json goes (%(default)s)")
+    _add_history(bisect)
+
     calibrate = commands.add_parser("calibrate", help="A/A of the same code: how noisy this runner is (noise.json)")
     calibrate.set_defaults(handler=cmd_calibrate)
     calibrate.add_argument("--runs", type=_positive_int, default=10, help="runs per group (%(default)s)")
@@ -391,6 +420,42 @@ def cmd_ab(args: argparse.Namespace) -> int:
     path = write_ab(args.perf_dir, report)
     _print([*report.lines(), f"ab: wrote {path}"])
     return 0 if report.passed else 1
+
+
+def cmd_bisect(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from hologram_lib.config import regression_threshold_pct
+    from hologram_lib.perf import bisect
+
+    good, bad, metrics = args.good, args.bad, list(args.metric)
+    if args.change_point:
+        if good or bad:
+            raise InputError(
+                "bisect: --change-point takes good and bad from the store: expected no --good / --bad beside it"
+            )
+        from hologram_lib.config import history_path
+        from hologram_lib.history.series import newest_change_range
+
+        good, bad = newest_change_range(history_path(args.store), args.change_point)
+        metrics = metrics or [bisect.bisected_key(args.change_point, args.measure == "instructions")]
+    if not good:
+        raise InputError("bisect: expected --good REF (or --change-point METRIC)")
+    if args.runs < 3 or args.max_runs < args.runs:
+        raise InputError(f"bisect: --runs {args.runs} / --max-runs {args.max_runs}: expected 3 ≤ runs ≤ max-runs")
+    counted = args.measure == "instructions"
+    knobs = replace(_knobs(args, args.samples), measure="instructions" if counted else "wall")
+    request = bisect.BisectRequest(
+        good, bad or "HEAD", bisect.metric_keys(metrics, knobs, counted), counted,
+        regression_threshold_pct(args.threshold_pct), args.descend, args.time_limit, args.runs, args.max_runs,
+    )  # fmt: skip
+    valgrind = _counting_valgrind(knobs) if counted else None  # exit 2 without valgrind, before anything else
+    from hologram_lib.perf.collect import Progress
+
+    document = bisect.run_bisect(Path.cwd(), request, knobs, valgrind, args.perf_dir, Progress().line)
+    path = bisect.write(args.perf_dir, document)
+    _print([*bisect.lines(document), f"bisect: wrote {path}"])
+    return bisect.exit_code(document)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:

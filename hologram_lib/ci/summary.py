@@ -222,6 +222,7 @@ def render(facts: Facts) -> str:
         if facts.cache_profiles is not None:
             lines += ["", "### Cold vs warm", "", cache_profiles_markdown(facts.reports.perf.cache_profiles)]
         lines += ["", *noise_line(facts)]
+    lines += bisect_section(facts.reports.perf.root / "bisect.json")
     lines += ["", *artifacts_section(facts)]
     return bounded("\n".join(lines) + "\n")
 
@@ -246,3 +247,35 @@ def attribution_markdown(ab: dict[str, Any]) -> list[str]:
             for f in functions
         ]
     return out
+
+
+def bisect_section(path: Path) -> list[str]:
+    """`hologram bisect`'s answer (perf/bisect.json) when this job ran one: the first bad commit, its Δ per metric and
+    the C functions that moved; nothing when this job ran none."""
+    import json
+
+    if not path.exists():
+        return []
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        answer = document["answer"]
+        lines = [
+            "",
+            "### Bisect",
+            "",
+            f"{text(answer['message'])} ({text(document['measured_commits'])} measured commits)",
+        ]
+        first_bad = answer.get("first_bad") or {}
+        for key, pct in first_bad.get("delta_pct_vs_parent", {}).items():
+            lines.append(f"- {text(key)}: {float(pct):+.2f} % vs its parent")
+        for key, functions in first_bad.get("functions", {}).items():
+            if functions:
+                lines.append(
+                    f"- where {text(key)} went: "
+                    + ", ".join(
+                        f"{text(str(f['function'])[:80])} {float(f['delta_self']):+,.0f}" for f in functions[:3]
+                    )
+                )
+        return lines
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return ["", "### Bisect", "", f"_perf/bisect.json could not be read ({type(exc).__name__})._"]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from hologram_lib.config import GateSettings
+from hologram_lib.errors import InputError
 from hologram_lib.history.changes import ChangePoint, change_points
 from hologram_lib.history.store import opened
 
@@ -235,6 +236,29 @@ def show_lines(store: Path, branch: str | None, last: int) -> list[str]:
         lines.append(f"{metric}: {len(series.run_ids)} runs{drift}; {len(result.changes)} change point(s)")
         lines += [f"  change at {describe_change(series, change)}" for change in result.changes]
     return lines
+
+
+def newest_change_range(store: Path, metric: str) -> tuple[str, str]:
+    """The commits on either side of `metric`'s newest change point on main (`hologram bisect --change-point`): the
+    last run before it and the first after it; a store, metric or change point that is not there is an InputError."""
+    if not store.exists():
+        raise InputError("bisect --change-point: expected a history store here (hologram history import)", store)
+    found = trends(store, [metric])
+    if metric not in found:
+        raise InputError(f"bisect --change-point {metric}: no runs of this metric on main in the store", store)
+    result = found[metric]
+    if not result.changes:
+        raise InputError(f"bisect --change-point {metric}: the store shows no change point of it on main", store)
+    change = max(result.changes, key=lambda c: c.index)
+    before = result.series.commits[change.index - 1] if change.index > 0 else None
+    after = result.series.commits[change.index]
+    if not before or not after:
+        raise InputError(
+            f"bisect --change-point {metric}: the runs around its change point record no commit "
+            f"({result.series.commit_range(change.index)})",
+            store,
+        )
+    return before, after
 
 
 def change_point_reasons(store: Path, settings: GateSettings, threshold_pct: float) -> list[str]:

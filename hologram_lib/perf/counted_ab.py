@@ -88,7 +88,7 @@ def count_sides(
                 head_values = [getattr(s, unit) for s in head]
                 pairs[full] = ([np.array([v]) for v in base_values], [np.array([v]) for v in head_values])
                 comparison.spread_pct[full] = round(max(spread_pct(base_values), spread_pct(head_values)), 5)
-            comparison.attribution[f"{suite}.{counted_names(name)[0]}"] = _attribute(base[-1], head[-1])
+            comparison.attribution[f"{suite}.{counted_names(name)[0]}"] = attribute(base[-1], head[-1])
             if profiles_dir is not None:
                 stem = name.removesuffix("_ms")
                 compress(base[-1].profile, profiles_dir / f"base.{suite}.{stem}.callgrind.gz")
@@ -101,7 +101,7 @@ def count_sides(
     return comparison
 
 
-def _attribute(base: CountedSample, head: CountedSample) -> list[FunctionChange]:
+def attribute(base: CountedSample, head: CountedSample) -> list[FunctionChange]:
     return top_changes(read_profile(base.profile), read_profile(head.profile), base.calls, head.calls)
 
 

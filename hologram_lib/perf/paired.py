@@ -94,10 +94,10 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "no message")
 
 
-def resolve_ref(root: Path, ref: str) -> str:
+def resolve_ref(root: Path, ref: str, flag: str = "--base/--head") -> str:
     done = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if done.returncode != 0:
-        raise InputError(f"--base/--head {ref!r}: expected a commit, branch or tag of this repository (no such ref)")
+        raise InputError(f"{flag} {ref!r}: expected a commit, branch or tag of this repository (no such ref)")
     return done.stdout.strip()
 
 
@@ -147,10 +147,11 @@ def worktree(root: Path, commit: str) -> Iterator[Path]:
         _git(root, "worktree", "prune")
 
 
-def repository_root(start: Path) -> Path:
+def repository_root(start: Path, command: str = "ab") -> Path:
     done = _git(start, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
-        raise InputError(f"hologram ab: expected to run inside a git checkout ({_first_line(done.stderr)})", start)
+        reason = _first_line(done.stderr)
+        raise InputError(f"hologram {command}: expected to run inside a git checkout ({reason})", start)
     return Path(done.stdout.strip())
 
 
