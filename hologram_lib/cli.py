@@ -238,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--last", type=_positive_int, default=200, help="runs of main per series (%(default)s)")
     show.add_argument("--branch", default="main", help="branch (%(default)s)")
     _add_history(show)
+    new_changes = history_commands.add_parser(
+        "new-changes", help="the metrics whose main series shifted up beyond the threshold lately, one per line"
+    )
+    new_changes.add_argument(
+        "--threshold-pct", type=float, help="smallest shift named (REGRESSION_THRESHOLD_PCT, default 10)"
+    )
+    _add_history(new_changes)
     history_page = history_commands.add_parser(
         "page", help="reports/history.html: every run by commit, interactive charts, compare two runs (offline)"
     )
@@ -587,6 +594,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 
         out, runs, metrics = write_history_page(args.out, store, args.last)
         print(f"history page: {out} ({runs} runs, {metrics} metrics from {store})")
+        return 0
+    if args.history_command == "new-changes":  # what the nightly bisects (`hologram bisect --change-point`)
+        from hologram_lib.config import regression_threshold_pct
+        from hologram_lib.history.series import newly_shifted_metrics
+
+        _print(newly_shifted_metrics(store, regression_threshold_pct(args.threshold_pct)))
         return 0
     from hologram_lib.history.series import show_lines
 

@@ -374,3 +374,45 @@ def test_a_merge_is_the_answer_on_main_and_descend_finds_the_branch_commit(tmp_p
         assert document["answer"]["first_bad"]["functions"]["core.encode_1MB_instructions"]
     assert "is a merge: descending into the 3 commits" in done.stderr
     assert len(_worktrees(repo)) == 1
+
+
+def nightly_bisect_script() -> str:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "reports.yml").read_text())
+    steps = workflow["jobs"]["nightly"]["steps"]
+    names = [s.get("name", "") for s in steps]
+    bisect_at = next(i for i, name in enumerate(names) if name.startswith("Bisect a new shift on main"))
+    assert bisect_at < names.index("Job summary, badge, cache profiles, Slack / Teams")  # the summary shows it
+    assert steps[0]["with"]["fetch-depth"] == 0  # the commits between the two runs are in the clone
+    return str(steps[bisect_at]["run"])
+
+
+def test_the_nightly_bisects_the_new_shift_the_store_shows(history_repo: Path, tmp_path: Path) -> None:
+    store = tmp_path / "history.duckdb"
+    before, after = _store_with_a_change_point(history_repo, store)
+    listed = hologram("history", "new-changes", "--store", str(store), "--threshold-pct", "2")
+    assert listed.returncode == 0 and listed.stdout.split() == ["core.encode_1MB_ms"], listed.stdout + listed.stderr
+    (history_repo / ".venv").symlink_to(ROOT / ".venv")  # the step calls .venv/bin/hologram from the checkout
+    env = {"HOLOGRAM_HISTORY": str(store), "REGRESSION_THRESHOLD_PCT": "2", "PATH": "/usr/bin:/bin"}
+    try:
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", nightly_bisect_script()],
+            cwd=history_repo, env=env, capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+    finally:
+        (history_repo / ".venv").unlink()
+    assert done.returncode == 0, done.stderr + done.stdout
+    answer = json.loads((history_repo / "reports" / "perf" / "bisect.json").read_text())
+    assert answer["good"]["commit"] == before and answer["bad"]["commit"] == after
+    assert answer["answer"]["first_bad"]["commit"] == _git(history_repo, "rev-parse", f"HEAD~{COMMITS - CULPRIT_AT}")
+    shutil.rmtree(history_repo / "reports")
+
+
+def test_the_nightly_bisects_nothing_when_no_shift_is_new(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", nightly_bisect_script()],
+        cwd=ROOT, env={"HOLOGRAM_HISTORY": str(tmp_path / "empty.duckdb"), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and "no new shift on main: nothing to bisect" in done.stdout, done.stderr

@@ -10,7 +10,7 @@ own runs, nothing else).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -261,15 +261,24 @@ def newest_change_range(store: Path, metric: str) -> tuple[str, str]:
     return before, after
 
 
-def change_point_reasons(store: Path, settings: GateSettings, threshold_pct: float) -> list[str]:
-    """Reasons to fail for `verdict --fail-on-change-point`: a budgeted metric whose main series shifted up by more
-    than the threshold among its last NEW_CHANGE_RUNS runs. No store: nothing to judge (a lost CI cache restarts
-    the history; it does not fail the gate)."""
-    reasons = []
+def new_shifts(store: Path, threshold_pct: float) -> Iterator[tuple[str, Trend, ChangePoint]]:
+    """Each metric whose main series shifted up by more than the threshold among its last NEW_CHANGE_RUNS runs."""
     for metric, result in trends(store).items():
-        if settings.budget_for(metric) is None:
-            continue
         for change in result.new_changes:
             if change.ratio > 1.0 + threshold_pct / 100.0:
-                reasons.append(f"{metric} shifted on main at {describe_change(result.series, change)}")
-    return reasons
+                yield metric, result, change
+
+
+def change_point_reasons(store: Path, settings: GateSettings, threshold_pct: float) -> list[str]:
+    """Reasons to fail for `verdict --fail-on-change-point`: a budgeted metric with a new upward shift (new_shifts).
+    No store: nothing to judge (a lost CI cache restarts the history; it does not fail the gate)."""
+    return [
+        f"{metric} shifted on main at {describe_change(result.series, change)}"
+        for metric, result, change in new_shifts(store, threshold_pct)
+        if settings.budget_for(metric) is not None
+    ]
+
+
+def newly_shifted_metrics(store: Path, threshold_pct: float) -> list[str]:
+    """The metrics with a new upward shift on main, once each: what the nightly bisects (`history new-changes`)."""
+    return sorted({metric for metric, _, _ in new_shifts(store, threshold_pct)})
