@@ -324,12 +324,14 @@ def counted_regression(report_dir: Path) -> str:
     return key
 
 
-def test_a_counted_regression_names_the_functions_that_moved_in_every_output(report_dir: Path) -> None:
+def test_a_counted_regression_and_a_bisection_are_named_in_every_output(report_dir: Path) -> None:
     from hologram_lib.layout import Reports
     from hologram_lib.report.index import write_index
     from hologram_lib.verdict import judge_report
 
     key = counted_regression(report_dir)
+    bisected = {"answer": {"message": "first bad commit 1a2b3c4d5e6f (encode: extra work)"}, "measured_commits": 5}
+    (report_dir / "perf" / "bisect.json").write_text(json.dumps(bisected))  # as the nightly's bisect step leaves it
     done = hologram("summary", "--reports-dir", str(report_dir))
     assert done.returncode == 0, done.stderr
     assert f"Where {key} went" in done.stdout and "| PyObject_Vectorcall | 1,000 → 1,600 | +600 | 43 % |" in done.stdout
@@ -341,6 +343,7 @@ def test_a_counted_regression_names_the_functions_that_moved_in_every_output(rep
         payload = json.dumps(json.loads((report_dir / "notify" / f"{channel}.json").read_text()), ensure_ascii=False)
         escape = {"slack": outside.slack, "teams": outside.teams}[channel]  # each channel's own escaping
         assert json.dumps(escape(f"where {key} went: PyObject_Vectorcall +43 %"))[1:-1] in payload, channel
+        assert json.dumps(escape("bisect: first bad commit 1a2b3c4d5e6f (encode: extra work)"))[1:-1] in payload
     # The names are the measured target's symbols: outside text, inert in every output.
     assert "](javascript" not in done.stdout  # no Markdown link (in HTML and Slack's mrkdwn the brackets are text)
     for output in (done.stdout, page, (report_dir / "notify" / "slack.json").read_text()):

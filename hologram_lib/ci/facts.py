@@ -141,3 +141,17 @@ def worst_first(verdict: Overall) -> list[Any]:
 
     order = {Budget.FAIL: 0, Budget.MISSING: 1, Budget.INCONCLUSIVE: 2, Budget.PASS: 3, Budget.SKIPPED: 4}
     return sorted(verdict.gate.verdicts, key=lambda v: (not v.blocks, order.get(v.status, 5), -closeness(v)))
+
+
+def read_bisect(path: Path) -> dict[str, Any] | None:
+    """`hologram bisect`'s answer (perf/bisect.json) when this job ran one, else None; a file that is not one raises
+    ValueError (each output says so in its own words)."""
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, RecursionError) as exc:
+        raise ValueError(f"{path} could not be read: {type(exc).__name__}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("answer"), dict):
+        raise ValueError(f"{path} holds no bisect answer")
+    return document

@@ -23,7 +23,7 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from hologram_lib import atomic, outside
 from hologram_lib.attribution import glance, moved_functions
-from hologram_lib.ci.facts import Facts, worst_first
+from hologram_lib.ci.facts import Facts, read_bisect, worst_first
 from hologram_lib.redact import one_line, redact
 
 CHANNELS = ("slack", "teams")
@@ -50,6 +50,7 @@ def message(facts: Facts) -> Message:
     head = "PASS" if verdict.passed else "FAIL"
     why = verdict.reasons or [verdict.why_passed()]
     moved = [f"where {key} went: {glance(functions)}" for key, functions in moved_functions(verdict.ab).items()]
+    moved += _bisect_line(facts)
     p95s = []
     for v in worst_first(verdict)[:MAX_METRICS]:
         p95 = "no data" if v.result is None else f"p95 {v.result.p95_ms:.3f} ms"
@@ -60,6 +61,15 @@ def message(facts: Facts) -> Message:
         deployment = f"{d['name']} → {d['cid']} ({d['ts']})"
     title = f"Hologram Pipeline: {head} (profile {verdict.gate.profile})"
     return Message(title, verdict.passed, [*why[:5], *moved[:3]], p95s, deployment, facts.links.run_url)
+
+
+def _bisect_line(facts: Facts) -> list[str]:
+    """The nightly's bisection of a new shift (perf/bisect.json): its one-line answer, when this job ran one."""
+    try:
+        document = read_bisect(facts.reports.perf.root / "bisect.json")
+    except ValueError as exc:
+        return [f"bisect: {exc}"]
+    return [] if document is None else [f"bisect: {document['answer'].get('message', '?')}"]
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from hologram_lib import outside
 from hologram_lib.attribution import moved_functions
-from hologram_lib.ci.facts import Facts, worst_first
+from hologram_lib.ci.facts import Facts, read_bisect, worst_first
 from hologram_lib.config import secret_values
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.errors import InputError
@@ -252,12 +252,10 @@ def attribution_markdown(ab: dict[str, Any]) -> list[str]:
 def bisect_section(path: Path) -> list[str]:
     """`hologram bisect`'s answer (perf/bisect.json) when this job ran one: the first bad commit, its Δ per metric and
     the C functions that moved; nothing when this job ran none."""
-    import json
-
-    if not path.exists():
-        return []
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = read_bisect(path)
+        if document is None:
+            return []
         answer = document["answer"]
         lines = [
             "",
