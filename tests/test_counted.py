@@ -220,7 +220,8 @@ def test_a_counted_collect_records_counts_fingerprint_and_profiles(tmp_path: Pat
     assert {"python", "numpy", "numpy_simd", "valgrind", "arch", "cache"} <= set(counted["fingerprint"])
     profile = perf / counted["metrics"]["core.encode_1MB_instructions"]["profile"]
     assert profile.name == "core.encode_1MB.callgrind.gz"
-    assert read_profile(profile).instructions == pytest.approx(5 * instructions[-1], rel=1e-6)
+    kept = read_profile(profile).instructions  # one run's profile: 5 counted calls of that run (runs differ by ~1e-5)
+    assert any(kept == pytest.approx(5 * per_call, rel=1e-6) for per_call in instructions), (kept, instructions)
 
 
 def test_a_baseline_of_another_toolchain_is_inconclusive_never_regressed(tmp_path: Path) -> None:
