@@ -146,8 +146,10 @@ def run_notebook(
 
 
 def paths_for(reports_dir: Path) -> dict[str, dict[str, Any]]:
-    """Each notebook's file parameters pointed at one reports directory."""
-    reports = Reports(reports_dir)
+    """Each notebook's file parameters pointed at one reports directory, as absolute paths: a notebook resolves a
+    relative path from the project root (for triage in JupyterLab), which is not where `hologram report` was asked to
+    write when it runs from another folder."""
+    reports = Reports(reports_dir.resolve())
     perf, verdict = str(reports.perf.root), str(reports.verdict)
     return {
         "perf_analysis": {
