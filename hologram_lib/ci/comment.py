@@ -30,7 +30,8 @@ LIMIT_CHARS = 65_536  # GitHub's limit for one comment's body
 TIMEOUT_S = 30.0  # for the whole conversation with the API, not per request
 BOT_LOGIN = "github-actions[bot]"  # who GITHUB_TOKEN posts as in Actions (its token cannot read /user)
 _CUT = "\n\n_…cut here: a PR comment is limited to 65,536 characters; the whole story is in the report artifact._\n"
-_NOT_JUDGED = {Budget.MISSING, Budget.INCONCLUSIVE, Drift.INCONCLUSIVE, "inconclusive", "missing"}
+# Statuses that are not a judgement: no data, an interval that straddles the line, nothing to compare with.
+_NOT_JUDGED = frozenset({Budget.MISSING, Budget.INCONCLUSIVE, Drift.INCONCLUSIVE, Drift.NEW, Drift.GONE})
 
 
 def render(facts: Facts) -> str:
@@ -200,7 +201,12 @@ def ours(comments: list[dict[str, Any]], login: str) -> dict[str, Any] | None:
     edited); the oldest when several."""
     for c in comments:
         author = c.get("user")
-        if isinstance(author, dict) and author.get("login") == login and MARKER in str(c.get("body") or "") and isinstance(c.get("id"), int):
+        if (
+            isinstance(author, dict)
+            and author.get("login") == login
+            and MARKER in str(c.get("body") or "")
+            and isinstance(c.get("id"), int)
+        ):
             return c
     return None
 
