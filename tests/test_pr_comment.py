@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,3 +225,32 @@ def test_hostile_text_stays_inert_and_the_comment_fits_githubs_limit(report_dir:
     bloated = dataclasses.replace(facts, verdict=dataclasses.replace(facts.verdict, reasons=huge))
     body = render(bloated)
     assert body.startswith(MARKER) and len(body) <= LIMIT_CHARS and "limited to 65,536 characters" in body
+
+
+def test_a_next_page_on_another_origin_is_not_followed_with_the_token(report_dir: Path, tmp_path: Path) -> None:
+    state = GitHub()
+    state.comments += [{"id": i, "issue": PR, "user": {"login": "alice"}, "body": "hi"} for i in range(1, 4)]
+    with github(state) as api:
+        port = api.rsplit(":", 1)[1]
+        original = state.answer
+
+        def elsewhere(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, str | None]:
+            status, reply, link = original(method, path, headers, body)
+            # The same server under another name: a request there would show up in state.calls.
+            return status, reply, None if link is None else link.replace("<", f"<http://localhost:{port}", 1)
+
+        state.answer = elsewhere  # type: ignore[method-assign]
+        done = comment(report_dir, api, event(tmp_path))
+    assert done.returncode == 3 and "not followed" in done.stderr
+    listed = [p for m, p in state.calls if m == "GET" and "/comments" in p]
+    assert listed == [f"/repos/{REPOSITORY}/issues/{PR}/comments?per_page=100"] and state.comments[3:] == []
+
+
+def test_a_trickling_api_is_cut_at_the_commands_deadline(report_dir: Path, tmp_path: Path) -> None:
+    from tests.trickle_server import trickling
+
+    started = time.monotonic()
+    with trickling(gap_s=0.3) as api:
+        done = comment(report_dir, api, event(tmp_path), "--timeout", "2")
+    assert done.returncode == 3 and "TimeoutError" in done.stderr, done.stderr
+    assert time.monotonic() - started < 30  # ANSWER's 100-odd bytes per call, 0.3 s apart, per-read timeouts never fire
