@@ -305,6 +305,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reports_dir(notify)
     notify.add_argument("--timeout", type=_positive_float, default=10.0, help="seconds for the webhook (%(default)s)")
     notify.add_argument("--dry-run", action="store_true", help="write the payload, post nothing")
+    comment = commands.add_parser(
+        "comment",
+        help=f"create or edit the PR's one comment (GITHUB_TOKEN); a fork or a 403 is said, not fatal {ci_help}",
+    )
+    comment.set_defaults(handler=cmd_comment)
+    _add_reports_dir(comment)
+    comment.add_argument("--dry-run", action="store_true", help="write the Markdown, post nothing")
+    comment.add_argument("--out", type=Path, help="where the Markdown goes (default: REPORTS_DIR/comment.md)")
+    comment.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds in all (%(default)s)")
     outputs = commands.add_parser(
         "ci-outputs", help=f"summary + badge + cache profiles + Slack / Teams, as the workflow runs them {ci_help}"
     )
@@ -806,6 +815,25 @@ def cmd_notify(args: argparse.Namespace) -> int:
         args.channel, facts, webhook_url(args.channel), payload_file, secrets, args.timeout, dry_run=args.dry_run
     )
     print(delivery.line(), file=sys.stderr if delivery.outcome == "failed" else sys.stdout)
+    return _judged(facts)
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    from hologram_lib import atomic
+    from hologram_lib.ci.comment import post, render
+    from hologram_lib.config import pull_request_api, secret_values
+
+    facts = _facts(args.reports_dir)
+    body = render(facts)
+    out = args.out if args.out is not None else args.reports_dir / "comment.md"
+    atomic.write_text(out, body)
+    if args.dry_run:
+        print(f"comment: dry run: {out} written, nothing posted")
+        return _judged(facts)
+    posted = post(body, pull_request_api(), secret_values(), args.timeout)
+    print(posted.line(), file=sys.stderr if posted.outcome == "failed" else sys.stdout)
+    if posted.outcome == "failed":
+        return ExitCode.NOT_RUN
     return _judged(facts)
 
 

@@ -65,14 +65,8 @@ def _remembering_pools(in_use: dict[int, socket.socket]) -> dict[str, type[urlli
             note(self.sock)
             super().request(*args, **kwargs)
 
-    class Https(urllib3.connection.HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            note(self.sock)
-
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            note(self.sock)
-            super().request(*args, **kwargs)
+    class Https(Http, urllib3.connection.HTTPSConnection):  # the same noting, over TLS (Http's super() is TLS's)
+        pass
 
     class HttpPool(urllib3.HTTPConnectionPool):
         ConnectionCls = Http

@@ -122,6 +122,7 @@ USER_VARIABLES = (
     "HOLOGRAM_KUBO",
     "HOLOGRAM_KUBO_CACHE",
     "HOLOGRAM_BASELINE",
+    "GITHUB_TOKEN",
 )
 CI_VARIABLES = (
     "GITHUB_EVENT_NAME",
@@ -134,6 +135,8 @@ CI_VARIABLES = (
     "GITHUB_REPOSITORY",
     "GITHUB_RUN_ID",
     "GITHUB_STEP_SUMMARY",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_API_URL",
 )
 MARKETPLACE_TOKEN = "HOLOGRAM_MARKETPLACE_TOKEN"  # from the stack to its marketplace process, never argv
 VARIABLES = frozenset((*USER_VARIABLES, *CI_VARIABLES, MARKETPLACE_TOKEN))
@@ -509,7 +512,7 @@ def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | 
 
 
 WEBHOOK_VARIABLES = {"slack": "SLACK_WEBHOOK_URL", "teams": "TEAMS_WEBHOOK_URL"}
-SECRET_VARIABLES = ("GRAPHQL_TOKEN", "SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URL", MARKETPLACE_TOKEN)
+SECRET_VARIABLES = ("GRAPHQL_TOKEN", "SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URL", "GITHUB_TOKEN", MARKETPLACE_TOKEN)
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -549,3 +552,25 @@ def ci_run(environ: Mapping[str, str] | None = None) -> CiRun:
     names = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_STEP_SUMMARY")
     server, repository, run_id, summary = (env.get(name) for name in names)
     return CiRun(server, repository, run_id, summary or None)
+
+
+@dataclass(frozen=True)
+class PullRequestApi:
+    """What `hologram comment` needs to post on a pull request: the token (a secret), the repository, the event file
+    that names the PR and the REST API's base URL (GitHub Enterprise has its own)."""
+
+    token: str | None
+    repository: str | None
+    event_path: Path | None
+    api_url: str
+
+
+def pull_request_api(environ: Mapping[str, str] | None = None) -> PullRequestApi:
+    env = _env(environ)
+    event = env.get("GITHUB_EVENT_PATH", "").strip()
+    return PullRequestApi(
+        token=env.get("GITHUB_TOKEN", "").strip() or None,
+        repository=env.get("GITHUB_REPOSITORY", "").strip() or None,
+        event_path=Path(event) if event else None,
+        api_url=(env.get("GITHUB_API_URL", "").strip() or "https://api.github.com").rstrip("/"),
+    )

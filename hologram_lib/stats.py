@@ -265,7 +265,6 @@ def compare_run_logs(
     one session share that session's level, which the spread between its runs cannot show; its log-sd enters the
     standard error as a known variance on each side (2·session_sd²). Paired runs share their session: no term.
     """
-    from scipy import stats as scipy_stats
 
     base, cur = np.asarray(baseline_logs, dtype=np.float64), np.asarray(current_logs, dtype=np.float64)
     diff = float(cur.mean() - base.mean())
@@ -278,6 +277,14 @@ def compare_run_logs(
         se = float(math.sqrt(var_b + var_c + 2.0 * session_sd**2))
         denominator = var_b**2 / (len(base) - 1) + var_c**2 / (len(cur) - 1)
         df = float((var_b + var_c) ** 2 / denominator) if denominator > 0 else float(len(base) + len(cur) - 2)
+    return _t_comparison(diff, se, df, alpha)
+
+
+def _t_comparison(diff: float, se: float, df: float, alpha: float) -> RunComparison:
+    """A difference of mean logs with its standard error and degrees of freedom: ratio, one-sided t interval at
+    `alpha` and p-value (a zero standard error: the difference is exact)."""
+    from scipy import stats as scipy_stats
+
     if se == 0.0:
         p_value = 1.0 if diff == 0.0 else 0.0
         return RunComparison(_exp(diff), _exp(diff), _exp(diff), p_value, 0.0, df)
@@ -298,19 +305,13 @@ def predict_run_logs(
     with s_b the baseline's between-run sd of the log statistic, k the current runs and the session term as in
     compare_run_logs (the current run is another session). A one-sided t-test at `alpha`; its interval is the
     prediction interval of the ratio."""
-    from scipy import stats as scipy_stats
 
     base, cur = np.asarray(baseline_logs, dtype=np.float64), np.asarray(current_logs, dtype=np.float64)
     diff = float(cur.mean() - base.mean())
     spread = float(base.std(ddof=1))
     se = math.sqrt(spread**2 * (1.0 / len(base) + 1.0 / len(cur)) + 2.0 * session_sd**2)
     df = float(len(base) - 1)
-    if se == 0.0:
-        p_value = 1.0 if diff == 0.0 else 0.0
-        return RunComparison(_exp(diff), _exp(diff), _exp(diff), p_value, 0.0, df)
-    t_crit = float(scipy_stats.t.ppf(1.0 - alpha, df))
-    p_value = float(scipy_stats.t.sf(abs(diff) / se, df))
-    return RunComparison(_exp(diff), _exp(diff - t_crit * se), _exp(diff + t_crit * se), p_value, se, df)
+    return _t_comparison(diff, se, df, alpha)
 
 
 def _exp(log_value: float) -> float:

@@ -131,7 +131,7 @@ def test_ci_summary_without_a_report_says_so_in_one_line(tmp_path: Path) -> None
 
 def test_the_summary_stays_within_githubs_1_mib() -> None:
     rows = [[f"m{i}", "pass"] for i in range(summary.MAX_ROWS + 7)]
-    table = summary._table(("metric", "verdict"), rows, "metrics")
+    table = summary.table(("metric", "verdict"), rows, "metrics")
     assert len(table) == 2 + summary.MAX_ROWS + 1 and "7 more metrics in the report" in table[-1]
     huge = "## x\n" + "é" * (2 * summary.LIMIT_BYTES)
     bounded = summary.bounded(huge)

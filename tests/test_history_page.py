@@ -15,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import sync_playwright
 
 from hologram_lib.history.browse import browse, centre_interval, read_view, unit_of
 from hologram_lib.history.records import MetricRow, RunRecord
 from hologram_lib.history.store import add_runs
 from hologram_lib.report.history_page import embedded_json, report_line
+from tests.chromium import launched, open_page
 from tests.conftest import ROOT, hologram
-from tests.test_browser import CHROMIUM, FLAGS, open_page
 
 RUNS = 1_000
 STEP_AT = 600  # core.verify_ms is 25 % slower from this run on, on both machines
@@ -85,11 +84,8 @@ def big_page(big_store: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium package"
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launched() as instance:
         yield instance
-        instance.close()
 
 
 def loaded(browser, path: Path):

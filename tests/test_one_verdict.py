@@ -87,12 +87,14 @@ def outputs(reports: Path, env: dict[str, str]) -> dict[str, str]:
     badge = json.loads((reports / "badge.json").read_text())["message"]
     slack = json.loads((reports / "notify" / "slack.json").read_text())["blocks"][0]["text"]["text"]
     teams = json.loads((reports / "notify" / "teams.json").read_text())
+    comment = (reports / "comment.md").read_text()
     card_title = teams["attachments"][0]["content"]["body"][0]["text"]
     return {
         "summary": "PASS" if "✅ PASS" in summary else "FAIL" if "❌ FAIL" in summary else "?",
         "badge": {"passing": "PASS", "failing": "FAIL"}.get(badge, "?"),
         "slack": "PASS" if ": PASS" in slack else "FAIL" if ": FAIL" in slack else "?",
         "teams": "PASS" if ": PASS" in card_title else "FAIL" if ": FAIL" in card_title else "?",
+        "comment": "PASS" if "✅ PASS" in comment else "FAIL" if "❌ FAIL" in comment else "?",
     }
 
 
@@ -116,7 +118,9 @@ def test_gate_summary_badge_and_payloads_agree(tmp_path: Path, store: bool, file
     assert said == expected, gate.stdout
     done = hologram("ci-outputs", "--reports-dir", str(reports), "--dry-run", env=env)
     assert done.returncode == 0, done.stderr
-    assert outputs(reports, env) == dict.fromkeys(("summary", "badge", "slack", "teams"), said), gate.stdout
+    commented = hologram("comment", "--reports-dir", str(reports), "--dry-run", env=env)  # the PR comment
+    assert commented.returncode == 0, commented.stderr
+    assert outputs(reports, env) == dict.fromkeys(("summary", "badge", "slack", "teams", "comment"), said), gate.stdout
     source = json.loads((reports / "verdict.json").read_text())["baseline"]
     assert source["kind"] == ("history" if store else "file" if file else "none")
     summary = (reports / "summary.md").read_text()

@@ -32,8 +32,8 @@ from hologram_lib.layout import Reports
 from hologram_lib.perf.files import MetricResult, load_perf_dir, write_suite
 from hologram_lib.report import index, pages, render, tables
 from hologram_lib.verdict import default_inputs, judge
+from tests.chromium import launched
 from tests.hostile_text import beacon_server, hostile_strings, hostile_text, open_in_chromium, raw_controls
-from tests.test_browser import CHROMIUM, FLAGS
 
 EXAMPLES = int(os.environ.get("HOLOGRAM_FUZZ_EXAMPLES", "20"))
 FUZZ = settings(
@@ -52,14 +52,8 @@ def beacon() -> Iterator[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium package"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page()
-        yield page
-        browser.close()
+    with launched() as browser:
+        yield browser.new_page()
 
 
 def _events(path: Path, text: str) -> None:

@@ -65,9 +65,28 @@ def test_checkout_keeps_no_credentials_and_permissions_are_per_job() -> None:
     document = load()
     assert document["permissions"] == {}
     for name, job in document["jobs"].items():
-        assert job["permissions"] == {"contents": "read", "actions": "read"}, name
+        expected = {"contents": "read", "pull-requests": "write"} if name == "comment" else None
+        assert job["permissions"] == (expected or {"contents": "read", "actions": "read"}), name
         checkout = step(name, "actions/checkout")
         assert checkout["with"]["persist-credentials"] is False
+
+
+def test_the_pr_comment_job_alone_may_write_to_prs_runs_on_prs_after_the_report_and_skips_forks() -> None:
+    document = load()
+    job = document["jobs"]["comment"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}  # nothing else
+    assert [name for name, j in document["jobs"].items() if "pull-requests" in j["permissions"]] == ["comment"]
+    assert job["needs"] == "report" and job["if"] == "!cancelled() && github.event_name == 'pull_request'"
+    fork = "github.event.pull_request.head.repo.full_name != github.repository"
+    said = next(s for s in job["steps"] if s.get("if") == fork)
+    assert "fork" in said["run"] and "job summary" in said["run"]
+    same = fork.replace("!=", "==")
+    others = [s for s in job["steps"] if s is not said]
+    assert others and all(s.get("if") == same for s in others)  # a fork PR runs nothing but the message
+    download = step("comment", "actions/download-artifact")
+    assert download["with"] == {"name": "hologram-report", "path": "reports/"}  # what the report job uploads
+    post = step("comment", "hologram comment")
+    assert post["run"] == ".venv/bin/hologram comment" and post["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
 
 
 def test_secrets_only_in_the_env_of_the_steps_that_need_them() -> None:

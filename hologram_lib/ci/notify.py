@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient, WebhookResponse
@@ -29,6 +29,7 @@ from hologram_lib.redact import one_line, redact
 CHANNELS = ("slack", "teams")
 MAX_METRICS = 10  # Slack allows 10 fields in a section; a message is a glance, the report has the rest
 TIMEOUT_S = 10.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -200,11 +201,11 @@ def _post_teams(url: str, payload: dict[str, Any], timeout_s: float) -> tuple[in
 _POSTERS = {"slack": _post_slack, "teams": _post_teams}
 
 
-def _within(seconds: float, post: Callable[[], tuple[int, str]]) -> tuple[int, str]:
+def within(seconds: float, post: Callable[[], T]) -> T:
     """`post()` given `seconds` in total. Both clients' timeouts bound each socket read only: a webhook trickling a
     byte a second held a 2 s notify for 42 s. The post runs in a daemon thread that is left behind when too slow
     (the command ends right after; the gate has already spoken)."""
-    outcome: list[tuple[int, str] | BaseException] = []
+    outcome: list[T | BaseException] = []
 
     def run() -> None:
         try:
@@ -278,7 +279,7 @@ def notify(
     if not url.startswith(("https://", "http://")):
         return Delivery(channel, "failed", f"{variable} is not an http(s) URL (nothing posted)", payload_file)
     try:
-        status, body = _within(timeout_s, lambda: _POSTERS[channel](url, payload, timeout_s))
+        status, body = within(timeout_s, lambda: _POSTERS[channel](url, payload, timeout_s))
     except (OSError, http.client.HTTPException, ValueError, SlackClientError) as exc:  # requests' errors are OSErrors
         # The type only: urllib3's and requests' messages quote the URL's path, which is the secret part of it.
         return Delivery(channel, "failed", f"webhook unreachable or too slow ({type(exc).__name__})", payload_file)

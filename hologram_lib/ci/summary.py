@@ -41,7 +41,7 @@ def _ms(value: float | None) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
-def _table(header: Iterable[str], rows: Sequence[Sequence[object]], more: str) -> list[str]:
+def table(header: Iterable[str], rows: Sequence[Sequence[object]], more: str) -> list[str]:
     head = list(header)
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows[:MAX_ROWS]]
@@ -65,8 +65,28 @@ def headline(facts: Facts) -> list[str]:
 
 
 def budget_table(verdict: Overall) -> list[str]:
+    rows = budget_rows(worst_first(verdict))
+    if not rows:
+        return ["### p95 against the budgets", "", "_No budgeted metric._"]
+    return ["### p95 against the budgets (worst first)", "", *table(BUDGET_HEADER, rows, "metrics")]
+
+
+BUDGET_HEADER = ("metric", "verdict", "p95 ms", "95 % interval ms", "budget ms", "p95 / budget", "runs × samples")
+DRIFT_HEADER = (
+    "metric",
+    "verdict",
+    "baseline p95 ms",
+    "p95 ms",
+    "median ratio [BH-adj. CI]",
+    "p95 ratio",
+    "could flag ≥",
+)
+
+
+def budget_rows(verdicts: Iterable[Any]) -> list[list[object]]:
+    """One row per budget verdict (the job summary's table and the PR comment's)."""
     rows: list[list[object]] = []
-    for v in worst_first(verdict):
+    for v in verdicts:
         r = v.result
         interval = "—" if r is None else f"{_ms(r.ci_low_ms)} – {_ms(r.ci_high_ms)}"
         ratio = "—" if r is None or not v.budget_ms else f"{r.p95_ms / v.budget_ms:.3g}"
@@ -75,10 +95,7 @@ def budget_table(verdict: Overall) -> list[str]:
         rows.append(
             [text(v.metric), status, _ms(None if r is None else r.p95_ms), interval, f"{v.budget_ms:g}", ratio, runs]
         )
-    if not rows:
-        return ["### p95 against the budgets", "", "_No budgeted metric._"]
-    header = ("metric", "verdict", "p95 ms", "95 % interval ms", "budget ms", "p95 / budget", "runs × samples")
-    return ["### p95 against the budgets (worst first)", "", *_table(header, rows, "metrics")]
+    return rows
 
 
 def drift_section(facts: Facts) -> list[str]:
@@ -91,36 +108,41 @@ def drift_section(facts: Facts) -> list[str]:
             f"\nJudged by a **paired A/B** against {text(ab['base']['ref'])} ({text(ab['runs_per_side'])} "
             "interleaved runs per side), and against the baseline below when there is one."
         )
-        rows = [
-            [
-                text(key),
-                text(m["status"]),
-                _ratio(m.get("ratio"), m.get("ci_low"), m.get("ci_high")),
-                _pct(m.get("mde_pct")),
-            ]
-            for key, m in sorted(ab["metrics"].items())
-        ]
-        out += ["", *_table(("metric (A/B)", "verdict", "median ratio head / base", "could flag ≥"), rows, "metrics")]
+        rows = ab_rows(dict(sorted(ab["metrics"].items())))
+        out += ["", *table(AB_HEADER, rows, "metrics")]
         out += attribution_markdown(ab)  # counted regressions: the functions that moved
     fetched = f" (fetched: {text(facts.baseline_source)})" if facts.baseline_source else ""
     if verdict.drift is None:
         out += ["", f"Baseline: {text(verdict.source.line())}{fetched}."]
         return out
     out += ["", f"Baseline: {text(verdict.source.line())}{fetched}; threshold {verdict.drift.threshold_pct:g} %."]
-    rows = []
-    for d in sorted(verdict.drift.drifts, key=lambda d: (not d.blocks, d.metric)):
+    rows = drift_rows(sorted(verdict.drift.drifts, key=lambda d: (not d.blocks, d.metric)))
+    return [*out, "", *table(DRIFT_HEADER, rows, "metrics")]
+
+
+AB_HEADER = ("metric (A/B)", "verdict", "median ratio head / base", "could flag ≥")
+
+
+def ab_rows(metrics: dict[str, Any]) -> list[list[object]]:
+    """One row per metric of a paired A/B (ab.json's `metrics`), in the given order."""
+    return [
+        [
+            text(key),
+            text(m["status"]),
+            _ratio(m.get("ratio"), m.get("ci_low"), m.get("ci_high")),
+            _pct(m.get("mde_pct")),
+        ]
+        for key, m in metrics.items()
+    ]
+
+
+def drift_rows(drifts: Iterable[Any]) -> list[list[object]]:
+    """One row per drift verdict against the baseline (the job summary's table and the PR comment's)."""
+    rows: list[list[object]] = []
+    for d in drifts:
         status = f"**{d.status}**" if d.blocks else d.status
         rows.append([text(d.metric), status, _ms(d.baseline_p95_ms), _ms(d.current_p95_ms), *_drift_cells(d.result)])
-    header = (
-        "metric",
-        "verdict",
-        "baseline p95 ms",
-        "p95 ms",
-        "median ratio [BH-adj. CI]",
-        "p95 ratio",
-        "could flag ≥",
-    )
-    return [*out, "", *_table(header, rows, "metrics")]
+    return rows
 
 
 def _drift_cells(r: DriftResult | None) -> list[str]:
@@ -166,7 +188,7 @@ def e2e_section(verdict: Overall) -> list[str]:
         out.append(f"Latest successful deployment: {text(d['name'])} → {text(d['cid'])} ({text(d['ts'])}).")
     rows = [[text(step), f"{r['ok']}/{r['runs']}", f"{100 * r['rate']:.0f} %"] for step, r in e2e.success_rate.items()]
     if rows:
-        out += ["", *_table(("step", "ok / runs", "success"), rows, "steps")]
+        out += ["", *table(("step", "ok / runs", "success"), rows, "steps")]
     return out
 
 
@@ -227,12 +249,12 @@ def render(facts: Facts) -> str:
     return bounded("\n".join(lines) + "\n")
 
 
-def bounded(text: str, limit: int = LIMIT_BYTES) -> str:
+def bounded(text: str, limit: int = LIMIT_BYTES, cut: str = _CUT) -> str:
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text
-    keep = data[: limit - len(_CUT.encode("utf-8"))].decode("utf-8", errors="ignore")
-    return keep[: keep.rfind("\n") + 1] + _CUT
+    keep = data[: limit - len(cut.encode("utf-8"))].decode("utf-8", errors="ignore")
+    return keep[: keep.rfind("\n") + 1] + cut
 
 
 def attribution_markdown(ab: dict[str, Any]) -> list[str]:
