@@ -8,14 +8,15 @@ report (which promises to be offline)."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
+
+from tests.http_server import running
 
 PWNED = "window.__pwned=1"
 FRAGMENTS = (
@@ -89,14 +90,8 @@ def beacon_server() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(Handler) as url:
+        yield url, hits
 
 
 # The elements our own templates produce (index.html, nbconvert's `basic` notebook HTML, pandas' Styler tables).

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from hologram_lib.ci.comment import LIMIT_CHARS, MARKER
 from tests.conftest import hologram
+from tests.http_server import running
 from tests.test_ci_summary import HOSTILE_FUNCTION, counted_regression
 
 TOKEN = "ghs_0123456789abcdefSECRETtokenXYZ"
@@ -87,14 +87,8 @@ def github(state: GitHub) -> Iterator[str]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(Handler) as url:
+        yield url
 
 
 def event(tmp_path: Path, *, fork: bool = False) -> Path:
