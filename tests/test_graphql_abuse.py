@@ -7,11 +7,7 @@ Time bounds here are generous (a shared 2-core machine); the measured figures ar
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from hologram_lib import config
 from hologram_lib.devstack import guard
 from tests.conftest import stack_token
+from tests.marketplace_process import marketplace_process
 
 ALIASES_10K = "{" + " ".join(f'a{i}: resolve(name: "demo/object/alpha") {{ cid }}' for i in range(10_000)) + "}"
 FRAGMENT_BOMB = (
@@ -232,23 +228,8 @@ def test_cors_allows_pages_served_from_loopback_only(stack, origin: str, allowed
 def closed_marketplace(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second marketplace process with introspection off, on the session's IPFS node."""
     db = tmp_path_factory.mktemp("closed") / "marketplace.sqlite"
-    env = {k: v for k, v in os.environ.items() if k not in config.VARIABLES}
-    argv = [sys.executable, "-m", "hologram_lib.devstack.server", "--db", str(db), "--ipfs-api", stack.ipfs_api]
-    process = subprocess.Popen([*argv, "--no-introspection"], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        url = json.loads(process.stdout.readline())["url"]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                post(url, {"query": "{ __typename }"})
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+    with marketplace_process(db, stack.ipfs_api, "--no-introspection") as url:
         yield url
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 def test_no_suggestions_leak_the_schema_when_introspection_is_off(closed_marketplace: str) -> None:

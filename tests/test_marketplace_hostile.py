@@ -4,11 +4,7 @@ trickles in is cut off."""
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -17,6 +13,7 @@ import requests
 
 from hologram_lib import config
 from hologram_lib.devstack.server import HEADER_TIMEOUT_S
+from tests.marketplace_process import marketplace_process
 
 TOKEN = "tok-marketplace-hostile"
 PUBLISH = "mutation($n:String!,$c:String!){ publishApp(name:$n, cid:$c){ ok } }"
@@ -26,23 +23,8 @@ CID = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN"
 @pytest.fixture(scope="module")
 def marketplace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("market") / "marketplace.sqlite"
-    env = {k: v for k, v in os.environ.items() if k not in config.VARIABLES} | {config.MARKETPLACE_TOKEN: TOKEN}
-    argv = [sys.executable, "-m", "hologram_lib.devstack.server", "--db", str(db), "--ipfs-api", "http://127.0.0.1:9"]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        url = json.loads(process.stdout.readline())["url"]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.post(url, json={"query": "{ __typename }"}, timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+    with marketplace_process(db, "http://127.0.0.1:9", env={config.MARKETPLACE_TOKEN: TOKEN}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 @pytest.mark.parametrize(
