@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from hologram_lib.report import params
-from tests.conftest import ROOT, hologram, run_command
+from tests.conftest import ROOT, hologram, run_command, stack_token
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -225,6 +225,27 @@ def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path)
         "--json", str(report_dir / "gate-verdict.json"),
     )  # fmt: skip
     assert json.loads((report_dir / "gate-verdict.json").read_text()) == verdict  # one writer, one verdict
+
+
+def test_report_against_running_services_collects_probes_and_says_each_phase(stack, tmp_path: Path) -> None:
+    """The whole `hologram report` against services given by IPFS_API / GRAPHQL_URL (the session's stack): every
+    phase, from the services to the pages, says its line; the services are left running."""
+    env = {
+        "IPFS_API": stack.ipfs_api,
+        "GRAPHQL_URL": stack.graphql_url,
+        "GRAPHQL_TOKEN": stack_token(stack),
+        "HOLOGRAM_RUNS": "3",
+        "HOLOGRAM_MEASURE": "wall",
+    }
+    done = hologram("report", "--reports-dir", str(tmp_path / "reports"), "--state-dir", str(tmp_path / "s"), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    phases = [line.split(":")[0] for line in done.stderr.splitlines() if re.match(r"phase [\w ]+: [0-9.]+ s", line)]
+    assert phases[:5] == [f"phase {name}" for name in ("stack", "collect", "probe", "judge", "record")], done.stderr
+    assert all(name.startswith("phase notebook ") for name in phases[5:8])
+    assert "phase stack: " in done.stderr and "(IPFS_API / GRAPHQL_URL as set)" in done.stderr
+    assert re.search(r"^phase probe: [0-9.]+ s \(every step ok\)$", done.stderr, re.M), done.stderr
+    assert phases[-1] == "phase pages" and (tmp_path / "reports" / "e2e" / "events.jsonl").is_file()
+    assert not (tmp_path / "s").exists()  # nothing started: the given services served the run
 
 
 def test_report_from_another_folder_runs_the_checkouts_notebooks_and_says_each_phase(
