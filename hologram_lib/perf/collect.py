@@ -24,9 +24,9 @@ from typing import TextIO
 
 import numpy as np
 
+from hologram_lib.budget_policy import runs_to_settle
 from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.errors import InputError
-from hologram_lib.gate import check_budget_runs
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.counted import COUNTED_SUITES, count_into, unavailable
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
@@ -189,9 +189,7 @@ def _unsettled(suite: SuiteRuns, settings: GateSettings) -> int:
         budget = settings.budget_for(result.key)
         if budget is None or result.runs is None:
             continue
-        verdict = check_budget_runs(result.runs, budget)
-        if verdict.status == "inconclusive":
-            needed = max(needed, verdict.runs_needed or len(suite.runs) + 1)
+        needed = max(needed, runs_to_settle(result.runs, budget, len(suite.runs)))
     return needed
 
 
