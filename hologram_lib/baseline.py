@@ -40,6 +40,7 @@ from hologram_lib.drift import (
 )
 from hologram_lib.errors import InputError, Refused
 from hologram_lib.jsonfile import finite_number, unique_keys
+from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.counted import fingerprint_difference
 from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
@@ -329,7 +330,7 @@ def compare_metric_sets(
     current: dict[str, MetricData],
     threshold_pct: float,
     settings: GateSettings,
-    noise: dict[str, object] | None = None,
+    noise: NoiseDocument | None = None,
 ) -> list[MetricDrift]:
     """Drift of every metric either side has; BH across metrics, the centre and the tail each as one family.
 
@@ -554,7 +555,7 @@ def compare(
     current: dict[str, MetricData],
     threshold_pct: float,
     settings: GateSettings,
-    noise: dict[str, object] | None = None,
+    noise: NoiseDocument | None = None,
 ) -> DriftReport:
     """The drift report of a run against a baseline (what `hologram baseline compare` prints)."""
     drifts = compare_metric_sets(baseline, current, threshold_pct, settings, noise)

@@ -418,8 +418,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def cmd_ab(args: argparse.Namespace) -> int:
     from hologram_lib.config import regression_threshold_pct
+    from hologram_lib.experiments.ab import run_ab, write_ab
     from hologram_lib.perf.collect import Progress
-    from hologram_lib.perf.paired import run_ab, write_ab
 
     if args.runs < 3:
         raise InputError(f"--runs {args.runs}: a paired test needs at least 3 runs per side")
@@ -475,9 +475,11 @@ def cmd_bisect(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from hologram_lib.config import regression_threshold_pct
+    from hologram_lib.experiments.calibrate import calibrate, noise_lines, write_noise
     from hologram_lib.perf.collect import Progress
-    from hologram_lib.perf.paired import calibrate, noise_lines, write_noise
     from hologram_lib.perf.suites import skip_reason
 
     if args.runs < 3:
@@ -494,8 +496,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         from hologram_lib.perf.suites import metric_names
 
         names = metric_names("core", knobs)
-        document["counted"] = counted_calibration(counting, knobs, names, threshold, Progress().line)
-        lines += counted_noise_lines(document["counted"])  # type: ignore[arg-type]
+        counted = counted_calibration(counting, knobs, names, threshold, Progress().line)
+        document = replace(document, counted=counted)
+        lines += counted_noise_lines(counted)
     path = write_noise(args.perf_dir, document)
     _print([*lines, f"calibrate: wrote {path}"])
     return 0
@@ -552,8 +555,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hologram_lib.baseline import compare
     from hologram_lib.config import regression_threshold_pct
     from hologram_lib.history.source import choose
+    from hologram_lib.paired_documents import read_noise
     from hologram_lib.perf.files import load_perf_dir
-    from hologram_lib.perf.paired import read_noise
 
     settings = _settings(args)
     threshold = regression_threshold_pct(args.threshold_pct)

@@ -24,9 +24,9 @@ from hologram_lib.history.series import Trend, trends
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
 from hologram_lib.locks import Busy, locked
+from hologram_lib.paired_documents import NoiseDocument, read_noise
 from hologram_lib.perf.collect import collect, new_run_id
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
-from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
 from hologram_lib.report import history_page, params, render
 from hologram_lib.report.index import write_index, write_unjudged_index
@@ -222,7 +222,7 @@ class Judged:
     verdict: Overall
     metrics: dict[str, MetricData]
     events: list[dict[str, Any]]
-    noise: dict[str, Any] | None
+    noise: NoiseDocument | None
     history: str  # what became of this run in the history store (appended, already there, or why not)
 
 
