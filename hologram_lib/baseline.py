@@ -460,6 +460,8 @@ class DriftReport:
     baseline: Baseline
     threshold_pct: float
     drifts: list[MetricDrift]
+    alpha: float = stats.RUN_DRIFT_ALPHA  # one-sided, the per-run medians' test (the tail's below)
+    tail_alpha: float = stats.TAIL_DRIFT_ALPHA
 
     @property
     def passed(self) -> bool:
@@ -476,8 +478,8 @@ class DriftReport:
                 "provenance": self.baseline.provenance,
             },
             "threshold_pct": self.threshold_pct,
-            "alpha": stats.RUN_DRIFT_ALPHA,
-            "tail_alpha": stats.TAIL_DRIFT_ALPHA,
+            "alpha": self.alpha,
+            "tail_alpha": self.tail_alpha,
             "passed": self.passed,
             "drifts": [asdict(d) for d in self.drifts],
         }

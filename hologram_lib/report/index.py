@@ -14,7 +14,7 @@ from hologram_lib.drift import DriftResult, reach
 from hologram_lib.history.records import metric_row
 from hologram_lib.history.series import Trend, drift_rows
 from hologram_lib.paired_documents import AbDocument, NoiseDocument
-from hologram_lib.perf.files import MetricData, p95_interval
+from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
 from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.status import Budget
@@ -83,7 +83,7 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
         if result is not None:
             low, high = result.ci_low_ms, result.ci_high_ms
         elif data.samples is not None:
-            low, high = p95_interval(data.runs, data.samples)
+            low, high = data.p95_interval()
         else:
             low, high = math.nan, math.nan
         interval = f"{_ms(low)} – {_ms(high)}" if math.isfinite(high) else "— (too few samples)"

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import config, outside, stats
+from hologram_lib import config, outside
 from hologram_lib.baseline import Baseline, DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
@@ -71,8 +71,8 @@ def drift_markdown(drift: DriftReport) -> str:
     lines = [
         f"{head} against {escape(drift.baseline.path)} ({escape(drift.baseline.label)}; "
         f"threshold {drift.threshold_pct:g}%, "
-        f"per-run medians tested at one-sided α {stats.RUN_DRIFT_ALPHA:g}, per-run p95s at "
-        f"{stats.TAIL_DRIFT_ALPHA:g}, each after Benjamini–Hochberg)."
+        f"per-run medians tested at one-sided α {drift.alpha:g}, per-run p95s at "
+        f"{drift.tail_alpha:g}, each after Benjamini–Hochberg)."
     ]
     lines += [f"- {escape(d.metric)} **{d.status}**: {escape(d.reason)}" for d in blocking]
     if drift.baseline.schema in ("upstream-flat", "hologram-baseline/2"):
