@@ -106,7 +106,7 @@ def _knobs(args: argparse.Namespace, samples: int | None, *, cold: bool = False)
     """The perf knobs of a command, with its --measure applied over HOLOGRAM_MEASURE."""
     from dataclasses import replace
 
-    from hologram_lib.config import perf_knobs
+    from hologram_lib.credentials import perf_knobs
 
     knobs = perf_knobs(samples, cold=cold)
     return replace(knobs, measure=args.measure) if getattr(args, "measure", None) else knobs
@@ -533,7 +533,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from hologram_lib.baseline import promote
-    from hologram_lib.config import gate_settings, named_baseline, perf_knobs, provenance
+    from hologram_lib.config import gate_settings, named_baseline, provenance
+    from hologram_lib.credentials import perf_knobs
     from hologram_lib.gate import evaluate
     from hologram_lib.perf.files import load_perf_dir
 
@@ -663,7 +664,7 @@ def cmd_e2e(args: argparse.Namespace) -> int:
         if summary.latest_run is None:
             raise InputError("no readable events: expected JSON lines written by `hologram e2e probe`", args.events)
         return 1 if summary.latest_failed else 0
-    from hologram_lib.config import probe_settings
+    from hologram_lib.credentials import probe_settings
     from hologram_lib.e2e.probe import Probe, record_latencies
 
     settings = probe_settings(args.timeout)
@@ -808,7 +809,8 @@ def cmd_badge(args: argparse.Namespace) -> int:
 
 def cmd_notify(args: argparse.Namespace) -> int:
     from hologram_lib.ci.notify import notify
-    from hologram_lib.config import probe_settings, webhook_url
+    from hologram_lib.config import webhook_url
+    from hologram_lib.credentials import probe_settings
     from hologram_lib.layout import Reports
 
     facts = _facts(args.reports_dir)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import config
+from hologram_lib import config, credentials
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
@@ -51,12 +51,12 @@ class ReportOutcome:
 
 def _measure(reports_dir: Path, env: dict[str, str], profile: str | None) -> None:
     settings = config.gate_settings(profile, environ=env)
-    knobs = config.perf_knobs(environ=env)
+    knobs = credentials.perf_knobs(environ=env)
     if notice := config.token_notice(knobs.token_file):
         print(notice, flush=True)
     reports = Reports(reports_dir)
     collect(reports.perf.root, list(SUITE_BUILDERS), knobs, settings, env=env)
-    result = Probe(config.probe_settings(environ=env), reports.events).run()
+    result = Probe(credentials.probe_settings(environ=env), reports.events).run()
     record_latencies(reports.perf.root, result)
 
 
@@ -79,7 +79,7 @@ def collect_everything(reports_dir: Path, state_dir: Path, profile: str | None) 
 
 def _measure_without_services(reports_dir: Path, env: dict[str, str], profile: str | None, reason: str) -> None:
     settings = config.gate_settings(profile, environ=env)
-    knobs = config.perf_knobs(environ=env)
+    knobs = credentials.perf_knobs(environ=env)
     reports = Reports(reports_dir)
     collect(reports.perf.root, ["core"], knobs, settings, env=env)
     run_id = new_run_id()
