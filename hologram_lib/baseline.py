@@ -32,7 +32,6 @@ from hologram_lib.drift import (
     compare_samples,
     decide,
     from_estimate,
-    is_counted,
     reach,
     separate_sessions,
     too_few_runs,
@@ -41,7 +40,7 @@ from hologram_lib.drift import (
 from hologram_lib.errors import InputError, Refused
 from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.paired_documents import NoiseDocument
-from hologram_lib.perf.counted import fingerprint_difference
+from hologram_lib.perf.counted_file import fingerprint_difference, is_counted
 from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from hologram_lib import stats
 from hologram_lib.paired_documents import NoiseDocument
+from hologram_lib.perf.counted_file import is_counted
 from hologram_lib.status import Drift
 
 MIN_SAMPLES_FOR_BOOTSTRAP = 20
@@ -283,12 +284,6 @@ def compare_run_sets(
 # +0.09 %, an unset hash seed +0.07 %, a longer checkout path +0.29 % (the environment and seed are pinned). 1 %
 # is three times the largest of those, and below the 2 % a user may ask for.
 COUNT_NOISE_FLOOR_PCT = 1.0
-COUNTED_SUFFIXES = ("_instructions", "_est_cycles")
-
-
-def is_counted(key: str) -> bool:
-    """A counted metric (`<suite>.<name>_instructions` / `_est_cycles`): judged as a count, not as a latency."""
-    return key.endswith(COUNTED_SUFFIXES)
 
 
 def judge_counts(baseline: RunLogs, current: RunLogs, threshold_pct: float) -> DriftResult:

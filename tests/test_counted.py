@@ -26,7 +26,8 @@ from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, RunLogs, compare_runs, jud
 from hologram_lib.errors import InputError
 from hologram_lib.paired_documents import AbDocument
 from hologram_lib.perf.callgrind import ProfileError, estimated_cycles, read_profile, top_changes
-from hologram_lib.perf.counted import find_valgrind, fingerprint_difference
+from hologram_lib.perf.counted import find_valgrind
+from hologram_lib.perf.counted_file import fingerprint_difference
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import measure
 from hologram_lib.status import Drift

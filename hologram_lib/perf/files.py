@@ -378,8 +378,7 @@ def _with_fingerprints(perf_dir: Path, metrics: dict[str, MetricData]) -> dict[s
     """Counted metrics carry the toolchain fingerprint that counted.json recorded beside them."""
     from dataclasses import replace
 
-    from hologram_lib.drift import is_counted
-    from hologram_lib.perf.counted import read_counted
+    from hologram_lib.perf.counted_file import is_counted, read_counted
 
     if not any(is_counted(key) for key in metrics):
         return metrics
