@@ -109,6 +109,7 @@ bench: $(STAMP) $(CHARTLIB_STAMP) valgrind
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/ruff format --check hologram_lib tests scripts
 
 clean:

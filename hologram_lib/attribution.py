@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hologram_lib.paired_documents import AbDocument
 from hologram_lib.status import Drift
 
 SHOWN = 5  # functions per regression: the ones that moved most (the profiles in reports/perf/profiles/ hold all)
@@ -25,9 +26,9 @@ class MovedFunction:
     head_inclusive: float
 
 
-def moved_functions(ab: dict[str, Any] | None) -> dict[str, list[MovedFunction]]:
+def moved_functions(ab: AbDocument | None) -> dict[str, list[MovedFunction]]:
     """Per counted metric that regressed, the functions whose cost moved most (largest share first)."""
-    counted = ab.get("counted") if isinstance(ab, dict) else None
+    counted = ab.counted if ab is not None else None
     attribution = counted.get("attribution") if isinstance(counted, dict) else None
     if not isinstance(attribution, dict):
         return {}

@@ -32,7 +32,6 @@ from hologram_lib.drift import (
     compare_samples,
     decide,
     from_estimate,
-    is_counted,
     reach,
     separate_sessions,
     too_few_runs,
@@ -40,7 +39,8 @@ from hologram_lib.drift import (
 )
 from hologram_lib.errors import InputError, Refused
 from hologram_lib.jsonfile import finite_number, unique_keys
-from hologram_lib.perf.counted import fingerprint_difference
+from hologram_lib.paired_documents import NoiseDocument
+from hologram_lib.perf.counted_file import fingerprint_difference, is_counted
 from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
 
@@ -329,7 +329,7 @@ def compare_metric_sets(
     current: dict[str, MetricData],
     threshold_pct: float,
     settings: GateSettings,
-    noise: dict[str, object] | None = None,
+    noise: NoiseDocument | None = None,
 ) -> list[MetricDrift]:
     """Drift of every metric either side has; BH across metrics, the centre and the tail each as one family.
 
@@ -459,6 +459,8 @@ class DriftReport:
     baseline: Baseline
     threshold_pct: float
     drifts: list[MetricDrift]
+    alpha: float = stats.RUN_DRIFT_ALPHA  # one-sided, the per-run medians' test (the tail's below)
+    tail_alpha: float = stats.TAIL_DRIFT_ALPHA
 
     @property
     def passed(self) -> bool:
@@ -475,8 +477,8 @@ class DriftReport:
                 "provenance": self.baseline.provenance,
             },
             "threshold_pct": self.threshold_pct,
-            "alpha": stats.RUN_DRIFT_ALPHA,
-            "tail_alpha": stats.TAIL_DRIFT_ALPHA,
+            "alpha": self.alpha,
+            "tail_alpha": self.tail_alpha,
             "passed": self.passed,
             "drifts": [asdict(d) for d in self.drifts],
         }
@@ -554,7 +556,7 @@ def compare(
     current: dict[str, MetricData],
     threshold_pct: float,
     settings: GateSettings,
-    noise: dict[str, object] | None = None,
+    noise: NoiseDocument | None = None,
 ) -> DriftReport:
     """The drift report of a run against a baseline (what `hologram baseline compare` prints)."""
     drifts = compare_metric_sets(baseline, current, threshold_pct, settings, noise)

@@ -106,7 +106,7 @@ def _knobs(args: argparse.Namespace, samples: int | None, *, cold: bool = False)
     """The perf knobs of a command, with its --measure applied over HOLOGRAM_MEASURE."""
     from dataclasses import replace
 
-    from hologram_lib.config import perf_knobs
+    from hologram_lib.credentials import perf_knobs
 
     knobs = perf_knobs(samples, cold=cold)
     return replace(knobs, measure=args.measure) if getattr(args, "measure", None) else knobs
@@ -418,8 +418,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def cmd_ab(args: argparse.Namespace) -> int:
     from hologram_lib.config import regression_threshold_pct
+    from hologram_lib.experiments.ab import run_ab, write_ab
     from hologram_lib.perf.collect import Progress
-    from hologram_lib.perf.paired import run_ab, write_ab
 
     if args.runs < 3:
         raise InputError(f"--runs {args.runs}: a paired test needs at least 3 runs per side")
@@ -475,9 +475,11 @@ def cmd_bisect(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from hologram_lib.config import regression_threshold_pct
+    from hologram_lib.experiments.calibrate import calibrate, noise_lines, write_noise
     from hologram_lib.perf.collect import Progress
-    from hologram_lib.perf.paired import calibrate, noise_lines, write_noise
     from hologram_lib.perf.suites import skip_reason
 
     if args.runs < 3:
@@ -494,8 +496,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         from hologram_lib.perf.suites import metric_names
 
         names = metric_names("core", knobs)
-        document["counted"] = counted_calibration(counting, knobs, names, threshold, Progress().line)
-        lines += counted_noise_lines(document["counted"])  # type: ignore[arg-type]
+        counted = counted_calibration(counting, knobs, names, threshold, Progress().line)
+        document = replace(document, counted=counted)
+        lines += counted_noise_lines(counted)
     path = write_noise(args.perf_dir, document)
     _print([*lines, f"calibrate: wrote {path}"])
     return 0
@@ -530,7 +533,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from hologram_lib.baseline import promote
-    from hologram_lib.config import gate_settings, named_baseline, perf_knobs, provenance
+    from hologram_lib.config import gate_settings, named_baseline, provenance
+    from hologram_lib.credentials import perf_knobs
     from hologram_lib.gate import evaluate
     from hologram_lib.perf.files import load_perf_dir
 
@@ -552,8 +556,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hologram_lib.baseline import compare
     from hologram_lib.config import regression_threshold_pct
     from hologram_lib.history.source import choose
+    from hologram_lib.paired_documents import read_noise
     from hologram_lib.perf.files import load_perf_dir
-    from hologram_lib.perf.paired import read_noise
 
     settings = _settings(args)
     threshold = regression_threshold_pct(args.threshold_pct)
@@ -660,7 +664,7 @@ def cmd_e2e(args: argparse.Namespace) -> int:
         if summary.latest_run is None:
             raise InputError("no readable events: expected JSON lines written by `hologram e2e probe`", args.events)
         return 1 if summary.latest_failed else 0
-    from hologram_lib.config import probe_settings
+    from hologram_lib.credentials import probe_settings
     from hologram_lib.e2e.probe import Probe, record_latencies
 
     settings = probe_settings(args.timeout)
@@ -804,7 +808,8 @@ def cmd_badge(args: argparse.Namespace) -> int:
 
 def cmd_notify(args: argparse.Namespace) -> int:
     from hologram_lib.ci.notify import notify
-    from hologram_lib.config import probe_settings, webhook_url
+    from hologram_lib.config import webhook_url
+    from hologram_lib.credentials import probe_settings
     from hologram_lib.layout import Reports
 
     facts = _facts(args.reports_dir)

@@ -11,7 +11,7 @@ import fnmatch
 import math
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,27 +267,25 @@ def _read_budgets_file(path: Path, profile: str) -> dict[str, float]:
     return merged
 
 
-# `hologram stack up` keeps its state in `.stack/` of the directory it ran in; the seed's commands run from the
-# checkout's root, which is looked at too.
-_CHECKOUT = Path(__file__).resolve().parents[1]
+# GRAPHQL_URL → (token, the file it came from, the URL to connect to), or None: the embedded stack's token
+# discovery (`devstack.token.find_stack_token`), handed in by `hologram_lib.credentials`; settings never import it.
+TokenFinder = Callable[[str], "tuple[str, Path, str] | None"]
 
 
-def _graphql_token(env: Mapping[str, str], graphql_url: str | None) -> tuple[str | None, Path | None, str | None]:
-    """GRAPHQL_TOKEN, or — only when it is unset and GRAPHQL_URL is the marketplace of an embedded stack of this
-    checkout that is running — that stack's token and the file it came from (the seed's smoke test sets the URL and
-    never a token). The file must be the user's own: a token is never borrowed from another account's stack.
-    The third value is the URL to connect to: with the stack's token, the stack's own recorded address (`localhost`
-    resolved to `::1` first sent the token to whoever listened there)."""
+def _graphql_token(
+    env: Mapping[str, str], graphql_url: str | None, find_token: TokenFinder | None
+) -> tuple[str | None, Path | None, str | None]:
+    """GRAPHQL_TOKEN, or — only when it is unset, a finder is handed in and GRAPHQL_URL is the marketplace of an
+    embedded stack of this checkout that is running — that stack's token and the file it came from (the seed's smoke
+    test sets the URL and never a token). The third value is the URL to connect to: with the stack's token, the
+    stack's own recorded address."""
     explicit = env.get("GRAPHQL_TOKEN") or None
-    if explicit or not graphql_url:
+    if explicit or not graphql_url or find_token is None:
         return explicit, None, graphql_url
-    from hologram_lib.devstack.stack import DEFAULT_STATE_DIR, private_token, token_serving
-
-    serving = token_serving(graphql_url, [DEFAULT_STATE_DIR, _CHECKOUT / DEFAULT_STATE_DIR])
-    token = private_token(serving[0]) if serving else None
-    if serving is None or token is None:
+    found = find_token(graphql_url)
+    if found is None:
         return None, None, graphql_url
-    return token, serving[0], serving[1]
+    return found
 
 
 def token_notice(token_file: Path | None) -> str | None:
@@ -350,7 +348,11 @@ MAX_ENC_MB = 256
 
 
 def perf_knobs(
-    samples: int | None = None, environ: Mapping[str, str] | None = None, *, cold: bool = False
+    samples: int | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    cold: bool = False,
+    find_token: TokenFinder | None = None,
 ) -> PerfKnobs:
     env = _env(environ)
     base = samples or DEFAULT_SAMPLES
@@ -362,7 +364,7 @@ def perf_knobs(
     enc_mb = number("ENC_MB", 1)
     if enc_mb > MAX_ENC_MB:  # the payload and its grids live in memory: 10,000 MiB asked for 78 GiB
         raise InputError(f"ENC_MB: expected at most {MAX_ENC_MB} (MiB encoded per sample), got {enc_mb}")
-    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None)
+    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None, find_token)
     return PerfKnobs(
         enc_mb=enc_mb,
         samples=base,
@@ -497,10 +499,12 @@ class ProbeSettings:
     token_file: Path | None = None  # where graphql_token came from when GRAPHQL_TOKEN was unset
 
 
-def probe_settings(timeout_s: float | None = None, environ: Mapping[str, str] | None = None) -> ProbeSettings:
+def probe_settings(
+    timeout_s: float | None = None, environ: Mapping[str, str] | None = None, *, find_token: TokenFinder | None = None
+) -> ProbeSettings:
     env = _env(environ)
     raw_timeout = env.get("E2E_TIMEOUT_S", "").strip()
-    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None)
+    graphql_token, token_file, graphql_url = _graphql_token(env, env.get("GRAPHQL_URL") or None, find_token)
     return ProbeSettings(
         ipfs_api=env.get("IPFS_API") or None,
         graphql_url=graphql_url,

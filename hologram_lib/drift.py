@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hologram_lib import stats
+from hologram_lib.paired_documents import NoiseDocument
+from hologram_lib.perf.counted_file import is_counted
 from hologram_lib.status import Drift
 
 MIN_SAMPLES_FOR_BOOTSTRAP = 20
@@ -139,13 +141,12 @@ SAME_SESSION = SessionNoise()
 SEPARATE_SESSIONS = SessionNoise(stats.DEFAULT_SESSION_SD, stats.DEFAULT_SESSION_SD_P95)
 
 
-def separate_sessions(noise: Mapping[str, object] | None, keys: Sequence[str]) -> dict[str, SessionNoise]:
+def separate_sessions(noise: NoiseDocument | None, keys: Sequence[str]) -> dict[str, SessionNoise]:
     """Session noise per metric for separately collected sides: `hologram calibrate`'s measurement (noise.json)
     where it has one, else the default measured on this machine kind."""
-    measured = noise.get("metrics") if isinstance(noise, Mapping) else None
     found = {}
     for key in keys:
-        entry = measured.get(key) if isinstance(measured, Mapping) else None
+        entry = noise.metrics.get(key) if noise is not None else None
         if isinstance(entry, Mapping) and isinstance(entry.get("session_sd_log_median"), int | float):
             found[key] = SessionNoise(float(entry["session_sd_log_median"]), float(entry["session_sd_log_p95"]))
         else:
@@ -283,12 +284,6 @@ def compare_run_sets(
 # +0.09 %, an unset hash seed +0.07 %, a longer checkout path +0.29 % (the environment and seed are pinned). 1 %
 # is three times the largest of those, and below the 2 % a user may ask for.
 COUNT_NOISE_FLOOR_PCT = 1.0
-COUNTED_SUFFIXES = ("_instructions", "_est_cycles")
-
-
-def is_counted(key: str) -> bool:
-    """A counted metric (`<suite>.<name>_instructions` / `_est_cycles`): judged as a count, not as a latency."""
-    return key.endswith(COUNTED_SUFFIXES)
 
 
 def judge_counts(baseline: RunLogs, current: RunLogs, threshold_pct: float) -> DriftResult:
@@ -405,3 +400,14 @@ def compare_samples(baseline_ms: object, current_ms: object, threshold_pct: floa
     if estimate is None:
         return too_few_samples(base, cur)
     return from_estimate(estimate, estimate.p_value, threshold_pct)
+
+
+def paired_verdicts(
+    suite: str,
+    first: dict[str, list[np.ndarray]],
+    second: dict[str, list[np.ndarray]],
+    threshold_pct: float,
+) -> dict[str, DriftResult]:
+    """The paired verdicts of two sides measured in interleaved runs (`perf.interleaved`), keyed `<suite>.<metric>`."""
+    pairs = {f"{suite}.{name}": (first[name], second[name]) for name in first if name in second}
+    return compare_run_sets(pairs, threshold_pct, paired=True)

@@ -17,66 +17,13 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
 from hologram_lib import stats
+from hologram_lib.budget_policy import BudgetResult, check_budget, check_budget_runs
 from hologram_lib.config import GateSettings
 from hologram_lib.perf.files import MetricData
 from hologram_lib.status import Budget
 
 ONE_RUN = "1 run: machine noise not measured"
-
-
-@dataclass(frozen=True)
-class BudgetResult:
-    status: str
-    p95_ms: float
-    ci_low_ms: float
-    ci_high_ms: float
-    n: int
-    budget_ms: float
-    samples_needed: int | None = None
-    runs: int = 1
-    runs_needed: int | None = None
-
-
-def _status(low: float, high: float, budget_ms: float) -> str:
-    return Budget.PASS if high <= budget_ms else Budget.FAIL if low > budget_ms else Budget.INCONCLUSIVE
-
-
-def check_budget(samples_ms: object, budget_ms: float) -> BudgetResult:
-    """One run's raw samples against a p95 budget (ms) — the one-run special case of check_budget_runs: its
-    distribution-free interval covers this process's p95, not the next process's."""
-    ordered = stats.as_sorted(samples_ms)
-    n = len(ordered)
-    if n == 0:
-        raise ValueError("check_budget needs at least one sample")
-    p95 = stats.quantile(ordered)
-    low, high = stats.quantile_ci(ordered)
-    status = _status(low, high, budget_ms)
-    needed = stats.samples_to_settle(n, p95, low, high, budget_ms) if status == Budget.INCONCLUSIVE else None
-    return BudgetResult(status, p95, low, high, n, budget_ms, needed)
-
-
-def check_budget_runs(runs: object, budget_ms: float) -> BudgetResult:
-    """Judge the pooled p95 of several runs (each a sequence of samples in ms) against a p95 budget (ms), with an
-    interval over runs; inconclusive → `runs_needed` says how many runs would settle it."""
-    sorted_runs = [stats.as_sorted(run) for run in runs]  # type: ignore[attr-defined]
-    if not sorted_runs or any(len(run) == 0 for run in sorted_runs):
-        raise ValueError("check_budget_runs needs at least one run, and samples in every run")
-    if len(sorted_runs) == 1:
-        return check_budget(sorted_runs[0], budget_ms)
-    pooled = stats.as_sorted(np.concatenate(sorted_runs))
-    p95 = stats.quantile(pooled)
-    low, high = stats.run_bootstrap_quantile_ci(sorted_runs)
-    status = _status(low, high, budget_ms)
-    k = len(sorted_runs)
-    needed = (
-        stats.samples_to_settle(k, p95, low, high, budget_ms, floor=stats.MIN_RUNS)
-        if status == Budget.INCONCLUSIVE
-        else None
-    )
-    return BudgetResult(status, p95, low, high, len(pooled), budget_ms, None, k, needed)
 
 
 @dataclass(frozen=True)

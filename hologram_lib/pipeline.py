@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from hologram_lib import config
+from hologram_lib import config, credentials
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, ProbeResult, record_latencies
@@ -34,9 +34,9 @@ from hologram_lib.history.series import Trend, trends
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
 from hologram_lib.locks import Busy, locked
+from hologram_lib.paired_documents import NoiseDocument, read_noise
 from hologram_lib.perf.collect import collect, new_run_id
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
-from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
 from hologram_lib.report import history_page, params, project, render
 from hologram_lib.report.index import write_index, write_unjudged_index
@@ -216,7 +216,7 @@ def _stack_phase(request: ReportRequest, phases: Phases) -> Iterator[dict[str, s
 
 def _measure(request: ReportRequest, env: dict[str, str], phases: Phases) -> None:
     settings = config.gate_settings(request.profile, environ=env)
-    knobs = config.perf_knobs(environ=env)
+    knobs = credentials.perf_knobs(environ=env)
     if notice := config.token_notice(knobs.token_file):
         print(notice, flush=True)
     reports = Reports(request.reports_dir)
@@ -224,7 +224,7 @@ def _measure(request: ReportRequest, env: dict[str, str], phases: Phases) -> Non
         outcomes = collect(reports.perf.root, list(SUITE_BUILDERS), knobs, settings, env=env)
         said.append(", ".join(f"{o.suite}: {o.runs} runs" for o in outcomes))
     with phases.phase("probe") as said:
-        result = Probe(config.probe_settings(environ=env), reports.events).run()
+        result = Probe(credentials.probe_settings(environ=env), reports.events).run()
         record_latencies(reports.perf.root, result)
         said.append(_probe_line(result))
 
@@ -237,7 +237,7 @@ def _probe_line(result: ProbeResult) -> str:
 
 def _measure_without_services(request: ReportRequest, env: dict[str, str], reason: str) -> None:
     settings = config.gate_settings(request.profile, environ=env)
-    knobs = config.perf_knobs(environ=env)
+    knobs = credentials.perf_knobs(environ=env)
     reports = Reports(request.reports_dir)
     collect(reports.perf.root, ["core"], knobs, settings, env=env)
     run_id = new_run_id()
@@ -302,7 +302,7 @@ class Judged:
     verdict: Overall
     metrics: dict[str, MetricData]
     events: list[dict[str, Any]]
-    noise: dict[str, Any] | None
+    noise: NoiseDocument | None
     history: str  # what became of this run in the history store (appended, already there, or why not)
 
 

@@ -22,9 +22,9 @@ from hologram_lib.errors import InputError
 from hologram_lib.gate import GateReport, evaluate
 from hologram_lib.history.source import BaselineSpec, Source, choose
 from hologram_lib.layout import Reports
+from hologram_lib.paired_documents import AbDocument, NoiseDocument, read_ab, read_noise
 from hologram_lib.perf.files import load_perf_dir
-from hologram_lib.perf.paired import read_ab, read_noise
-from hologram_lib.status import Drift, Step
+from hologram_lib.status import Step
 
 KIND = "hologram-verdict/2"
 
@@ -52,7 +52,7 @@ class Overall:
     drift: DriftReport | None = None
     e2e: Summary | None = None
     missing: list[str] = field(default_factory=list)
-    ab: dict[str, Any] | None = None  # the A/B used (of the commit judged); None when absent or stale
+    ab: AbDocument | None = None  # the A/B used (of the commit judged); None when absent or stale
     source: Source = field(default_factory=lambda: Source("none", "not compared"))
     inputs: Inputs | None = None
 
@@ -70,7 +70,7 @@ class Overall:
         else:
             parts.append("drift against a baseline not compared (no baseline)")
         if self.ab is not None:
-            parts.append(f"no regression in the paired A/B vs {self.ab['base']['ref']}")
+            parts.append(f"no regression in the paired A/B vs {self.ab.base['ref']}")
         e2e = self.e2e.latest_run if self.e2e is not None else None
         parts.append("the latest E2E run passed" if e2e is not None and e2e["status"] == Step.OK else "no E2E failure")
         return ", ".join(parts)
@@ -101,28 +101,28 @@ def judge(inputs: Inputs) -> Overall:
         notes.append(f"{source.line()} (promote one on main with `hologram baseline promote`, or download it in CI)")
     ab = _current_ab(inputs, notes)
     if ab is not None:
-        regressed = [k for k, m in ab["metrics"].items() if m["status"] == Drift.REGRESSED]
-        reasons += [f"{k} regressed in the paired A/B vs {ab['base']['ref']}" for k in regressed]
+        regressed = ab.regressed
+        reasons += [f"{k} regressed in the paired A/B vs {ab.base['ref']}" for k in regressed]
         if not regressed:
-            notes.append(f"paired A/B vs {ab['base']['ref']}: no regression ({ab['runs_per_side']} runs per side)")
+            notes.append(f"paired A/B vs {ab.base['ref']}: no regression ({ab.runs_per_side} runs per side)")
     e2e = _judge_e2e(inputs.events, settings, reasons, notes, missing)
     return Overall(not reasons, reasons, notes, gate, drift, e2e, missing, ab, source, inputs)
 
 
-def calibration_note(perf_dir: Path, noise: dict[str, Any] | None) -> str:
+def calibration_note(perf_dir: Path, noise: NoiseDocument | None) -> str:
     """Which session noise drift used: a calibration raises the evidence a comparison needs, so say which."""
     if noise is None:
         return "session noise: the defaults (no noise.json: `hologram calibrate` measures this runner's)"
-    return f"session noise from {perf_dir / 'noise.json'} (`hologram calibrate` of {noise.get('created', '?')})"
+    return f"session noise from {perf_dir / 'noise.json'} (`hologram calibrate` of {noise.created})"
 
 
-def _current_ab(inputs: Inputs, notes: list[str]) -> dict[str, Any] | None:
+def _current_ab(inputs: Inputs, notes: list[str]) -> AbDocument | None:
     """The paired A/B when it measured the commit being judged; a stale one (another head) is named and ignored."""
     path = inputs.ab if inputs.ab is not None else inputs.perf_dir / "ab.json"
     if inputs.ab is None and not path.exists():
         return None
     ab = read_ab(path)  # a named one that is absent, or any corrupt one: InputError
-    head: dict[str, Any] = ab["head"] if isinstance(ab.get("head"), dict) else {}
+    head = ab.head
     measured = head.get("commit") if isinstance(head.get("commit"), str) else None
     if measured is None:
         notes.append(f"A/B in {path} does not say which commit it measured: ignored (run `hologram ab` again)")
@@ -177,7 +177,7 @@ def write_verdict(path: Path, result: Overall) -> Path:
         "notes": result.notes,
         "why_passed": result.why_passed() if result.passed else None,
         "baseline": result.source.to_dict(),
-        "ab": None if result.ab is None else {"base": result.ab["base"], "head": result.ab.get("head")},
+        "ab": None if result.ab is None else {"base": result.ab.base, "head": result.ab.head},
         "e2e": None if e2e is None else {"run_id": e2e["run_id"], "status": e2e["status"]},
         "missing": result.missing,
         "budgets": result.gate.to_dict()["verdicts"],

@@ -12,14 +12,14 @@ import time
 from pathlib import Path
 
 from hologram_lib.perf.collect import RunRequest, run_process
-from hologram_lib.perf.paired import worktree
+from hologram_lib.perf.worktrees import worktree
 from tests.conftest import ROOT
 from tests.test_runs import codec_repo, worktrees  # noqa: F401 (a fixture)
 
 HOLD_A_WORKTREE = """
 import signal, sys, time
 from pathlib import Path
-from hologram_lib.perf.paired import worktree
+from hologram_lib.perf.worktrees import worktree
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # as the CLI does: SIGTERM unwinds, `finally` runs
 with worktree(Path(sys.argv[1]), sys.argv[2]) as tree:
     print(tree, flush=True)

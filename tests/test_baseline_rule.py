@@ -14,10 +14,10 @@ import pytest
 
 from hologram_lib.drift import DriftResult
 from hologram_lib.errors import InputError
+from hologram_lib.experiments.ab import AbReport, write_ab
 from hologram_lib.history.records import MetricRow, RunRecord, now_utc
 from hologram_lib.history.series import green_main_runs, read_series
 from hologram_lib.history.store import add_runs
-from hologram_lib.perf.paired import AbReport, write_ab
 from tests.conftest import ROOT, hologram, lognormal_runs
 from tests.test_one_verdict import head_commit, situation, write_perf
 

@@ -265,7 +265,7 @@ def head_commit() -> str:
 
 def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path) -> None:
     from hologram_lib.drift import DriftResult
-    from hologram_lib.perf.paired import AbReport, write_ab
+    from hologram_lib.experiments.ab import AbReport, write_ab
 
     base = {"ref": "3f2a9c1d0e4b", "commit": "3f2a9c1d0e4b" * 3}
     regressed = DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)
@@ -304,7 +304,7 @@ HOSTILE_FUNCTION = "<img src=x onerror=alert(1)>[x](javascript:alert(1))<!channe
 def counted_regression(report_dir: Path) -> str:
     """An ab.json of this commit whose counted encode regressed, with the functions `ab` names (one hostile)."""
     from hologram_lib.drift import DriftResult
-    from hologram_lib.perf.paired import AbReport, write_ab
+    from hologram_lib.experiments.ab import AbReport, write_ab
 
     key = "core.encode_1MB_instructions"
     base = {"ref": "3f2a9c1d0e4b", "commit": "3f2a9c1d0e4b" * 3}

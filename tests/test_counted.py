@@ -24,8 +24,10 @@ from hologram_lib.ci.summary import attribution_markdown, text
 from hologram_lib.config import gate_settings, measure_mode, perf_knobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, RunLogs, compare_runs, judge_counts
 from hologram_lib.errors import InputError
+from hologram_lib.paired_documents import AbDocument
 from hologram_lib.perf.callgrind import ProfileError, estimated_cycles, read_profile, top_changes
-from hologram_lib.perf.counted import find_valgrind, fingerprint_difference
+from hologram_lib.perf.counted import find_valgrind
+from hologram_lib.perf.counted_file import fingerprint_difference
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import measure
 from hologram_lib.status import Drift
@@ -272,7 +274,8 @@ def test_ab_on_counts_judges_three_edits_of_encode(edited_repo: Path, edit: str)
         functions = attribution["metrics"]["core.encode_1MB_instructions"]["functions"]
         assert functions and sum(f["share_pct"] for f in functions) > 50  # the named functions carry the change
         assert (perf / "profiles" / "ab" / "head.core.encode_1MB.callgrind.gz").is_file()
-        summary = "\n".join(attribution_markdown(document))  # what the job summary shows under the A/B table
+        # what the job summary shows under the A/B table
+        summary = "\n".join(attribution_markdown(AbDocument.read(perf / "ab.json")))
         assert (
             "Where core.encode_1MB_instructions went" in summary and f"| {text(functions[0]['function'])} |" in summary
         )

@@ -99,7 +99,7 @@ def test_a_noise_file_cannot_lower_the_session_term_or_crash(runs_dir: Path, tmp
 
 def test_a_zero_session_term_is_raised_to_the_default(runs_dir: Path) -> None:
     from hologram_lib import stats
-    from hologram_lib.perf.paired import read_noise
+    from hologram_lib.paired_documents import read_noise
 
     noise = calibrated(runs_dir)
     document = json.loads(noise.read_text())
@@ -108,7 +108,7 @@ def test_a_zero_session_term_is_raised_to_the_default(runs_dir: Path) -> None:
     noise.write_text(json.dumps(document))
     read = read_noise(runs_dir)
     assert read is not None
-    assert all(m["session_sd_log_median"] == stats.DEFAULT_SESSION_SD for m in read["metrics"].values())
+    assert all(m["session_sd_log_median"] == stats.DEFAULT_SESSION_SD for m in read.metrics.values())
 
 
 def baseline_of(tmp_path: Path, runs: list[list[float]], name: str = "b.json") -> Path:

@@ -19,9 +19,9 @@ import pytest
 from hologram_lib.baseline import baseline_document, write_baseline
 from hologram_lib.drift import DriftResult
 from hologram_lib.e2e.events import EventLog
+from hologram_lib.experiments.ab import AbReport, write_ab
 from hologram_lib.history.exchange import import_paths
 from hologram_lib.perf.files import MetricResult, load_perf_dir, write_suite
-from hologram_lib.perf.paired import AbReport, write_ab
 from tests.conftest import ROOT, hologram, lognormal_runs
 
 

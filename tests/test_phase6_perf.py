@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hologram_lib import config
+from hologram_lib import config, credentials
 from hologram_lib.perf.collect import Progress, collect
 from hologram_lib.perf.files import load_perf_dir
 
@@ -21,13 +21,13 @@ PERF_DIR = Path(os.environ.get("HOLOGRAM_PERF_DIR", config.DEFAULT_PERF_DIR))
 
 @pytest.fixture(scope="module")
 def collected() -> dict:
-    knobs = config.perf_knobs()
+    knobs = credentials.perf_knobs()
     collect(PERF_DIR, ["core", "graphql", "ipfs"], knobs, config.gate_settings(), Progress())
     return load_perf_dir(PERF_DIR)
 
 
 def test_core_metrics_are_measured(collected: dict) -> None:
-    enc_mb = config.perf_knobs().enc_mb
+    enc_mb = credentials.perf_knobs().enc_mb
     for key in (f"core.encode_{enc_mb}MB_ms", "core.verify_ms"):
         assert collected[key].n >= config.DEFAULT_SAMPLES
         assert collected[key].p95_ms > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hologram_lib import config
+from hologram_lib import config, credentials
 from hologram_lib.e2e.probe import Probe
 from tests.conftest import stack_token
 
@@ -19,10 +19,10 @@ pytestmark = pytest.mark.phase8_e2e
 @pytest.fixture
 def settings(request: pytest.FixtureRequest) -> config.ProbeSettings:
     if os.environ.get("IPFS_API") and os.environ.get("GRAPHQL_URL"):
-        return config.probe_settings()
+        return credentials.probe_settings()
     info = request.getfixturevalue("stack")
     env = {"IPFS_API": info.ipfs_api, "GRAPHQL_URL": info.graphql_url, "GRAPHQL_TOKEN": stack_token(info)}
-    return config.probe_settings(environ=env)
+    return credentials.probe_settings(environ=env)
 
 
 def test_events_satisfy_the_seed_checklist(settings: config.ProbeSettings) -> None:

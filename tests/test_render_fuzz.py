@@ -29,6 +29,7 @@ from hologram_lib.ci.facts import gather
 from hologram_lib.cli import main
 from hologram_lib.e2e.summary import summarize
 from hologram_lib.layout import Reports
+from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.files import MetricResult, load_perf_dir, write_suite
 from hologram_lib.report import index, pages, render, tables
 from hologram_lib.verdict import default_inputs, judge
@@ -104,14 +105,14 @@ def notebook_markdown(reports: Reports, text: str) -> str:
     """What the notebooks display as Markdown, from the same functions, for this hostile report."""
     verdict_file = reports.root / "verdict.json"
     verdict_file.write_text(json.dumps({"passed": False, "reasons": [text, f"{text} {SECRET}"]}), encoding="utf-8")
-    noise = {
-        "threshold_pct": 10.0,
-        "false_alarms": [text],
-        "runs_per_group": 5,
-        "created": text,
-        "metrics": {text: {"between_run_sd_log_median": text, "between_run_sd_log_p95": 0.1, "mde_median_pct": 5,
-                           "mde_p95_pct": text}},
-    }  # fmt: skip
+    noise = NoiseDocument(
+        threshold_pct=10.0,
+        false_alarms=[text],
+        runs_per_group=5,
+        created=text,
+        metrics={text: {"between_run_sd_log_median": text, "between_run_sd_log_p95": 0.1, "mde_median_pct": 5,
+                        "mde_p95_pct": text}},
+    )  # fmt: skip
     e2e = summarize(reports.events)
     parts = [
         pages.verdict_markdown(verdict_file),

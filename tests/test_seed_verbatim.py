@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hologram_lib import config
+from hologram_lib import config, credentials
 from hologram_lib.devstack import stack as devstack
 from tests.conftest import ROOT, VERDICT_ENV
 from tests.test_seed_runbook import UPSTREAM_LIKE
@@ -218,7 +218,7 @@ def test_forced_budget_violation_fails_on_upstream_like_data(tmp_path: Path, mak
 
 
 def probe_env(project: Project, graphql_url: str, **extra: str) -> config.ProbeSettings:
-    return config.probe_settings(environ={"IPFS_API": project.info.ipfs_api, "GRAPHQL_URL": graphql_url, **extra})
+    return credentials.probe_settings(environ={"IPFS_API": project.info.ipfs_api, "GRAPHQL_URL": graphql_url, **extra})
 
 
 @pytest.mark.parametrize("spell", [lambda u: u.replace("127.0.0.1", "localhost"), lambda u: u + "/"])
@@ -227,7 +227,10 @@ def test_stack_token_used_for_the_stacks_own_url(project: Project, monkeypatch: 
     settings = probe_env(project, spell(project.info.graphql_url))
     assert settings.graphql_token == devstack.read_token(project.info.state_dir)
     assert settings.token_file == Path(project.info.state_dir).resolve() / "token"
-    assert config.perf_knobs(environ={"GRAPHQL_URL": spell(project.info.graphql_url)}).token_file == settings.token_file
+    assert (
+        credentials.perf_knobs(environ={"GRAPHQL_URL": spell(project.info.graphql_url)}).token_file
+        == settings.token_file
+    )
 
 
 def test_explicit_token_wins(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import pytest
 
-from hologram_lib import config
+from hologram_lib import config, credentials
 from hologram_lib.devstack import stack as devstack
 from tests.conftest import hologram
 
@@ -27,7 +27,7 @@ URL = "http://127.0.0.1:4999/graphql"
 
 
 def knobs(graphql_url: str) -> config.PerfKnobs:
-    return config.perf_knobs(environ={"GRAPHQL_URL": graphql_url})
+    return credentials.perf_knobs(environ={"GRAPHQL_URL": graphql_url})
 
 
 def fake_stack(state_dir: Path, url: str = URL, **as_user: int) -> subprocess.Popen[bytes]:
@@ -131,11 +131,11 @@ def test_no_token_when_the_recorded_process_belongs_to_another_user(
 
 def test_localhost_gets_the_token_with_the_stacks_own_address(state_dir: Path) -> None:
     """The seed writes `localhost`; the connection goes to what the stack recorded (127.0.0.1), token and all."""
-    for settings in (knobs("http://localhost:4999/graphql/"), config.probe_settings(
+    for settings in (knobs("http://localhost:4999/graphql/"), credentials.probe_settings(
             environ={"GRAPHQL_URL": "http://LOCALHOST:4999/graphql"})):  # fmt: skip
         assert settings.graphql_token == devstack.read_token(state_dir)
         assert settings.graphql_url == URL
-    other = config.probe_settings(environ={"GRAPHQL_URL": "http://localhost:4000/graphql"})
+    other = credentials.probe_settings(environ={"GRAPHQL_URL": "http://localhost:4000/graphql"})
     assert other.graphql_token is None and other.graphql_url == "http://localhost:4000/graphql"  # untouched
 
 
@@ -191,7 +191,7 @@ def test_localhost_resolving_to_ipv6_first_never_sends_the_token_there(
     _Recorder.seen = []
     try:
         monkeypatch.setattr(socket, "getaddrinfo", debian_hosts)
-        settings = config.probe_settings(environ={"GRAPHQL_URL": f"http://localhost:{port}/graphql"})
+        settings = credentials.probe_settings(environ={"GRAPHQL_URL": f"http://localhost:{port}/graphql"})
         assert settings.graphql_token
         with GraphQLClient(settings.graphql_url or "", settings.graphql_token, 5) as client:
             client.execute("{ __typename }")

@@ -22,6 +22,7 @@ from hologram_lib.ci import summary
 from hologram_lib.ci.facts import Facts, worst_first
 from hologram_lib.config import PullRequestApi
 from hologram_lib.errors import InputError
+from hologram_lib.paired_documents import AbDocument
 from hologram_lib.redact import one_line
 from hologram_lib.status import Budget, Drift
 
@@ -86,13 +87,13 @@ def _drift(facts: Facts) -> list[str]:
     return [*out, "", f"_{len(drifts) - len(failed) - len(unjudged)} other metric(s) unchanged or improved._"]
 
 
-def _ab(ab: dict[str, Any] | None) -> list[str]:
+def _ab(ab: AbDocument | None) -> list[str]:
     if ab is None:
         return []
-    metrics = ab["metrics"]
+    metrics = ab.metrics
     failed = {k: m for k, m in metrics.items() if m.get("status") == Drift.REGRESSED}
     unjudged = {k: m for k, m in metrics.items() if k not in failed and m.get("status") in _NOT_JUDGED}
-    side = f"paired A/B against {summary.text(ab['base']['ref'])}"
+    side = f"paired A/B against {summary.text(ab.base['ref'])}"
     if not failed and not unjudged:
         return ["", f"**A/B** ({side}): no regression in {len(metrics)} metric(s)."]
     rows = summary.ab_rows({**dict(sorted(failed.items())), **dict(sorted(unjudged.items()))})

@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hologram_lib import atomic, config
+from hologram_lib import atomic, config, credentials
 from hologram_lib.ci import badge, notify, summary
 from hologram_lib.ci.facts import Facts, gather
 from hologram_lib.errors import InputError
 from hologram_lib.layout import Reports
-from hologram_lib.perf.profiles import refresh_cache_profiles
 
 
 @dataclass
@@ -46,7 +45,6 @@ def write_summary(text: str, reports: Reports, environ: Mapping[str, str] | None
 
 
 def produce(reports: Reports, environ: Mapping[str, str] | None = None, *, dry_run: bool) -> Outputs:
-    profiles = _cache_profiles(reports)  # first: the summary shows them
     out = Outputs(gather(reports, environ))
     if out.facts.problem:
         out.lines.append(f"ci: {out.facts.problem}")
@@ -54,8 +52,8 @@ def produce(reports: Reports, environ: Mapping[str, str] | None = None, *, dry_r
     out.lines.append("summary: wrote " + ", ".join(str(p) for p in written))
     shown = badge.write_badge(out.facts, reports.badge_svg, reports.badge_json)
     out.lines.append(f"badge: {shown.message} ({shown.color}) → {reports.badge_svg}, {reports.badge_json}")
-    out.lines += profiles
-    secrets = [config.probe_settings(environ=environ).graphql_token]
+    out.lines += _cache_profiles(out.facts)
+    secrets = [credentials.probe_settings(environ=environ).graphql_token]
     for channel in notify.CHANNELS:
         url = config.webhook_url(channel, environ)
         delivery = notify.notify(channel, out.facts, url, reports.notification(channel), secrets, dry_run=dry_run)
@@ -63,9 +61,9 @@ def produce(reports: Reports, environ: Mapping[str, str] | None = None, *, dry_r
     return out
 
 
-def _cache_profiles(reports: Reports) -> list[str]:
-    try:
-        profiles = refresh_cache_profiles(reports.perf.root)
-    except InputError as exc:
-        return [f"cache profiles: none ({exc.one_line()})"]
-    return [f"cache profiles: {len(profiles)} metrics in {reports.perf.cache_profiles}"]
+def _cache_profiles(facts: Facts) -> list[str]:
+    """The cold / warm profiles as `hologram perf collect` wrote them (the CI outputs never recompute them)."""
+    path = facts.reports.perf.cache_profiles
+    if facts.cache_profiles is None:
+        return [f"cache profiles: none (no readable {path}: `COLD=1 hologram perf collect` writes it)"]
+    return [f"cache profiles: {len(facts.cache_profiles)} metrics in {path}"]

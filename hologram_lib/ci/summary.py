@@ -17,6 +17,7 @@ from hologram_lib.ci.facts import Facts, read_bisect, worst_first
 from hologram_lib.config import secret_values
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.errors import InputError
+from hologram_lib.paired_documents import AbDocument, read_noise
 from hologram_lib.redact import redact
 from hologram_lib.report.pages import cache_profiles_markdown
 from hologram_lib.verdict import Overall
@@ -105,10 +106,10 @@ def drift_section(facts: Facts) -> list[str]:
     if verdict.ab is not None:
         ab = verdict.ab
         out.append(
-            f"\nJudged by a **paired A/B** against {text(ab['base']['ref'])} ({text(ab['runs_per_side'])} "
+            f"\nJudged by a **paired A/B** against {text(ab.base['ref'])} ({text(ab.runs_per_side)} "
             "interleaved runs per side), and against the baseline below when there is one."
         )
-        rows = ab_rows(dict(sorted(ab["metrics"].items())))
+        rows = ab_rows(dict(sorted(ab.metrics.items())))
         out += ["", *table(AB_HEADER, rows, "metrics")]
         out += attribution_markdown(ab)  # counted regressions: the functions that moved
     fetched = f" (fetched: {text(facts.baseline_source)})" if facts.baseline_source else ""
@@ -211,16 +212,14 @@ def _number(value: Any) -> float | None:
 
 
 def noise_line(facts: Facts) -> list[str]:
-    from hologram_lib.perf.paired import read_noise
-
     noise = read_noise(facts.reports.perf.root)
     if noise is None:
         return ["**Noise:** not measured on this runner (the nightly job runs `hologram calibrate`)."]
-    alarms = noise.get("false_alarms") or []
-    worst = max(noise["metrics"].items(), key=lambda item: float(item[1].get("mde_p95_pct") or 0.0), default=None)
+    alarms = noise.false_alarms
+    worst = max(noise.metrics.items(), key=lambda item: float(item[1].get("mde_p95_pct") or 0.0), default=None)
     reach = "" if worst is None else f"; the p95 of {text(worst[0])} can reveal ≥{text(worst[1].get('mde_p95_pct'))} %"
     state = "A/A clean" if not alarms else f"A/A false alarm on {text(', '.join(map(str, alarms)))}"
-    return [f"**Noise:** {state} ({text(noise['runs_per_group'])} interleaved runs per group){reach}."]
+    return [f"**Noise:** {state} ({text(noise.runs_per_group)} interleaved runs per group){reach}."]
 
 
 def artifacts_section(facts: Facts) -> list[str]:
@@ -257,7 +256,7 @@ def bounded(text: str, limit: int = LIMIT_BYTES, cut: str = _CUT) -> str:
     return keep[: keep.rfind("\n") + 1] + cut
 
 
-def attribution_markdown(ab: dict[str, Any]) -> list[str]:
+def attribution_markdown(ab: AbDocument) -> list[str]:
     """For each counted regression of an ab.json, the C functions that moved most (hologram_lib.attribution)."""
     out = []
     for key, functions in moved_functions(ab).items():

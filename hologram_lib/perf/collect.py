@@ -24,9 +24,9 @@ from typing import TextIO
 
 import numpy as np
 
+from hologram_lib.budget_policy import runs_to_settle
 from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.errors import InputError
-from hologram_lib.gate import check_budget_runs
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.counted import COUNTED_SUITES, count_into, unavailable
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
@@ -189,9 +189,7 @@ def _unsettled(suite: SuiteRuns, settings: GateSettings) -> int:
         budget = settings.budget_for(result.key)
         if budget is None or result.runs is None:
             continue
-        verdict = check_budget_runs(result.runs, budget)
-        if verdict.status == "inconclusive":
-            needed = max(needed, verdict.runs_needed or len(suite.runs) + 1)
+        needed = max(needed, runs_to_settle(result.runs, budget, len(suite.runs)))
     return needed
 
 
@@ -240,7 +238,7 @@ def collect(
     and the others still run.
 
     A cold profile (knobs.cold) goes to perf_dir/cold/ — never judged against the budgets, so it is not extended
-    either — and then perf_dir/cache_profiles.json compares it with the warm data.
+    either — and then perf_dir/cache_profiles.json compares it with the warm data (rewritten by a later warm run).
     """
     progress = progress or Progress()
     run_id = new_run_id()
@@ -268,4 +266,15 @@ def collect(
         outcomes.append(CollectOutcome(suite.name, suite.results(), files, len(suite.runs), startup))
     if knobs.cold:
         progress.line(f"cold vs warm: {write_cache_profiles(perf_dir)}")
+    elif PerfDir(perf_dir).cold.is_dir():
+        _refresh_cache_profiles(perf_dir, progress)
     return outcomes
+
+
+def _refresh_cache_profiles(perf_dir: Path, progress: Progress) -> None:
+    """New warm runs beside earlier cold ones: the cold / warm profiles compare against these, so that every
+    reader (the CI outputs, the report) finds them current without recomputing them from the raw runs."""
+    try:
+        progress.line(f"cold vs warm: {write_cache_profiles(perf_dir)}")
+    except InputError as exc:
+        progress.line(f"cold vs warm: not refreshed ({exc.one_line()})")

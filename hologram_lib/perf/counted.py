@@ -46,10 +46,10 @@ from hologram_lib.config import PerfKnobs
 from hologram_lib.errors import InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.callgrind import ProfileError, compress, estimated_cycles, read_profile
+from hologram_lib.perf.counted_file import KIND
 from hologram_lib.perf.files import ERROR_PREFIX, MetricResult
 from hologram_lib.perf.hooks import hooks_path
 
-KIND = "hologram-counted/1"
 MIN_VALGRIND = (3, 13)  # --instr-atstart and the start/stop client requests behave as used here since 3.13
 # A fixed simulated cache (32 KiB 8-way L1s, 8 MiB 16-way LL, 64 B lines): the estimate must not follow the host.
 CACHE_GEOMETRY = ("--I1=32768,8,64", "--D1=32768,8,64", "--LL=8388608,16,64")
@@ -107,20 +107,6 @@ def find_valgrind() -> Valgrind | str:
     if hooks_path() is None:
         return "the pytest-codspeed wheel (callgrind instrument hooks) is not installed"
     return Valgrind(path, match.group(0))
-
-
-def fingerprint_difference(base: Mapping[str, str] | None, head: Mapping[str, str] | None) -> str | None:
-    """None when two fingerprints are equal, else one line naming what differs (counts are then incomparable)."""
-    if base is None or head is None:
-        side = "baseline" if base is None else "current run"
-        return f"the {side} recorded no toolchain fingerprint with its counts"
-    differing = sorted(set(base) | set(head))
-    parts = [
-        f"{k} {base.get(k, '?')!s:.60} → {head.get(k, '?')!s:.60}" for k in differing if base.get(k) != head.get(k)
-    ]
-    if not parts:
-        return None
-    return "counts from another toolchain are not comparable: " + "; ".join(parts)
 
 
 # --- one count -----------------------------------------------------------------------------------------------------
@@ -328,25 +314,6 @@ def counted_document(
 
 def write_counted(perf_dir: Path, document: dict[str, object]) -> Path:
     return atomic.write_json(PerfDir(perf_dir).counted, document)
-
-
-def read_counted(perf_dir: Path) -> dict[str, object] | None:
-    """counted.json, or None when this perf folder has no counted measurement; a bad one is an InputError."""
-    path = PerfDir(perf_dir).counted
-    if not path.exists():
-        return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InputError(f"cannot read it as JSON ({type(exc).__name__})", path) from None
-    if (
-        not isinstance(document, dict)
-        or document.get("kind") != KIND
-        or not isinstance(document.get("fingerprint"), dict)
-        or not isinstance(document.get("metrics"), dict)
-    ):
-        raise InputError(f'expected a "{KIND}" document with "fingerprint" and "metrics"', path)
-    return document
 
 
 def unavailable(knobs: PerfKnobs) -> str | None:

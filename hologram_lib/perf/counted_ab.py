@@ -30,9 +30,9 @@ from hologram_lib.perf.counted import (
     Valgrind,
     count_tasks,
     counted_names,
-    fingerprint_difference,
     spread_pct,
 )
+from hologram_lib.perf.counted_file import fingerprint_difference
 from hologram_lib.status import Drift
 
 ATTRIBUTION_KIND = "hologram-attribution/1"

@@ -87,6 +87,14 @@ class MetricData:
     def has_data(self) -> bool:
         return self.samples is not None or self.p95_ms is not None
 
+    def sample_quantile(self, q: float) -> float:
+        """A quantile of every run's samples pooled (what the summary CSV's p50 / p95 / p99 say); NaN without them."""
+        return stats.quantile(self.samples, q) if self.samples is not None and len(self.samples) else math.nan
+
+    def p95_interval(self) -> tuple[float, float]:
+        """The p95's 95 % interval (`p95_interval`); NaN without samples."""
+        return p95_interval(self.runs, self.samples) if self.samples is not None else (math.nan, math.nan)
+
 
 def _fmt(value: float) -> str:
     return "" if value is None or not math.isfinite(value) else f"{value:.3f}"
@@ -370,8 +378,7 @@ def _with_fingerprints(perf_dir: Path, metrics: dict[str, MetricData]) -> dict[s
     """Counted metrics carry the toolchain fingerprint that counted.json recorded beside them."""
     from dataclasses import replace
 
-    from hologram_lib.drift import is_counted
-    from hologram_lib.perf.counted import read_counted
+    from hologram_lib.perf.counted_file import is_counted, read_counted
 
     if not any(is_counted(key) for key in metrics):
         return metrics

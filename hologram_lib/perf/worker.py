@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from hologram_lib.config import perf_knobs
+from hologram_lib.credentials import perf_knobs
 from hologram_lib.errors import InputError
 from hologram_lib.perf.harness import SampleTimeout
 from hologram_lib.perf.suites import SUITE_BUILDERS, SuiteError, cpu_name

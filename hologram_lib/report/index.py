@@ -13,7 +13,8 @@ from hologram_lib.attribution import moved_functions
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.history.records import metric_row
 from hologram_lib.history.series import Trend, drift_rows
-from hologram_lib.perf.files import MetricData, p95_interval
+from hologram_lib.paired_documents import AbDocument, NoiseDocument
+from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
 from hologram_lib.report.render import NotebookRun, page
 from hologram_lib.status import Budget
@@ -82,7 +83,7 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
         if result is not None:
             low, high = result.ci_low_ms, result.ci_high_ms
         elif data.samples is not None:
-            low, high = p95_interval(data.runs, data.samples)
+            low, high = data.p95_interval()
         else:
             low, high = math.nan, math.nan
         interval = f"{_ms(low)} – {_ms(high)}" if math.isfinite(high) else "— (too few samples)"
@@ -160,11 +161,11 @@ def _ab_section(verdict: Overall) -> str:
     ab = verdict.ab
     if ab is None:
         return ""
-    results = [(k, m["status"], DriftResult(**m)) for k, m in sorted(ab["metrics"].items())]
+    results = [(k, m["status"], DriftResult(**m)) for k, m in sorted(ab.metrics.items())]
     rows, classes = _drift_rows(results)
     return (
-        f"<h2>Paired A/B <small>(head {_e(ab['head']['ref'])} vs base {_e(ab['base']['ref'])}, "
-        f"{_e(ab['runs_per_side'])} interleaved runs per side)</small></h2>"
+        f"<h2>Paired A/B <small>(head {_e(ab.head['ref'])} vs base {_e(ab.base['ref'])}, "
+        f"{_e(ab.runs_per_side)} interleaved runs per side)</small></h2>"
         f'<div id="ab">{_table(DRIFT_HEADERS, rows, classes)}</div>{_moved_functions_section(ab)}'
     )
 
@@ -172,7 +173,7 @@ def _ab_section(verdict: Overall) -> str:
 MOVED_HEADERS = ["function", "self base → head", "Δ self", "share of the change", "inclusive base → head"]
 
 
-def _moved_functions_section(ab: dict[str, Any]) -> str:
+def _moved_functions_section(ab: AbDocument) -> str:
     """Under the A/B table: for each counted regression, the C functions whose instructions moved most."""
     parts = []
     for key, functions in moved_functions(ab).items():
@@ -192,8 +193,8 @@ def _moved_functions_section(ab: dict[str, Any]) -> str:
     return f'<div id="moved-functions">{"".join(parts)}</div>' if parts else ""
 
 
-def _noise_section(noise: dict[str, Any] | None) -> str:
-    if not noise:
+def _noise_section(noise: NoiseDocument | None) -> str:
+    if noise is None:
         return ""
     rows = [
         [
@@ -204,12 +205,12 @@ def _noise_section(noise: dict[str, Any] | None) -> str:
             _pct(m["mde_median_pct"]),
             _pct(m["mde_p95_pct"]),
         ]
-        for key, m in sorted(noise["metrics"].items())
+        for key, m in sorted(noise.metrics.items())
     ]
     headers = ["metric", "between-run sd (log median)", "… (log p95)", "A/A", "median could flag ≥", "p95 could flag ≥"]
     return (
-        f"<h2>This runner's noise <small>(hologram calibrate, {_e(noise['created'])}, "
-        f"{_e(noise['runs_per_group'])} runs per group)</small></h2>"
+        f"<h2>This runner's noise <small>(hologram calibrate, {_e(noise.created)}, "
+        f"{_e(noise.runs_per_group)} runs per group)</small></h2>"
         f'<div id="noise">{_table(headers, rows)}</div>'
     )
 
@@ -321,7 +322,7 @@ def write_index(
     events: list[dict[str, Any]],
     runs: list[NotebookRun],
     commit: str | None,
-    noise: dict[str, Any] | None = None,
+    noise: NoiseDocument | None = None,
     trends: dict[str, Trend] | None = None,
     current_run: str = "",
     history: str = "",

@@ -9,13 +9,15 @@ fetch anything (the report is offline).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import config, outside, stats
+from hologram_lib import config, outside
 from hologram_lib.baseline import Baseline, DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
+from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
 
@@ -69,8 +71,8 @@ def drift_markdown(drift: DriftReport) -> str:
     lines = [
         f"{head} against {escape(drift.baseline.path)} ({escape(drift.baseline.label)}; "
         f"threshold {drift.threshold_pct:g}%, "
-        f"per-run medians tested at one-sided α {stats.RUN_DRIFT_ALPHA:g}, per-run p95s at "
-        f"{stats.TAIL_DRIFT_ALPHA:g}, each after Benjamini–Hochberg)."
+        f"per-run medians tested at one-sided α {drift.alpha:g}, per-run p95s at "
+        f"{drift.tail_alpha:g}, each after Benjamini–Hochberg)."
     ]
     lines += [f"- {escape(d.metric)} **{d.status}**: {escape(d.reason)}" for d in blocking]
     if drift.baseline.schema in ("upstream-flat", "hologram-baseline/2"):
@@ -81,20 +83,21 @@ def drift_markdown(drift: DriftReport) -> str:
     return "\n".join(lines)
 
 
-def noise_markdown(noise: dict[str, Any] | None) -> str:
+def noise_markdown(noise: NoiseDocument | None) -> str:
     """What `hologram calibrate` measured about this runner (noise.json), or how to measure it."""
-    if not noise:
+    if noise is None:
         return "_No calibration yet: `hologram calibrate` runs an A/A and records how noisy this runner is._"
-    threshold, alarms = noise["threshold_pct"], noise["false_alarms"]
+    threshold = noise.threshold_pct if noise.threshold_pct is not None else math.nan
+    alarms = noise.false_alarms
     rows = [
-        f"A/A of {escape(noise['runs_per_group'])} interleaved runs per group ({escape(noise['created'])}): "
+        f"A/A of {escape(noise.runs_per_group)} interleaved runs per group ({escape(noise.created)}): "
         + ("**no false alarm**." if not alarms else f"**false alarm on {escape(alarms)}**."),
         "",
         "| metric | between-run sd (log median) | (log p95) | median can reveal ≥ | p95 can reveal ≥ | "
         f"runs for {threshold:g}% vs a stored baseline (median / p95; — = none, use `hologram ab`) |",
         "|---|---|---|---|---|---|",
     ]
-    for key, m in sorted(noise["metrics"].items()):
+    for key, m in sorted(noise.metrics.items()):
         cells = [
             m["between_run_sd_log_median"],
             m["between_run_sd_log_p95"],

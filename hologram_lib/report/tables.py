@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from hologram_lib import config, outside, stats
+from hologram_lib import config, outside
 from hologram_lib.baseline import DriftReport
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
-from hologram_lib.perf.files import MetricData, p95_interval
+from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
 
 
@@ -45,13 +45,13 @@ def perf_table(metrics: dict[str, MetricData], gate: GateReport) -> pd.DataFrame
         row: dict[str, object] = {"metric": key, "runs": data.run_count if data else 0, "n": data.n if data else 0}
         if data is not None and data.samples is not None and len(data.samples):
             result = verdict.result if verdict else None
-            low, high = (result.ci_low_ms, result.ci_high_ms) if result else p95_interval(data.runs, data.samples)
+            low, high = (result.ci_low_ms, result.ci_high_ms) if result else data.p95_interval()
             row.update(
-                p50_ms=stats.quantile(data.samples, 0.5),
-                p95_ms=stats.quantile(data.samples),
+                p50_ms=data.sample_quantile(0.5),
+                p95_ms=data.sample_quantile(0.95),
                 p95_ci_low_ms=low,
                 p95_ci_high_ms=_finite(high),
-                p99_ms=stats.quantile(data.samples, 0.99),
+                p99_ms=data.sample_quantile(0.99),
             )
         elif data is not None and data.p95_ms is not None:
             row.update(p95_ms=data.p95_ms)
