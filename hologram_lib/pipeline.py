@@ -203,15 +203,14 @@ def collect_everything(request: ReportRequest, phases: Phases) -> list[str]:
 def _stack_phase(request: ReportRequest, phases: Phases) -> Iterator[dict[str, str]]:
     """The services for the run, their start timed as the `stack` phase (a stack that fails to start says so)."""
     start = time.perf_counter()
-    try:
-        serving = stack.serving(request.state_dir)
-        env = serving.__enter__()
-    except BaseException as exc:
-        phases.stopped("stack", start, exc)
-        raise
-    configured = all(config.service_endpoints())
-    phases.say("stack", time.perf_counter() - start, "IPFS_API / GRAPHQL_URL as set" if configured else "embedded")
-    with serving:  # already entered: `with` only guarantees the stop
+    with contextlib.ExitStack() as running:  # a generator's context cannot be entered twice: one `with`, one stop
+        try:
+            env = running.enter_context(stack.serving(request.state_dir))
+        except BaseException as exc:
+            phases.stopped("stack", start, exc)
+            raise
+        configured = all(config.service_endpoints())
+        phases.say("stack", time.perf_counter() - start, "IPFS_API / GRAPHQL_URL as set" if configured else "embedded")
         yield env
 
 
