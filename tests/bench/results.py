@@ -54,22 +54,23 @@ def script_sha256(script: Path) -> str:
     return hashlib.sha256(script.read_bytes()).hexdigest()
 
 
-def _git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def _provenance(script: Path) -> dict[str, Any]:
+def _provenance(script: Path, root: Path) -> dict[str, Any]:
     """What every figure of one run of a script shares: when, how loaded the machine was, which code."""
-    changed = _git("status", "--porcelain", "--", "hologram_lib", "tests/bench")
+    changed = _git(root, "status", "--porcelain", "--", "hologram_lib", "tests/bench")
+    relative = script.resolve().relative_to(root.resolve()).as_posix()
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "load_average": [round(x, 2) for x in os.getloadavg()],  # 1, 5 and 15 minutes, at the end of the run
-        "commit": _git("rev-parse", "HEAD"),
+        "commit": _git(root, "rev-parse", "HEAD"),
         "uncommitted_changes": bool(changed),
-        "script": script.resolve().relative_to(ROOT).as_posix(),
+        "script": relative,
         "script_sha256": script_sha256(script),
-        "command": shlex.join([".venv/bin/python", script.resolve().relative_to(ROOT).as_posix(), *sys.argv[1:]]),
+        "command": shlex.join([".venv/bin/python", relative, *sys.argv[1:]]),
     }
 
 
@@ -110,9 +111,10 @@ def read(path: Path = RESULTS) -> dict[str, dict[str, Any]]:
     return figures
 
 
-def record(script: Path, figures: Sequence[Figure], path: Path = RESULTS) -> None:
-    """Merge one run's figures into the results file by id (other scripts' figures are kept)."""
-    provenance = _provenance(script)
+def record(script: Path, figures: Sequence[Figure], path: Path = RESULTS, root: Path = ROOT) -> None:
+    """Merge one run's figures into the results file by id (other scripts' figures are kept); `script` is a file of
+    the project at `root`."""
+    provenance = _provenance(script, root)
     prefix = script_id(script)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):
