@@ -7,7 +7,7 @@ it; then headless Chromium (Debian's, as the browser tests drive it) photographs
 
 - report.png: the last report's front page, its first screen and a half (verdict, p95 rows, trends);
 - history.png: its trends on main and the slow-drift table;
-- perf_analysis.png: the perf_analysis notebook's page, its first screens;
+- perf_analysis.png: the perf_analysis notebook's page down to its latency distributions;
 - history-page.png: `hologram history page` over a demonstration store of 1,000 runs on two machines with a +25 %
   step in core.verify_ms at run 600 (no real store here has 1,000 runs; the page is the same code either way).
 
@@ -100,6 +100,11 @@ def opened(browser: Any, page_file: Path, ready: str | None = None) -> Any:
     return page
 
 
+def top(page: Any, height: int) -> dict[str, float]:
+    """The page's first `height` pixels (all of it when shorter)."""
+    return {"x": 0, "y": 0, "width": WIDTH, "height": min(height, page.evaluate("document.body.scrollHeight"))}
+
+
 def section(page: Any, first: str, last: str) -> dict[str, float]:
     """The page area from the heading before `first` to the bottom of `last`, across the page's width."""
     top = page.locator(first).evaluate("e => (e.previousElementSibling || e).getBoundingClientRect().top + scrollY")
@@ -110,11 +115,11 @@ def section(page: Any, first: str, last: str) -> dict[str, float]:
 def photograph(reports: Path, history_page: Path, out: Path) -> None:
     with launched() as browser:
         front = opened(browser, reports / "index.html")
-        small_png(front.screenshot(clip={"x": 0, "y": 0, "width": WIDTH, "height": 1350}), out / "report.png")
+        small_png(front.screenshot(clip=top(front, 1350), full_page=True), out / "report.png")
         trends_end = "#slow-drift" if front.locator("#slow-drift").count() else "#trends"
         small_png(front.screenshot(clip=section(front, "#trends", trends_end), full_page=True), out / "history.png")
         notebook = opened(browser, reports / "perf_analysis.html")
-        small_png(notebook.screenshot(clip={"x": 0, "y": 0, "width": WIDTH, "height": 1500}), out / "perf_analysis.png")
+        small_png(notebook.screenshot(clip=top(notebook, 2400), full_page=True), out / "perf_analysis.png")
         page = opened(browser, history_page, ready="body[data-ready=yes]")
         small_png(page.screenshot(full_page=False), out / "history-page.png")
 
