@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hologram_lib.atomic import write_json
+from hologram_lib.atomic import write_text
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "docs" / "bench" / "results.json"
@@ -120,7 +120,8 @@ def record(script: Path, figures: Sequence[Figure], path: Path = RESULTS, root: 
     with _locked(path.parent):
         merged = read(path)
         merged.update({f"{prefix}.{f.name}": entry(f, provenance) for f in figures})
-        write_json(path, {"schema": SCHEMA, "figures": merged})
+        document = {"schema": SCHEMA, "figures": merged}
+        write_text(path, json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")  # µ, ≤ as is
 
 
 def stale_reason(figure_id: str, found: dict[str, Any], root: Path = ROOT) -> str | None:
