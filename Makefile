@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # one-off Kubo build needs it (see `kubo` below).
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: report collect test gate lab bench soak lint venv clean stack stack-down chromium kubo valgrind
+.PHONY: report collect test gate lab bench pictures soak lint venv clean stack stack-down chromium kubo valgrind
 
 venv: $(STAMP)
 
@@ -95,7 +95,8 @@ soak: $(STAMP) chromium
 	HOLOGRAM_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest tests/test_render_fuzz.py
 	$(BIN)/python tests/load_marketplace.py --users 50 --spawn-rate 10 --run-time 30s
 
-# Benchmarks append to a store of their own (a temporary folder), never the checkout's .history/.
+# Benchmarks append to a store of their own (a temporary folder), never the checkout's .history/. Each script prints
+# its table and records its figures in docs/bench/results.json, where the docs quote them from (docs/benchmarks.md).
 bench: export HOLOGRAM_HISTORY = $(shell mktemp -d)/history.duckdb
 bench: $(STAMP) $(CHARTLIB_STAMP) valgrind
 	$(BIN)/python tests/bench/bench_runs.py
@@ -105,6 +106,10 @@ bench: $(STAMP) $(CHARTLIB_STAMP) valgrind
 	$(BIN)/python tests/bench/bench_history.py
 	$(BIN)/python tests/bench/bench_counted.py
 	$(BIN)/python tests/bench/bench_bisect.py
+
+# The docs' screenshots (docs/*.png) taken again from real reports against the embedded stack, in a temporary folder.
+pictures: $(STAMP) $(CHARTLIB_STAMP) chromium kubo
+	$(BIN)/python tests/bench/pictures.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks

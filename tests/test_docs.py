@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 from markdown.extensions.toc import slugify
 
+from tests.bench.macros import Figures
+from tests.bench.results import Figure, read, record
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"
@@ -126,3 +129,104 @@ def test_reports_readme_lists_the_same_artifacts_as_the_docs() -> None:
     layout = (ROOT / "hologram_lib" / "layout.py").read_text()
     names = set(re.findall(r'"([a-z_]+\.[a-z]+|[a-z_]+)"', layout)) - {"reports", "perf", "e2e"}
     assert {name for name in names if name not in docs} == set()
+
+
+# ---- the figures: quoted from docs/bench/results.json (what `make bench` measured), never copied by hand -----------
+
+TABLE_ROW = re.compile(r"^\|.*\|[ \t]*$", re.MULTILINE)
+DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+
+
+def hand_written_figures(benchmarks_page: str) -> list[str]:
+    """Above `## Studies` every table is `bench_table(…)`: any table row written there is hand-written; below it, a
+    study's table must follow a paragraph with its date and the command that repeats it."""
+    measured, _, studies = benchmarks_page.partition("\n## Studies\n")
+    found = TABLE_ROW.findall(measured)
+    for block in re.split(r"\n\n(?=\|)", studies)[:-1]:  # each chunk ends right before a table
+        lead = block.rsplit("\n\n", 1)[-1].strip()
+        if not (DATE.search(lead) and "tests/bench/bench_" in lead):
+            found.append(f"a study table without its date and command after: {lead[-80:]}")
+    return found
+
+
+def test_the_benchmarks_page_has_no_hand_written_figure_outside_its_dated_studies() -> None:
+    page = (DOCS / "benchmarks.md").read_text()
+    assert "{{ bench_table(" in page
+    assert hand_written_figures(page) == []
+
+
+def test_the_hand_written_figure_check_sees_a_copied_row_and_an_undated_study() -> None:
+    page = (
+        '# B\n\n{{ bench_table("core") }}\n\n| encode | ≤ 10 ms | 0.40 ms |\n\n## Studies\n\nA/A, long ago.\n\n| a |\n'
+    )
+    assert hand_written_figures(page) == [
+        "| encode | ≤ 10 ms | 0.40 ms |",
+        "a study table without its date and command after: A/A, long ago.",
+    ]
+    dated = "## Studies\n\nA/A, 2026-11-27 (`tests/bench/bench_aa.py --tries 100`).\n\n| a |\n"
+    assert hand_written_figures("# B\n" + dated) == []
+
+
+def test_every_page_that_quotes_a_figure_is_rendered_and_every_figure_is_current() -> None:
+    """A page with `{{ bench(` must ask mkdocs-macros to render it (else the reader sees the template), and every id
+    it names is in the results file and measured by the script as it is now."""
+    figures = Figures()
+    for page in DOCS.glob("*.md"):
+        text = page.read_text()
+        ids = re.findall(r"\{\{ *bench\(\"([^\"]+)\"", text)
+        prefixes = re.findall(r"\{\{ *bench_(?:table|measured)\(\"([^\"]+)\"", text)
+        if ids or prefixes:
+            assert text.startswith("---\nrender_macros: true\n"), page.name
+        for figure_id in ids:
+            assert figures.quote(figure_id)
+        for prefix in prefixes:
+            assert figures.table(prefix).count("\n") >= 2
+
+
+def test_the_results_file_names_each_figure_by_its_script() -> None:
+    figures = read()
+    assert figures
+    for figure_id, found in figures.items():
+        assert found["script"] == f"tests/bench/bench_{figure_id.split('.')[0]}.py", figure_id
+        assert found["median"] == statistics.median(found["values"])
+        assert found["min"] <= found["median"] <= found["max"] and found["repeats"] == len(found["values"])
+
+
+def tiny_site(root: Path, page: str) -> Path:
+    """A site of one page beside copies of the figures' code and one bench script, in `root`."""
+    (root / "tests" / "bench").mkdir(parents=True)
+    for name in ("macros.py", "results.py", "table.py"):
+        (root / "tests" / "bench" / name).write_text((ROOT / "tests" / "bench" / name).read_text())
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_text(page)
+    (root / "mkdocs.yml").write_text(
+        "site_name: t\nstrict: true\nplugins:\n  - macros:\n      module_name: tests/bench/macros\n"
+        "      render_by_default: false\n      on_error_fail: true\n      on_undefined: strict\n"
+    )
+    return root
+
+
+def build(root: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(root / "site")]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_a_stale_or_unknown_figure_fails_the_build_naming_it_and_the_command(tmp_path: Path) -> None:
+    root = tiny_site(tmp_path, '---\nrender_macros: true\n---\n# t\n\nrender: {{ bench("demo.render") }}\n')
+    script = root / "tests" / "bench" / "bench_demo.py"
+    script.write_text("# measures the demo\n")
+    figure = Figure("render", "render", "≤ 8 s", [5.0, 5.4, 6.1], "s")
+    record(script, [figure], root / "docs" / "bench" / "results.json", root)
+    assert build(root).returncode == 0
+    assert "render: 5.4 s" in (root / "site" / "index.html").read_text()
+
+    script.write_text("# measures the demo, differently\n")
+    stale = build(root)
+    assert stale.returncode != 0
+    assert "figure 'demo.render' is stale: tests/bench/bench_demo.py changed" in stale.stdout + stale.stderr
+    assert "`.venv/bin/python tests/bench/bench_demo.py" in stale.stdout + stale.stderr
+
+    (root / "docs" / "index.md").write_text('---\nrender_macros: true\n---\n# t\n\n{{ bench("demo.gone") }}\n')
+    unknown = build(root)
+    assert unknown.returncode != 0
+    assert "figure 'demo.gone' is not in results.json" in unknown.stdout + unknown.stderr

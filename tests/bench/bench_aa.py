@@ -17,6 +17,11 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench.results import Figure  # noqa: E402
+from tests.bench.table import print_table  # noqa: E402
+
 HOLOGRAM = [sys.executable, "-m", "hologram_lib.cli"]
 
 
@@ -52,14 +57,16 @@ def main() -> None:
             for metric, status in one_try(Path(tmp), suites).items():
                 statuses.setdefault(metric, Counter())[status] += 1
         print(f"try {number}: " + ", ".join(f"{m} {dict(c)}" for m, c in sorted(statuses.items())), file=sys.stderr)
-    print("| metric | tries | green (not regressed) | regressed | inconclusive | unchanged | improved |")
-    print("|---|---|---|---|---|---|---|")
+    figures = []
     for metric, counts in sorted(statuses.items()):
         tries = sum(counts.values())
-        print(
-            f"| {metric} | {tries} | {tries - counts['regressed']} | {counts['regressed']} | "
-            f"{counts['inconclusive']} | {counts['unchanged']} | {counts['improved']} |"
-        )
+        figures += [
+            Figure(f"{metric}.green", f"{metric}: green (not regressed), of {tries}", "≥ 99 %",
+                   [100 * (tries - counts["regressed"]) / tries], "%"),
+            *(Figure(f"{metric}.{status}", f"{metric}: {status}, of {tries}", "—", [100 * counts[status] / tries], "%")
+              for status in ("regressed", "inconclusive", "unchanged", "improved")),
+        ]  # fmt: skip
+    print_table(__file__, figures, args.tries)
 
 
 if __name__ == "__main__":

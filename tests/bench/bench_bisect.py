@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.results import Figure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
 
 ENCODE_RETURN = "    return AtlasState(len(payload), grids)\n"
@@ -79,12 +80,14 @@ def main() -> None:
     args = parser.parse_args()
     results = [one_bisection(CULPRITS[i % len(CULPRITS)]) for i in range(args.repeats)]
     print_table(
+        __file__,
         [
-            ("bisect 64 commits on counts: measured commits", "≤ 7", [float(r[1]) for r in results], ""),
-            ("bisect 64 commits on counts: wall time", "≤ 180 s", [r[0] for r in results], "s"),
+            Figure("measured_commits", "bisect 64 commits on counts: measured commits", "≤ 7",
+                   [float(r[1]) for r in results], ""),
+            Figure("wall", "bisect 64 commits on counts: wall time", "≤ 180 s", [r[0] for r in results], "s"),
         ],
         args.repeats,
-    )
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,8 @@ from hologram_lib.config import perf_knobs  # noqa: E402
 from hologram_lib.drift import RunLogs, judge_counts  # noqa: E402
 from hologram_lib.perf.counted import CountTask, count_suite, count_tasks, find_valgrind  # noqa: E402
 from hologram_lib.status import Drift  # noqa: E402
+from tests.bench.results import Figure  # noqa: E402
+from tests.bench.table import print_table  # noqa: E402
 
 ENCODE_RETURN = "    return AtlasState(len(payload), grids)\n"
 VARIANTS = {
@@ -40,6 +43,8 @@ VARIANTS = {
     "comment": ENCODE_RETURN.replace("    return", "    # a comment-only change\n    return"),
     "plus3": ENCODE_RETURN.replace("    return", "    for _ in range(840):  # extra work\n        pass\n    return"),
 }
+SPREAD_LABELS = (("base", "the same code"), ("longer_path", "the same code at a longer path"),
+                 ("comment", "a comment-only edit"), ("plus3", "the +3 % edit"))  # fmt: skip
 NO_OPS = ("base-at-a-much-longer-checkout-path-to-move-the-stack-and-the-heap-around", "comment")
 
 
@@ -70,7 +75,7 @@ def _trees(scratch: Path) -> dict[str, Path]:
     return trees
 
 
-def spread_and_verdicts(processes: int, tries: int) -> dict[str, object]:
+def spread_and_verdicts(processes: int, tries: int) -> dict[str, Any]:
     valgrind = find_valgrind()
     assert not isinstance(valgrind, str), valgrind
     with tempfile.TemporaryDirectory(prefix="bench-counted-") as scratch:
@@ -148,18 +153,28 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     costs = suite_cost(args.repeats)
-    walls, cpus = [c[0] for c in costs], [c[1] for c in costs]
-    print(f"| counted core suite, one side (2 metrics × 2 processes) | ≤ 30 s | wall {np.median(walls):.1f} s "
-          f"(min {min(walls):.1f}, max {max(walls):.1f}); CPU {np.median(cpus):.1f} s |")  # fmt: skip
     found = spread_and_verdicts(args.processes, args.tries)
-    print(f"| encode 1 MiB instructions per call | — | {found['median_base']:,.0f} |")
-    for name, spread in found["spread_pct"].items():  # type: ignore[attr-defined]
-        shift = found["shift_pct"][name]  # type: ignore[index]
-        print(f"| {name[:40]}: spread between {args.processes} processes / shift vs base | — | "
-              f"{spread:.4f} % / {shift:+.4f} % |")  # fmt: skip
-    print(f"| A/A false alarms at --threshold-pct 2 | 0 of 100 | {found['false_alarms']} of {found['tries']} |")
-    print(f"| +3 % encode caught at --threshold-pct 2 | 100 of 100 | {found['caught_plus3']} of {found['tries']} |")
-    print(f"| hologram ab --measure instructions (+3 % head, wall part 10 runs) | ≤ 90 s | {ab_cost():.1f} s |")
+    tries = found["tries"]
+    figures = [
+        Figure("suite_wall", "counted core suite, one side (2 metrics × 2 processes): wall", "≤ 30 s",
+               [c[0] for c in costs], "s"),
+        Figure("suite_cpu", "the same: CPU time of its valgrind processes", "—", [c[1] for c in costs], "s"),
+        Figure("encode_instructions", "encode 1 MiB instructions per call (median of the base processes)", "—",
+               [found["median_base"]], ""),
+        *(
+            Figure(f"spread_{short}", f"{label}: spread between {args.processes} processes", "—",
+                   [found["spread_pct"][variant]], "%")
+            for variant, (short, label) in zip(VARIANTS, SPREAD_LABELS, strict=True)
+        ),
+        Figure("shift_plus3", "+3 % edit: shift of its median against the base", "—", [found["shift_pct"]["plus3"]],
+               "%"),
+        Figure("false_alarms", f"A/A false alarms at --threshold-pct 2, of {tries}", "0", [found["false_alarms"]], ""),
+        Figure("caught_plus3", f"+3 % encode caught at --threshold-pct 2, of {tries}", f"{tries}",
+               [found["caught_plus3"]], ""),
+        Figure("ab_wall", "hologram ab --measure instructions (+3 % head, wall part 10 runs)", "≤ 90 s", [ab_cost()],
+               "s"),
+    ]  # fmt: skip
+    print_table(__file__, figures, args.repeats)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from hologram_lib.perf.files import load_perf_dir  # noqa: E402
+from tests.bench.results import Figure  # noqa: E402
+from tests.bench.table import print_table  # noqa: E402
 
 BUSY = "while True: pass"
 
@@ -43,16 +45,20 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as scratch:
         p95s = [collect(Path(scratch) / f"p{i}", args.runs, busy=i % 2 == 1) for i in range(args.collects)]
-    print("| metric | p95 per collect (ms; every 2nd busy) | max / min | fail 1.25 × median |")
-    print("|---|---|---|---|")
+    figures = []
     for key in sorted(p95s[0]):
         if not key.endswith("_ms"):
             continue
         values = [p[key] for p in p95s if key in p]
         budget = 1.25 * statistics.median(values)
-        fails = sum(v > budget for v in values)
-        cells = ", ".join(f"{v:.3g}" for v in values)
-        print(f"| {key} | {cells} | {max(values) / min(values):.1f}× | {fails} of {len(values)} |")
+        print(f"{key}: p95 per collect (ms; every 2nd busy): " + ", ".join(f"{v:.3g}" for v in values))
+        figures += [
+            Figure(f"{key}.spread", f"{key}: p95 max / min over {len(values)} collects (every 2nd busy)", "—",
+                   [max(values) / min(values)], "×"),
+            Figure(f"{key}.fails", f"{key}: collects failing a budget of 1.25 × the median p95", "—",
+                   [sum(v > budget for v in values)], ""),
+        ]  # fmt: skip
+    print_table(__file__, figures, args.collects)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from hologram_lib.history import change_points  # noqa: E402
 from hologram_lib.history.records import MetricRow, RunRecord  # noqa: E402
 from hologram_lib.history.store import add_runs  # noqa: E402
 from hologram_lib.perf.files import MetricResult, write_suite  # noqa: E402
+from tests.bench.results import Figure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
 
 HOLOGRAM = str(Path(sys.executable).with_name("hologram"))
@@ -82,7 +83,7 @@ def page_load_s(page: Path, repeats: int) -> list[float]:
     """Headless Chromium (Debian's, as tests/test_browser.py launches it): navigation until every chart is drawn."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import CHROMIUM, FLAGS
+    from tests.chromium import CHROMIUM, FLAGS
 
     times = []
     with sync_playwright() as playwright:
@@ -98,18 +99,19 @@ def page_load_s(page: Path, repeats: int) -> list[float]:
     return times
 
 
-def page_rows(tmp: Path, repeats: int) -> list[tuple[str, str, list[float], str]]:
+def page_rows(tmp: Path, repeats: int) -> list[Figure]:
     store = filled(tmp / "page.duckdb", 1000, 20, ("Linux x86_64 2×Xeon", "Linux aarch64 4×Neoverse-N1"))
     out = tmp / "history.html"
     build = [page_build_s(store, out) for _ in range(repeats)]
     command = [page_command_s(store, tmp / "history-cli.html") for _ in range(repeats)]
     return [
-        ("history page, 1,000 runs × 20 metrics × 2 machines: build (read, change points, render, write)", "≤ 2 s",
-         build, "s"),
-        ("the same as `hologram history page` (a new process, imports included)", "—", command, "s"),
-        ("history page size (uPlot inlined)", "≤ 1.5 MB", [out.stat().st_size / 1e6], "MB"),
-        ("history page load in headless Chromium until its 20 charts are drawn", "≤ 2 s",
-         page_load_s(out, repeats), "s"),
+        Figure("page_build", "history page, 1,000 runs × 20 metrics × 2 machines: build (read, change points, "
+               "render, write)", "≤ 2 s", build, "s"),
+        Figure("page_command", "the same as `hologram history page` (a new process, imports included)", "—",
+               command, "s"),
+        Figure("page_size", "history page size (uPlot inlined)", "≤ 1.5 MB", [out.stat().st_size / 1e6], "MB"),
+        Figure("page_load", "history page load in headless Chromium until its 20 charts are drawn", "≤ 2 s",
+               page_load_s(out, repeats), "s"),
     ]  # fmt: skip
 
 
@@ -162,7 +164,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         if args.page_only:
-            print_table(page_rows(tmp, repeats), repeats)
+            print_table(__file__, page_rows(tmp, repeats), repeats)
             return
         big = filled(tmp / "big.duckdb", 10_000, 20)
         size_mb = big.stat().st_size / 1e6
@@ -170,21 +172,24 @@ def main() -> None:
         empty = [report_s(tmp / f"e{i}", tmp / f"none{i}.duckdb") for i in range(repeats)]
         full = [report_s(tmp / f"h{i}", history) for i in range(repeats)]
         rows = [
-            ("append one run (20 metrics) to a store of 1,000 runs", "≤ 100 ms", append_ms(tmp, repeats), "ms"),
-            ("change points, 10 metrics × 1,000 runs, noise only", "≤ 5 s",
+            Figure("append", "append one run (20 metrics) to a store of 1,000 runs", "≤ 100 ms",
+                   append_ms(tmp, repeats), "ms"),
+            Figure("change_points_noise", "change points, 10 metrics × 1,000 runs, noise only", "≤ 5 s",
              [change_point_s(steps=False) for _ in range(repeats)], "s"),
-            ("change points, 10 metrics × 1,000 runs, 19 shifts each", "≤ 5 s",
+            Figure("change_points_shifts", "change points, 10 metrics × 1,000 runs, 19 shifts each", "≤ 5 s",
              [change_point_s(steps=True) for _ in range(repeats)], "s"),
-            ("report --no-collect, 5 budgeted metrics, empty history", "—", empty, "s"),
-            ("the same with 5,000 runs of history (front page + the notebook's full trends)", "—", full, "s"),
-            ("of which the history page (newest 2,000 of the 5,000 runs, 5 metrics), in process", "—",
+            Figure("report_empty", "report --no-collect, 5 budgeted metrics, empty history", "—", empty, "s"),
+            Figure("report_5000", "the same with 5,000 runs of history (front page + the notebook's full trends)",
+                   "—", full, "s"),
+            Figure("report_page", "of which the history page (newest 2,000 of the 5,000 runs, 5 metrics), in process",
+                   "—",
              [page_build_s(history, tmp / "report-page.html") for _ in range(repeats)], "s"),
-            ("time the 5,000 runs add to the report (medians)", "≤ 2 s",
+            Figure("report_added", "time the 5,000 runs add to the report (medians)", "≤ 2 s",
              [statistics.median(full) - statistics.median(empty)], "s"),
-            ("store file, 10,000 runs × 20 metrics", "≤ 50 MB", [size_mb], "MB"),
+            Figure("store_size", "store file, 10,000 runs × 20 metrics", "≤ 50 MB", [size_mb], "MB"),
             *page_rows(tmp, repeats),
         ]  # fmt: skip
-        print_table(rows, repeats)
+        print_table(__file__, rows, repeats)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from hologram_lib.perf.files import MetricResult, write_suite  # noqa: E402
+from tests.bench.results import Figure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
 
 HOLOGRAM = str(Path(sys.executable).with_name("hologram"))
@@ -58,12 +59,14 @@ def main() -> None:
             million_samples(reports)
             rows["million"].append(timed([HOLOGRAM, "report", "--no-collect", "--reports-dir", str(reports)], ROOT))
     table = [
-        ("notebooks executed + rendered + index (data already collected)", "≤ 8 s", rows["render"], "s"),
-        ("whole `hologram report` (= `make report`, warm venv, embedded stack)", "≤ 45 s", rows["make_report"], "s"),
-        ("report over 1,000,000 raw samples (4 metrics × 250,000)", "≤ 15 s", rows["million"], "s"),
-        ("report folder size after `make report`", "≤ 3 MB", rows["size"], "MB"),
-    ]
-    print_table(table, repeats)
+        Figure("render", "notebooks executed + rendered + index (data already collected)", "≤ 8 s", rows["render"],
+               "s"),
+        Figure("make_report", "whole `hologram report` (= `make report`, warm venv, embedded stack)", "≤ 45 s",
+               rows["make_report"], "s"),
+        Figure("million", "report over 1,000,000 raw samples (4 metrics × 250,000)", "≤ 15 s", rows["million"], "s"),
+        Figure("size", "report folder size after `make report`", "≤ 3 MB", rows["size"], "MB"),
+    ]  # fmt: skip
+    print_table(__file__, table, repeats)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from hologram_lib.drift import compare_run_sets  # noqa: E402
+from tests.bench.results import Figure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
 
 HOLOGRAM = [sys.executable, "-m", "hologram_lib.cli"]
@@ -71,12 +72,15 @@ def main() -> None:
             ab.append(ab_core_s(Path(tmp)))
         compare.append(compare_runs_s())
     print_table(
+        __file__,
         [
-            ("`perf collect --runs 10 --suite core` (10 processes, 2 metrics × 200 samples each)", "≤ 15 s",
-             collect, "s"),
-            ("process start-up per run (interpreter + imports, median of the 10 runs)", "small", startup, "ms"),
-            ("`ab --runs 10` of the core suite (20 processes + a git worktree)", "≤ 40 s", ab, "s"),
-            ("compare_runs: 20 metrics × 30 runs × 1,000 samples per side", "≤ 1 s", compare, "s"),
+            Figure("collect", "`perf collect --runs 10 --suite core` (10 processes, 2 metrics × 200 samples each)",
+                   "≤ 15 s", collect, "s"),
+            Figure("startup", "process start-up per run (interpreter + imports, median of the 10 runs)", "small",
+                   startup, "ms"),
+            Figure("ab", "`ab --runs 10` of the core suite (20 processes + a git worktree)", "≤ 40 s", ab, "s"),
+            Figure("compare_runs", "compare_runs: 20 metrics × 30 runs × 1,000 samples per side", "≤ 1 s", compare,
+                   "s"),
         ],
         args.repeats,
     )  # fmt: skip

@@ -31,6 +31,7 @@ from hologram_lib.clients import GraphQLClient, IpfsClient  # noqa: E402
 from hologram_lib.devstack import kubo, stack  # noqa: E402
 from hologram_lib.e2e.probe import Probe  # noqa: E402
 from hologram_lib.perf.harness import measure  # noqa: E402
+from tests.bench.results import Figure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
 
 RESOLVE = "query($n:String!){ resolve(name:$n){ cid encoding proofs { merkleRoot witnesses } } }"
@@ -168,7 +169,8 @@ def main() -> None:
         ("10,000-alias query refused (p95 of 60, one client)", "≤ 50 ms", "refuse_10k_aliases_p95_ms", "ms"),
         ("`{__typename}` p95 of 200 while another client sends it", "< 50 ms", "typename_during_abuse_p95_ms", "ms"),
     ]
-    print_table([(name, target, [run[key] for run in runs], unit) for name, target, key, unit in keys], repeats)
+    figures = [Figure(key, name, target, [run[key] for run in runs], unit) for name, target, key, unit in keys]
+    print_table(__file__, figures, repeats)
     nodes = [node_run() for _ in range(repeats)]
     node_keys = [
         ("later `stack up` to both ready (state kept)", "≤ 5 s", "later_up_s", "s"),
@@ -177,9 +179,12 @@ def main() -> None:
         ("IPFS node memory after the 200 MiB add (RSS)", "—", "after_mib", "MiB"),
         ("IPFS node peak memory (VmHWM) through the add", "—", "peak_mib", "MiB"),
     ]
-    print_table([(name, target, [run[key] for run in nodes], unit) for name, target, key, unit in node_keys], repeats)
+    print_table(__file__, [Figure(key, name, target, [run[key] for run in nodes], unit)
+                           for name, target, key, unit in node_keys], repeats)  # fmt: skip
     if args.cold_build:
-        print(f"first-time Kubo build (empty Go caches, module downloads included): {cold_build_s():.0f} s")
+        cold = Figure("cold_build", "first-time Kubo build (empty Go caches, module downloads included)", "—",
+                      [cold_build_s()], "s")  # fmt: skip
+        print_table(__file__, [cold], 1)
 
 
 if __name__ == "__main__":
