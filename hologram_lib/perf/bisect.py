@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +46,7 @@ from hologram_lib.perf.counted import CountedSample, CountError, CountTask, Valg
 from hologram_lib.perf.counted_ab import attribute
 from hologram_lib.perf.paired import Side, interleaved_runs, paired_verdicts, repository_root, resolve_ref, worktree
 from hologram_lib.perf.suites import metric_names
+from hologram_lib.provenance import git
 from hologram_lib.status import Drift
 
 KIND = "hologram-bisect/1"
@@ -95,17 +95,13 @@ class Step:
 # --- git -----------------------------------------------------------------------------------------------------------
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120, check=False)
-
-
 def subject(root: Path, commit: str) -> str:
-    return _git(root, "log", "-1", "--format=%s", commit).stdout.strip()
+    return git(root, "log", "-1", "--format=%s", commit).stdout.strip()
 
 
 def candidates(root: Path, good: str, bad: str) -> list[Commit]:
     """The commits after good up to bad along bad's first-parent line, oldest first."""
-    done = _git(root, "rev-list", "--reverse", "--first-parent", "--format=%H %s", f"{good}..{bad}")
+    done = git(root, "rev-list", "--reverse", "--first-parent", "--format=%H %s", f"{good}..{bad}")
     commits = []
     for row in done.stdout.splitlines():
         if row.startswith("commit "):
@@ -119,7 +115,7 @@ def check_repository(start: Path, good_ref: str, bad_ref: str) -> tuple[Path, Co
     """The checkout's root and the two commits; a dirty tree, a missing ref or refs that are not ancestor and
     descendant are an InputError (exit 2), found before anything is measured."""
     root = repository_root(start, "bisect")
-    dirty = _git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip()
+    dirty = git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip()
     if dirty:
         raise InputError(
             f"bisect: the working tree has uncommitted changes ({dirty.splitlines()[0].strip()}…): commit or stash "
@@ -129,14 +125,14 @@ def check_repository(start: Path, good_ref: str, bad_ref: str) -> tuple[Path, Co
     bad = resolve_ref(root, bad_ref, "--bad")
     if good == bad:
         raise InputError(f"bisect: --good {good_ref} and --bad {bad_ref} are the same commit: nothing to bisect")
-    if _git(root, "merge-base", "--is-ancestor", good, bad).returncode != 0:
+    if git(root, "merge-base", "--is-ancestor", good, bad).returncode != 0:
         raise InputError(f"bisect: --good {good_ref} is not an ancestor of --bad {bad_ref}: expected good before bad")
     return root, Commit(good, subject(root, good)), Commit(bad, subject(root, bad))
 
 
 def merged_branch(root: Path, commit: Commit) -> list[Commit]:
     """The first-parent line of the branch a merge commit brought in (merge^1..merge^2); [] for any other commit."""
-    parents = _git(root, "rev-list", "--parents", "-n", "1", commit.hash).stdout.split()[1:]
+    parents = git(root, "rev-list", "--parents", "-n", "1", commit.hash).stdout.split()[1:]
     return candidates(root, parents[0], parents[1]) if len(parents) == 2 else []
 
 

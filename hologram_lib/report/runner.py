@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import config
+from hologram_lib import config, provenance
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
@@ -156,7 +156,7 @@ def _build(
             judged.metrics,
             judged.events,
             runs,
-            config.commit(),
+            provenance.commit(),
             judged.noise,
             *_trends(judged, Reports(reports_dir).perf.root),
         )
