@@ -732,18 +732,17 @@ def _notebook_parameters(pairs: list[str]) -> dict[str, dict[str, object]]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from hologram_lib.report.runner import build_report
+    from hologram_lib import pipeline
 
-    parameters = _notebook_parameters(args.parameter)
-    outcome = build_report(
-        Path.cwd(),
-        args.reports_dir,
-        parameters,
-        args.profile,
+    request = pipeline.ReportRequest(
+        reports_dir=args.reports_dir,
+        parameters=_notebook_parameters(args.parameter),
+        profile=args.profile,
         collect=not args.no_collect,
         state_dir=args.state_dir,
         as_main=args.as_main_build,
     )
+    outcome = pipeline.run(request)
     _print(outcome.lines())
     return 0
 

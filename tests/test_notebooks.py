@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import nbformat
 import pytest
 
 from hologram_lib.report import params
-from tests.conftest import ROOT, hologram, run_command
+from tests.conftest import ROOT, hologram, run_command, stack_token
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -179,6 +180,8 @@ def test_report_without_a_working_stack_still_renders_and_fails(tmp_path: Path) 
         done = hologram("report", "--reports-dir", str(reports), "--state-dir", str(state), env=env)
         assert done.returncode == 0, done.stdout + done.stderr[-2000:]
         assert "problem: the embedded stack did not start" in done.stdout
+        assert re.search(r"^phase stack: [0-9.]+ s \(stopped: .*Kubo", done.stderr, re.M), done.stderr
+        assert re.search(r"^phase collect: [0-9.]+ s \(core suite only: the embedded stack", done.stderr, re.M)
         assert "verdict: FAIL" in done.stdout and "graphql.resolve_ms missing: the embedded stack did not start" in (
             done.stdout
         )
@@ -222,6 +225,46 @@ def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path)
         "--json", str(report_dir / "gate-verdict.json"),
     )  # fmt: skip
     assert json.loads((report_dir / "gate-verdict.json").read_text()) == verdict  # one writer, one verdict
+
+
+def test_report_against_running_services_collects_probes_and_says_each_phase(stack, tmp_path: Path) -> None:
+    """The whole `hologram report` against services given by IPFS_API / GRAPHQL_URL (the session's stack): every
+    phase, from the services to the pages, says its line; the services are left running."""
+    env = {
+        "IPFS_API": stack.ipfs_api,
+        "GRAPHQL_URL": stack.graphql_url,
+        "GRAPHQL_TOKEN": stack_token(stack),
+        "HOLOGRAM_RUNS": "3",
+        "HOLOGRAM_MEASURE": "wall",
+    }
+    done = hologram("report", "--reports-dir", str(tmp_path / "reports"), "--state-dir", str(tmp_path / "s"), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    phases = [line.split(":")[0] for line in done.stderr.splitlines() if re.match(r"phase [\w ]+: [0-9.]+ s", line)]
+    assert phases[:5] == [f"phase {name}" for name in ("stack", "collect", "probe", "judge", "record")], done.stderr
+    assert all(name.startswith("phase notebook ") for name in phases[5:8])
+    assert "phase stack: " in done.stderr and "(IPFS_API / GRAPHQL_URL as set)" in done.stderr
+    assert re.search(r"^phase probe: [0-9.]+ s \(every step ok\)$", done.stderr, re.M), done.stderr
+    assert phases[-1] == "phase pages" and (tmp_path / "reports" / "e2e" / "events.jsonl").is_file()
+    assert not (tmp_path / "s").exists()  # nothing started: the given services served the run
+
+
+def test_report_from_another_folder_runs_the_checkouts_notebooks_and_says_each_phase(
+    report_dir: Path, tmp_path: Path
+) -> None:
+    """`hologram report` started outside the checkout still finds its notebooks, and says each phase with its
+    duration on stderr, in the pipeline's order (stdout keeps the verdict)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = hologram("report", "--no-collect", "--reports-dir", str(report_dir), cwd=elsewhere)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "failed" not in done.stdout and not list(elsewhere.iterdir())
+    for name in params.NOTEBOOKS:
+        assert "This notebook failed" not in (report_dir / f"{name}.html").read_text()
+    phases = [line.split(":")[0] for line in done.stderr.splitlines() if re.match(r"phase [\w ]+: [0-9.]+ s", line)]
+    notebooks = sorted(phases[2:5])
+    assert phases[:2] == ["phase judge", "phase record"] and phases[5:] == ["phase pages"], done.stderr
+    assert notebooks == sorted(f"phase notebook {name}" for name in params.NOTEBOOKS)
+    assert "phase" not in done.stdout
 
 
 def test_papermill_from_any_cwd_reads_and_writes_under_the_project_root(report_dir: Path, tmp_path: Path) -> None:

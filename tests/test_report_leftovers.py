@@ -8,7 +8,7 @@ from pathlib import Path
 from hologram_lib.e2e.probe import ProbeResult, record_latencies
 from hologram_lib.layout import Reports
 from hologram_lib.perf.files import load_perf_dir
-from hologram_lib.report.runner import clear_previous_outputs
+from hologram_lib.pipeline import clear_previous_outputs
 from tests.conftest import hologram
 
 

@@ -15,7 +15,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,8 +171,14 @@ def paths_for(reports_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def run_all(root: Path, reports_dir: Path, parameters: dict[str, dict[str, Any]] | None = None) -> list[NotebookRun]:
-    """Check every notebook's parameters first (a bad one fails before any work), then run all in parallel."""
+def run_all(
+    root: Path,
+    reports_dir: Path,
+    parameters: dict[str, dict[str, Any]] | None = None,
+    on_done: Callable[[NotebookRun], None] | None = None,
+) -> list[NotebookRun]:
+    """Check every notebook's parameters first (a bad one fails before any work), then run all in parallel;
+    `on_done` hears of each as it finishes (the report's progress lines), the list keeps the notebooks' order."""
     given = paths_for(reports_dir)
     for name, values in (parameters or {}).items():
         given.setdefault(name, {}).update(values)
@@ -183,6 +190,9 @@ def run_all(root: Path, reports_dir: Path, parameters: dict[str, dict[str, Any]]
             futures = [
                 pool.submit(run_notebook, name, values, root, reports_dir, kernel) for name, values in checked.items()
             ]
+            for future in as_completed(futures):
+                if on_done is not None:
+                    on_done(future.result())
             return [future.result() for future in futures]
     finally:
         shutil.rmtree(_kernel_dir(), ignore_errors=True)
