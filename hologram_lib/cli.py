@@ -533,10 +533,11 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from hologram_lib.baseline import promote
-    from hologram_lib.config import gate_settings, named_baseline, provenance
+    from hologram_lib.config import gate_settings, named_baseline
     from hologram_lib.credentials import perf_knobs
     from hologram_lib.gate import evaluate
     from hologram_lib.perf.files import load_perf_dir
+    from hologram_lib.provenance import provenance
 
     settings = gate_settings(args.profile, args.budgets)
     metrics = load_perf_dir(args.perf_dir)
@@ -687,7 +688,8 @@ def cmd_e2e(args: argparse.Namespace) -> int:
 
 
 def cmd_verdict(args: argparse.Namespace) -> int:
-    from hologram_lib.config import commit, regression_threshold_pct
+    from hologram_lib.config import regression_threshold_pct
+    from hologram_lib.provenance import commit
     from hologram_lib.verdict import Inputs, judge, write_verdict
 
     settings = _settings(args)
@@ -780,8 +782,8 @@ def _judged(facts: Facts) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     from hologram_lib import atomic
     from hologram_lib.ci.outputs import write_summary
+    from hologram_lib.ci.run import ci_run
     from hologram_lib.ci.summary import render
-    from hologram_lib.config import ci_run
     from hologram_lib.layout import Reports
 
     facts = _facts(args.reports_dir)
@@ -825,7 +827,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
 def cmd_comment(args: argparse.Namespace) -> int:
     from hologram_lib import atomic
     from hologram_lib.ci.comment import post, render
-    from hologram_lib.config import pull_request_api, secret_values
+    from hologram_lib.ci.run import pull_request_api
+    from hologram_lib.config import secret_values
 
     facts = _facts(args.reports_dir)
     body = render(facts)

@@ -3,6 +3,11 @@
 Budgets are p95 limits in milliseconds. A profile sets the defaults; an env var beats the profile; a budgets
 file (TOML) adds budgets for other metrics. Metric names in budgets may be fnmatch patterns, so the encode
 budget applies to `core.encode_4MB_ms` as well as `core.encode_1MB_ms`.
+
+Settings only: where a run came from (git, commit, branch, provenance) is `provenance`, the machine's kind is
+`machine`, the CI run's facts are `ci.run`; they read their variables through `environment()` and so the registry.
+Longer than ~400 lines for a reason: every setting of every command sits beside the one registry of variables it
+reads (VARIABLES), so that a new variable cannot be read without being registered and documented.
 """
 
 from __future__ import annotations
@@ -163,8 +168,13 @@ class _Registered(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+def environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The environment (or the mapping given in its place) through the registry: the one way any module of the
+    product reads a variable — provenance, machine facts and CI run facts read theirs here too."""
     return _Registered(os.environ if environ is None else environ)
+
+
+_env = environment
 
 
 def service_endpoints(environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
@@ -401,42 +411,6 @@ def regression_threshold_pct(explicit: float | None = None, environ: Mapping[str
     return positive_number(raw, "REGRESSION_THRESHOLD_PCT") if raw else 10.0
 
 
-def _git(*args: str) -> str | None:
-    import subprocess
-
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
-
-
-def current_branch(environ: Mapping[str, str] | None = None) -> str | None:
-    """The branch being built: GitHub's head ref on a PR, its ref name on a push, else git's."""
-    env = _env(environ)
-    return env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME") or _git("rev-parse", "--abbrev-ref", "HEAD")
-
-
-def commit(environ: Mapping[str, str] | None = None) -> str | None:
-    """The commit being built: GitHub's SHA in Actions, else git's HEAD."""
-    return _env(environ).get("GITHUB_SHA") or _git("rev-parse", "HEAD")
-
-
-def provenance(profile: str, knobs: PerfKnobs, environ: Mapping[str, str] | None = None) -> dict[str, object]:
-    """Where a measurement came from, for a baseline."""
-    import platform
-
-    env = _env(environ)
-    return {
-        "commit": commit(env),
-        "branch": current_branch(env),
-        "runner": env.get("RUNNER_NAME") or platform.node(),
-        "python": platform.python_version(),
-        "profile": profile,
-        "knobs": knobs.public(),
-    }
-
-
 DEFAULT_EVENTS = layout.DEFAULT.events
 DEFAULT_HISTORY = Path(".history") / "history.duckdb"
 
@@ -461,30 +435,6 @@ def named_baseline(explicit: Path | None = None, environ: Mapping[str, str] | No
     """The baseline the user named: --baseline, else HOLOGRAM_BASELINE; None when neither (then the rule picks)."""
     raw = _env(environ).get("HOLOGRAM_BASELINE", "").strip()
     return explicit or (Path(raw) if raw else None)
-
-
-def ci_main_build(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether this is a CI build of main (a push, the nightly or a manual run on refs/heads/main): the only runs
-    that become "green main" history on their own. A laptop on branch main is not one."""
-    env = _env(environ)
-    event = env.get("GITHUB_EVENT_NAME", "")
-    return event in ("push", "schedule", "workflow_dispatch") and env.get("GITHUB_REF", "") == "refs/heads/main"
-
-
-def machine_fingerprint() -> str:
-    """What kind of machine measured a run: OS, architecture, CPU model and count (runs from different machine kinds
-    are not comparable levels; the history keeps them apart by this string)."""
-    import platform
-
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                model = " ".join(line.partition(":")[2].split())
-                break
-    except OSError:
-        model = platform.processor()
-    return f"{platform.system()} {platform.machine()} {os.cpu_count()}×{model or 'unknown CPU'}"
 
 
 @dataclass(frozen=True)
@@ -539,42 +489,3 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
 def webhook_url(channel: str, environ: Mapping[str, str] | None = None) -> str | None:
     """The Slack / Teams incoming-webhook URL — a secret: whoever has it can post to the channel."""
     return _env(environ).get(WEBHOOK_VARIABLES[channel], "").strip() or None
-
-
-@dataclass(frozen=True)
-class CiRun:
-    """The GitHub Actions run as its variables describe it, unchecked (ci.links checks them)."""
-
-    server_url: str | None
-    repository: str | None
-    run_id: str | None
-    step_summary: str | None
-
-
-def ci_run(environ: Mapping[str, str] | None = None) -> CiRun:
-    env = _env(environ)
-    names = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_STEP_SUMMARY")
-    server, repository, run_id, summary = (env.get(name) for name in names)
-    return CiRun(server, repository, run_id, summary or None)
-
-
-@dataclass(frozen=True)
-class PullRequestApi:
-    """What `hologram comment` needs to post on a pull request: the token (a secret), the repository, the event file
-    that names the PR and the REST API's base URL (GitHub Enterprise has its own)."""
-
-    token: str | None
-    repository: str | None
-    event_path: Path | None
-    api_url: str
-
-
-def pull_request_api(environ: Mapping[str, str] | None = None) -> PullRequestApi:
-    env = _env(environ)
-    event = env.get("GITHUB_EVENT_PATH", "").strip()
-    return PullRequestApi(
-        token=env.get("GITHUB_TOKEN", "").strip() or None,
-        repository=env.get("GITHUB_REPOSITORY", "").strip() or None,
-        event_path=Path(event) if event else None,
-        api_url=(env.get("GITHUB_API_URL", "").strip() or "https://api.github.com").rstrip("/"),
-    )

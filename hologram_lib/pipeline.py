@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from hologram_lib import config, credentials
+from hologram_lib import config, credentials, provenance
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, ProbeResult, record_latencies
@@ -150,7 +150,7 @@ def _run(request: ReportRequest, phases: Phases) -> ReportOutcome:
                 judged.metrics,
                 judged.events,
                 runs,
-                config.commit(),
+                provenance.commit(),
                 judged.noise,
                 *_trends(judged, reports.perf.root),
             )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import atomic, config
+from hologram_lib import atomic, config, provenance
 from hologram_lib.baseline import DriftReport, compare
 from hologram_lib.config import GateSettings
 from hologram_lib.e2e.summary import Summary, summarize
@@ -224,7 +224,7 @@ def default_inputs(reports: Reports, profile: str | None = None, environ: Mappin
             store=config.history_path(environ=environ),
             endpoints=config.endpoint_hosts(*config.service_endpoints(environ)),
         ),
-        commit=config.commit(environ),
+        commit=provenance.commit(environ),
     )
 
 

@@ -294,7 +294,8 @@ def test_the_bearer_scheme_is_case_insensitive_the_token_is_not(stack) -> None:
 def test_ownership_is_by_exact_state_dir_and_down_deletes_only_what_it_published(stack, tmp_path: Path) -> None:
     """A state dir `.../state` must not claim the processes of `.../state2`; a `published` file pointing anywhere
     else than the stack.json it wrote is never followed."""
-    from hologram_lib.devstack.stack import PUBLISHED, _ours
+    from hologram_lib.devstack.processes import ours as _ours
+    from hologram_lib.devstack.stack import PUBLISHED
 
     sibling = Path(stack.state_dir + "2")
     assert _ours(stack.ipfs_pid, Path(stack.state_dir)) and not _ours(stack.ipfs_pid, Path(stack.state_dir[:-1]))
@@ -310,7 +311,7 @@ def test_ownership_is_by_exact_state_dir_and_down_deletes_only_what_it_published
 
 # --- the node is Kubo ----------------------------------------------------------------------------------------------
 
-from hologram_lib.devstack import kubo, kubo_node  # noqa: E402
+from hologram_lib.devstack import kubo, kubo_node, services  # noqa: E402
 from hologram_lib.errors import KuboUnavailable  # noqa: E402
 
 
@@ -444,8 +445,8 @@ def test_a_port_taken_as_kubo_starts_is_retried_once_on_any_port_and_said(
         gateway.bind(("127.0.0.1", 0))
         api.listen()
         gateway.listen()
-        monkeypatch.setattr(devstack, "PREFERRED_IPFS_PORT", api.getsockname()[1])
-        monkeypatch.setattr(devstack, "PREFERRED_GATEWAY_PORT", gateway.getsockname()[1])
+        monkeypatch.setattr(services, "PREFERRED_IPFS_PORT", api.getsockname()[1])
+        monkeypatch.setattr(services, "PREFERRED_GATEWAY_PORT", gateway.getsockname()[1])
         monkeypatch.setattr(kubo_node, "port_free", lambda port: True)
         info = devstack.up(tmp_path / "state", reports_dir=None)
         try:

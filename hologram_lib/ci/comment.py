@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from hologram_lib.ci import summary
 from hologram_lib.ci.facts import Facts, worst_first
-from hologram_lib.config import PullRequestApi
+from hologram_lib.ci.run import PullRequestApi
 from hologram_lib.errors import InputError
 from hologram_lib.paired_documents import AbDocument
 from hologram_lib.redact import one_line

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import config
+from hologram_lib.ci.run import ci_run
 from hologram_lib.errors import InputError
 from hologram_lib.layout import Reports
 from hologram_lib.redact import one_line
@@ -40,7 +40,7 @@ class RunLinks:
 def run_links(environ: Mapping[str, str] | None = None) -> RunLinks:
     """Links from GITHUB_SERVER_URL / GITHUB_REPOSITORY / GITHUB_RUN_ID; a missing or malformed one → a note that
     names it (its value redacted and cut: a summary is public to everyone who can read the run)."""
-    run = config.ci_run(environ)
+    run = ci_run(environ)
     given = {"GITHUB_SERVER_URL": run.server_url, "GITHUB_REPOSITORY": run.repository, "GITHUB_RUN_ID": run.run_id}
     if not any(given.values()):
         return RunLinks(None, "not a GitHub Actions run (GITHUB_SERVER_URL / GITHUB_REPOSITORY / GITHUB_RUN_ID unset)")

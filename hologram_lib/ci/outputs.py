@@ -12,6 +12,7 @@ from pathlib import Path
 from hologram_lib import atomic, config, credentials
 from hologram_lib.ci import badge, notify, summary
 from hologram_lib.ci.facts import Facts, gather
+from hologram_lib.ci.run import ci_run
 from hologram_lib.errors import InputError
 from hologram_lib.layout import Reports
 
@@ -29,7 +30,7 @@ class Outputs:
 def write_summary(text: str, reports: Reports, environ: Mapping[str, str] | None = None) -> list[Path]:
     """reports/summary.md, and appended to $GITHUB_STEP_SUMMARY when the run has one."""
     written = [atomic.write_text(reports.summary, text)]
-    step_summary = config.ci_run(environ).step_summary
+    step_summary = ci_run(environ).step_summary
     if step_summary:
         try:
             with open(

@@ -1,4 +1,6 @@
-"""The marketplace's defences against abusive requests, applied before any resolver runs.
+"""The marketplace's defences against abusive requests, applied before any resolver runs; this module holds the
+HTTP ones (the body limit, the request checks, GraphQL over HTTP status rules), `documents` the parse and
+validation, `query_budget` the walk.
 
 Measured before these existed: one unauthenticated query of 10,000 `resolve` aliases took 7.2 s and froze every
 other client; 10,000 duplicate fields spent 6.5 s in validation (graphql-core's OverlappingFieldsCanBeMerged is
@@ -21,53 +23,23 @@ REQUEST_TOO_LARGE, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_REQUEST)
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.exceptions import HttpBadRequestError, HttpError
 from ariadne.utils import unwrap_graphql_error
-from graphql import (
-    ASTValidationRule,
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    GraphQLSchema,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
-    get_operation_ast,
-    parse,
-    validate,
-)
+from graphql import GraphQLError, OperationType, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hologram_lib.devstack.documents import parse_query
+
 MAX_BODY_BYTES = 1024 * 1024  # storeContent's `data` is the largest legitimate argument (MAX_STORED_TEXT)
-MAX_SOURCE_CHARS = 64 * 1024
-MAX_TOKENS = 3000  # graphql-core's full introspection query is ≈ 170 tokens; upstream's largest query ≈ 120
-MAX_FIELDS = 500  # fields after fragment expansion; the full introspection query selects ≈ 230
-MAX_ALIASES = 30
-MAX_DEPTH = 20  # the introspection query nests 15 deep (TypeRef's ofType chain)
-# One response key repeated k times in a selection set costs OverlappingFieldsCanBeMerged k² comparisons
-# (499 × `__typename` took 78 ms); no query of this schema needs a field twice in one place.
-MAX_REPEATS = 10
-# Parsing and validating a 90-character resolve query cost ≈ 2 ms of the ≈ 4 ms it took to answer; clients send
-# the same few documents again and again. Documents up to this size are cached (bounded memory: ≤ 256 × 4 KiB of
-# source, each within the budget above).
-CACHED_SOURCE_CHARS = 4096
-CACHED_DOCUMENTS = 256
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 LOOPBACK_ORIGIN = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 
@@ -84,195 +56,6 @@ class _BugsOnly(logging.Filter):
 
 LOGGER = logging.getLogger("hologram.marketplace")
 LOGGER.addFilter(_BugsOnly())
-
-
-def refusal(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
-
-
-def parse_query(_context: Any, data: dict[str, Any]) -> DocumentNode:
-    """Ariadne's `query_parser`: graphql-core's parser with its own size limits switched on; a short document
-    seen recently is not parsed again (the same object comes back, so its validation is cached too)."""
-    query = data["query"]
-    if isinstance(query, str) and len(query) <= CACHED_SOURCE_CHARS:
-        return _parse_cached(query)
-    return _parse(query)
-
-
-@functools.lru_cache(maxsize=CACHED_DOCUMENTS)
-def _parse_cached(query: str) -> DocumentNode:
-    return _parse(query)
-
-
-def _parse(query: Any) -> DocumentNode:
-    if isinstance(query, str) and len(query) > MAX_SOURCE_CHARS:
-        # Checked here, not only by graphql-core: its error locates itself by scanning the whole source
-        # (≈ 7 ms for 64 K characters, twice), which was most of the time to refuse a 10,000-alias document.
-        raise refusal(f"query too large: {len(query)} characters, at most {MAX_SOURCE_CHARS}", "QUERY_TOO_LARGE")
-    try:
-        return parse(query, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_TOKENS, max_source_length=MAX_SOURCE_CHARS)
-    except GraphQLError as error:
-        if "Parsing aborted" in error.message:  # a limit: where it stopped says nothing useful, do not locate it
-            raise refusal(error.message.replace("Syntax Error: ", "query too large: "), "QUERY_TOO_LARGE") from None
-        raise GraphQLError(
-            error.message, error.nodes, error.source, error.positions, extensions={"code": "GRAPHQL_PARSE_FAILED"}
-        ) from None
-
-
-@dataclass(frozen=True)
-class Cost:
-    fields: int = 0
-    aliases: int = 0
-    depth: int = 0
-
-    def __add__(self, other: Cost) -> Cost:
-        return Cost(self.fields + other.fields, self.aliases + other.aliases, max(self.depth, other.depth))
-
-
-class _Repeated(Exception):
-    """A response key selected more than MAX_REPEATS times in one selection set."""
-
-
-_Walked = TypeVar("_Walked")  # what a walk over a selection set yields: its cost, or its response keys
-
-
-class _Budget:
-    """The cost of each operation, fragments expanded once each (memoised; a cycle costs nothing here and is
-    reported by graphql-core's NoFragmentCyclesRule)."""
-
-    def __init__(self, document: DocumentNode) -> None:
-        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        self.memo: dict[str, Cost] = {}
-        self.visiting: set[str] = set()
-        self.keys_memo: dict[str, Counter[str]] = {}
-        self.visiting_keys: set[str] = set()
-
-    def response_keys(self, selection_set: SelectionSetNode | None) -> Counter[str]:
-        """How often each response key is selected in a selection set, inline fragments and named fragments
-        flattened: graphql-core's overlap rule compares the fields of every fragment spread there with each other
-        (330 fragments of one `__typename` each took 335 ms when only inline fragments were counted)."""
-        keys: Counter[str] = Counter()
-        spreads: set[str] = set()  # graphql-core compares a fragment spread twice in one place once
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                keys[(selection.alias or selection.name).value] += 1
-            elif isinstance(selection, InlineFragmentNode):
-                keys += self.response_keys(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                spreads.add(selection.name.value)
-        for name in spreads:
-            keys += self.fragment_keys(name)
-        return keys
-
-    def fragment_keys(self, name: str) -> Counter[str]:
-        return self._fragment_once(name, self.keys_memo, self.visiting_keys, self.response_keys, Counter())
-
-    def selections(self, selection_set: SelectionSetNode | None) -> Cost:
-        repeated = max(self.response_keys(selection_set).values(), default=0)
-        if repeated > MAX_REPEATS:
-            raise _Repeated(repeated)
-        total = Cost()
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                inner = self.selections(selection.selection_set)
-                own = Cost(1, 1 if selection.alias else 0, 0)
-                total = total + own + Cost(inner.fields, inner.aliases, inner.depth + 1)
-            elif isinstance(selection, InlineFragmentNode):
-                total = total + self.selections(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                total = total + self.fragment(selection.name.value)
-        return total
-
-    def fragment(self, name: str) -> Cost:
-        return self._fragment_once(name, self.memo, self.visiting, self.selections, Cost())
-
-    def _fragment_once(
-        self,
-        name: str,
-        memo: dict[str, _Walked],
-        visiting: set[str],
-        walk: Callable[[SelectionSetNode | None], _Walked],
-        empty: _Walked,
-    ) -> _Walked:
-        """A named fragment walked once however often it is spread; an unknown fragment or a cycle adds nothing
-        (graphql-core's validation refuses both afterwards)."""
-        if name in memo:
-            return memo[name]
-        definition = self.fragments.get(name)
-        if definition is None or name in visiting:
-            return empty
-        visiting.add(name)
-        value = memo[name] = walk(definition.selection_set)
-        visiting.discard(name)
-        return value
-
-
-def budget_errors(document: DocumentNode) -> list[GraphQLError]:
-    budget = _Budget(document)
-    for operation in document.definitions:
-        if not isinstance(operation, OperationDefinitionNode):
-            continue
-        try:
-            cost = budget.selections(operation.selection_set)
-        except RecursionError:
-            return [refusal(f"query too complex: nested deeper than {MAX_DEPTH} levels", "QUERY_TOO_COMPLEX")]
-        except _Repeated as repeated:
-            message = f"query too complex: one field selected {repeated} times in one place, at most {MAX_REPEATS}"
-            return [refusal(message, "QUERY_TOO_COMPLEX")]
-        for amount, limit, what in (
-            (cost.aliases, MAX_ALIASES, "aliases"),
-            (cost.fields, MAX_FIELDS, "fields (fragments expanded)"),
-            (cost.depth, MAX_DEPTH, "levels of nesting"),
-        ):
-            if amount > limit:
-                return [refusal(f"query too complex: {amount} {what}, at most {limit}", "QUERY_TOO_COMPLEX")]
-    return []
-
-
-def make_validator(*, introspection: bool) -> Any:
-    """Ariadne's `query_validator`: the budget first, then graphql-core's validation (only for documents within
-    the budget), suggestions hidden when introspection is off."""
-
-    validated: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
-
-    def validate_query(
-        schema: GraphQLSchema,
-        document_ast: DocumentNode,
-        rules: Collection[type[ASTValidationRule]] | None = None,
-        max_errors: int | None = None,
-        **_: Any,
-    ) -> list[GraphQLError]:
-        # Keyed by the cached parse's object; the entry holds the document, so its id cannot be reused meanwhile.
-        hit = validated.get(id(document_ast))
-        if hit is not None and hit[0] is document_ast:
-            validated.move_to_end(id(document_ast))
-            return hit[1]
-        errors = _validate(schema, document_ast, rules, max_errors)
-        validated[id(document_ast)] = (document_ast, errors)
-        if len(validated) > CACHED_DOCUMENTS:
-            validated.popitem(last=False)
-        return errors
-
-    def _validate(
-        schema: GraphQLSchema,
-        document_ast: DocumentNode,
-        rules: Collection[type[ASTValidationRule]] | None,
-        max_errors: int | None,
-    ) -> list[GraphQLError]:
-        refused = budget_errors(document_ast)
-        if refused:
-            return refused
-        errors = validate(schema, document_ast, rules, max_errors=max_errors or 20, hide_suggestions=not introspection)
-        return [
-            e
-            if e.extensions
-            else GraphQLError(
-                e.message, e.nodes, e.source, e.positions, e.path, None, {"code": "GRAPHQL_VALIDATION_FAILED"}
-            )
-            for e in errors
-        ]
-
-    return validate_query
 
 
 def wants_graphql_response(request: Request) -> bool:

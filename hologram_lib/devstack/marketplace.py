@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 
 from hologram_lib import atlas, cid
 from hologram_lib.clients import IpfsClient, ServiceError
-from hologram_lib.devstack import guard, unixfs
+from hologram_lib.devstack import documents, guard, unixfs
 from hologram_lib.devstack.catalog import AppRecord, Catalog
 from hologram_lib.devstack.content_api import ContentApi, canonical_encoding, encoding_of
 
@@ -346,8 +346,8 @@ def create_app(db_path: Path, ipfs_api: str, token: str | None, *, introspection
         introspection=introspection,
         explorer=ExplorerHttp405(),
         execute_get_queries=True,
-        query_parser=guard.parse_query,
-        query_validator=guard.make_validator(introspection=introspection),
+        query_parser=documents.parse_query,
+        query_validator=documents.make_validator(introspection=introspection),
         http_handler=guard.GuardedHTTPHandler(),
         logger=guard.LOGGER,
     )

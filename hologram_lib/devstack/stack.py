@@ -1,11 +1,13 @@
-"""`hologram stack up | down | status | run`: start, stop and inspect the embedded stack.
+"""`hologram stack up | down | status | run`: start, stop and inspect the embedded stack — the package's entry; what
+it gives the product is endpoints (StackInfo, the environment of `serving`).
 
 The IPFS node is a Kubo daemon (devstack/kubo.py finds or builds the binary, devstack/kubo_node.py sets up its
 repo and starts it offline). State lives in a directory of its own (default `.stack/`): the Kubo repo, the
 marketplace's SQLite file, the mutation token (mode 0600), the logs and the pids. Published apps survive a
 restart, also after a SIGKILL: stale pid files are cleared when their process is gone, and Kubo's repo lock dies
 with its holder. `down` stops only processes whose command line names this state directory, so a recycled pid is
-never killed.
+never killed. Here: the state directory (stack.json, the token, the published reports/stack.json) and the
+lifecycle; `processes` supervises the processes, `services` starts the two services and waits until they answer.
 """
 
 from __future__ import annotations
@@ -15,30 +17,23 @@ import json
 import os
 import re
 import secrets
-import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hologram_lib import atomic, config
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
-from hologram_lib.devstack import kubo, kubo_node
+from hologram_lib.clients import IpfsClient, ServiceError
+from hologram_lib.devstack import kubo, processes, services
+from hologram_lib.devstack.services import START_TIMEOUT_S
 from hologram_lib.errors import StackError
 from hologram_lib.layout import REPORTS, Reports
 
 DEFAULT_STATE_DIR = Path(".stack")
-PREFERRED_IPFS_PORT = 5001
-PREFERRED_GATEWAY_PORT = 8080
-PREFERRED_GRAPHQL_PORT = 4000
-# Generous: a loaded CI runner once needed more than 60 s (`stack up --timeout` changes it).
-START_TIMEOUT_S = 180.0
-DEMO_OBJECT = "demo/object/alpha"
 PUBLISHED = "published"  # names the reports/stack.json this state directory wrote
 OPEN_WARNING = (
     "WARNING: --open: the marketplace accepts mutations WITHOUT A TOKEN. Any process on this machine can publish,\n"
@@ -127,163 +122,6 @@ def _foreign_token_file(path: Path) -> str | None:
     return None
 
 
-def _alive(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # reap our own exited children so they do not linger as zombies
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _ours(pid: int, state_dir: Path) -> bool:
-    """Is `pid` a live process that this state directory started (an argument of its command line is the directory
-    or a path inside it — `.stack` must not claim the processes of `.stack2`)?"""
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return False
-    root = str(state_dir)
-    return _alive(pid) and any(arg == root or arg.startswith(root + os.sep) for arg in args)
-
-
-def _spawn(argv: list[str], log_path: Path, env: dict[str, str]) -> int:
-    """Start a detached process (own session) writing to a log file; it outlives this command."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, str(log_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
-    ]
-    try:
-        return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
-    except OSError as exc:
-        raise StackError(f"cannot start {argv[0]}: {exc.strerror}") from None
-
-
-def _log_tail(path: Path, lines: int = 8) -> str:
-    try:
-        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _announcement(pid: int, log_path: Path, key: str, deadline: float) -> str:
-    """Wait for the JSON line a child prints once it listens; fail fast if the child dies."""
-    while time.monotonic() < deadline:
-        for line in reversed(log_path.read_text(errors="replace").splitlines() if log_path.exists() else []):
-            if line.startswith("{") and key in line:
-                try:
-                    return str(json.loads(line)[key])
-                except (ValueError, KeyError):
-                    break
-        if not _alive(pid):
-            raise StackError(f"{log_path.stem} exited before it listened: {_log_tail(log_path)}")
-        time.sleep(0.05)
-    raise StackError(f"{log_path.stem} did not start within {START_TIMEOUT_S:g} s: {_log_tail(log_path)}")
-
-
-def _ipfs_answers(api: str, timeout_s: float = 2.0) -> None:
-    with IpfsClient(api, timeout_s) as client:
-        client.version()
-
-
-def _graphql_answers(url: str, timeout_s: float = 2.0) -> None:
-    with GraphQLClient(url, timeout_s=timeout_s) as client:
-        client.execute("{ __typename }")
-
-
-def _wait_answering(check: Callable[[], None], what: str, deadline: float) -> None:
-    last = ""
-    while time.monotonic() < deadline:
-        try:
-            check()
-            return
-        except ServiceError as exc:
-            last = str(exc)
-            time.sleep(0.05)
-    raise StackError(f"{what} does not answer: {last}")
-
-
-def _read_pid(path: Path) -> int:
-    """The pid in a pid file; 0 (no process) for a missing, empty or garbled file."""
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return 0
-
-
-def _clear_stale(state_dir: Path, name: str) -> None:
-    pid_file = state_dir / f"{name}.pid"
-    if pid_file.exists() and not _ours(_read_pid(pid_file), state_dir):
-        pid_file.unlink()
-
-
-def _start_ipfs(binary: kubo.Kubo, state_dir: Path, deadline: float) -> kubo_node.Daemon:
-    """A Kubo daemon on the state directory's repo: the preferred ports when free, else any free port — also when
-    another program takes a preferred port between the check and the daemon's bind (one retry, said aloud)."""
-    repo = kubo_node.repo_dir(state_dir)
-    kubo_node.init_repo(binary, repo)
-    api_port = PREFERRED_IPFS_PORT if kubo_node.port_free(PREFERRED_IPFS_PORT) else 0
-    gateway_port = PREFERRED_GATEWAY_PORT if kubo_node.port_free(PREFERRED_GATEWAY_PORT) else 0
-    try:
-        return _run_kubo(binary, state_dir, api_port, gateway_port, deadline)
-    except StackError:
-        if (api_port, gateway_port) == (0, 0) or not kubo_node.port_taken(kubo_node.read_log(state_dir / "ipfs.log")):
-            raise
-    kubo.say(f"port {api_port} or {gateway_port} was taken as Kubo started: retrying on any free loopback port")
-    return _run_kubo(binary, state_dir, 0, 0, deadline)
-
-
-def _run_kubo(
-    binary: kubo.Kubo, state_dir: Path, api_port: int, gateway_port: int, deadline: float
-) -> kubo_node.Daemon:
-    repo = kubo_node.repo_dir(state_dir)
-    kubo_node.configure(repo, api_port, gateway_port)
-    log = state_dir / kubo_node.LOG
-    pid = _spawn(kubo_node.daemon_argv(binary, repo), log, kubo_node.daemon_env())
-    atomic.write_text(state_dir / "ipfs.pid", str(pid))
-    return kubo_node.wait_ready(pid, log, deadline, _alive)
-
-
-def _start_marketplace(
-    state_dir: Path, ipfs_api: str, *, introspection: bool, open_mutations: bool, deadline: float
-) -> tuple[int, str]:
-    argv = [
-        sys.executable,
-        "-m",
-        "hologram_lib.devstack.server",
-        "--db",
-        str(state_dir / "marketplace.sqlite"),
-        "--ipfs-api",
-        ipfs_api,
-        "--port",
-        str(PREFERRED_GRAPHQL_PORT),
-    ]
-    if not introspection:
-        argv.append("--no-introspection")
-    env = {**os.environ, config.MARKETPLACE_TOKEN: read_token(state_dir)}
-    if open_mutations:
-        del env[config.MARKETPLACE_TOKEN]  # no token at all: the marketplace serves mutations to anyone
-    log = state_dir / "marketplace.log"
-    pid = _spawn(argv, log, env)
-    atomic.write_text(state_dir / "marketplace.pid", str(pid))
-    return pid, _announcement(pid, log, "url", deadline)
-
-
-def _seed_demo_object(info: StackInfo) -> None:
-    """Give graphql.resolve_ms something to resolve (the perf suite's GRAPHQL_TEST_NAME default)."""
-    with GraphQLClient(info.graphql_url, read_token(info.state_dir)) as graphql, IpfsClient(info.ipfs_api) as ipfs:
-        if graphql.execute("query($n:String!){ resolve(name:$n){ cid } }", {"n": DEMO_OBJECT})["resolve"]:
-            return
-        content = json.dumps({"name": DEMO_OBJECT, "kind": "object", "body": "hello, hologram"}).encode()
-        cid = ipfs.add(content, pin=True)
-        graphql.execute(
-            "mutation($n:String!,$c:String!){ upsertObject(name:$n,cid:$c){ ok } }", {"n": DEMO_OBJECT, "c": cid}
-        )
-
-
 def up(
     state_dir: Path = DEFAULT_STATE_DIR,
     reports_dir: Path | None = REPORTS,
@@ -310,20 +148,21 @@ def up(
 
 def _start(state_dir: Path, *, introspection: bool, timeout_s: float, open_mutations: bool) -> StackInfo:
     for name in ("ipfs", "marketplace"):
-        _clear_stale(state_dir, name)
+        processes.clear_stale(state_dir, name)
     down(state_dir)  # one half may still run from an earlier start: start both afresh
     binary = kubo.locate()  # before the deadline: a first-time build takes minutes, once
     deadline = time.monotonic() + timeout_s
     try:
-        daemon = _start_ipfs(binary, state_dir, deadline)
-        _wait_answering(lambda: _ipfs_answers(daemon.api), "IPFS", deadline)
+        daemon = services.start_ipfs(binary, state_dir, deadline)
+        services.wait_answering(lambda: services.ipfs_answers(daemon.api), "IPFS", deadline)
         ipfs_pid, ipfs_api = daemon.pid, daemon.api
         with IpfsClient(ipfs_api) as client:
             ipfs_version = client.version()
-        graphql_pid, graphql_url = _start_marketplace(
-            state_dir, ipfs_api, introspection=introspection, open_mutations=open_mutations, deadline=deadline
+        token = read_token(state_dir)
+        graphql_pid, graphql_url = services.start_marketplace(
+            state_dir, ipfs_api, None if open_mutations else token, introspection=introspection, deadline=deadline
         )
-        _wait_answering(lambda: _graphql_answers(graphql_url), "GraphQL", deadline)
+        services.wait_answering(lambda: services.graphql_answers(graphql_url), "GraphQL", deadline)
         started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         info = StackInfo(
             ipfs_api,
@@ -336,7 +175,7 @@ def _start(state_dir: Path, *, introspection: bool, timeout_s: float, open_mutat
             ipfs_version=ipfs_version,
             ipfs_gateway=daemon.gateway,
         )
-        _seed_demo_object(info)
+        services.seed_demo_object(info.graphql_url, info.ipfs_api, token)
     except StackError:
         down(state_dir)
         raise
@@ -354,11 +193,11 @@ def status(state_dir: Path = DEFAULT_STATE_DIR) -> StackInfo | None:
         info = StackInfo(**json.loads((state_dir / "stack.json").read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if not (_ours(info.ipfs_pid, state_dir) and _ours(info.graphql_pid, state_dir)):
+    if not (processes.ours(info.ipfs_pid, state_dir) and processes.ours(info.graphql_pid, state_dir)):
         return None
     try:
-        _ipfs_answers(info.ipfs_api)
-        _graphql_answers(info.graphql_url)
+        services.ipfs_answers(info.ipfs_api)
+        services.graphql_answers(info.graphql_url)
     except ServiceError:
         return None
     return info
@@ -408,7 +247,7 @@ def token_serving(graphql_url: str, state_dirs: list[Path]) -> tuple[Path, str] 
         token = state_dir / "token"
         if (
             _same_endpoint(graphql_url, info.graphql_url)
-            and _ours(info.graphql_pid, state_dir)
+            and processes.ours(info.graphql_pid, state_dir)
             and _mine(info.graphql_pid)
         ):
             return token, info.graphql_url
@@ -449,14 +288,9 @@ def down(state_dir: Path = DEFAULT_STATE_DIR, grace_s: float = 10.0) -> list[str
         pid_file = state_dir / f"{name}.pid"
         if not pid_file.exists():
             continue
-        pid = _read_pid(pid_file)
-        if _ours(pid, state_dir):
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + grace_s
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        pid = processes.read_pid(pid_file)
+        if processes.ours(pid, state_dir):
+            processes.stop(pid, grace_s)
             stopped.append(f"{name} (pid {pid})")
         pid_file.unlink(missing_ok=True)
     _unpublish(state_dir)

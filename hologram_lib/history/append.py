@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hologram_lib import config, credentials
+from hologram_lib import credentials, machine, provenance
 from hologram_lib.history.series import newest_recorded
 from hologram_lib.history.sources import run_from_perf_dir
 from hologram_lib.history.store import add_runs
@@ -17,8 +17,8 @@ def append_report(store: Path, perf_dir: Path, profile: str, *, green: bool, as_
     Only a CI build of main (or a run marked `as_main` by the user) is stored with its verdict as `green`, which makes
     it a candidate "green main" baseline; any other run — a laptop on branch main, a test in a temp folder — is
     stored as local (green unknown, source `local:…`): it shows in the trends, never becomes a baseline."""
-    origin = {**config.provenance(profile, credentials.perf_knobs()), "machine": config.machine_fingerprint()}
-    main_build = as_main or config.ci_main_build()
+    origin = {**provenance.provenance(profile, credentials.perf_knobs()), "machine": machine.fingerprint()}
+    main_build = as_main or provenance.ci_main_build()
     source = f"{'ci' if main_build else 'local'}:{perf_dir}"
     run = run_from_perf_dir(perf_dir, source, origin, green if main_build else None)
     if not run.metrics:

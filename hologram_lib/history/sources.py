@@ -68,7 +68,7 @@ def _recorded_at(run_id: str, perf_dir: Path) -> datetime:
 def run_from_perf_dir(
     perf_dir: Path, source: str, provenance: dict[str, object] | None = None, green: bool | None = None
 ) -> RunRecord:
-    """One run from a perf folder (the files a collect wrote); `provenance` as config.provenance gives it."""
+    """One run from a perf folder (the files a collect wrote); `provenance` as provenance.provenance gives it."""
     metrics = load_perf_dir(perf_dir)
     rows = tuple(row for data in metrics.values() if (row := metric_row(data)) is not None)
     ids = _summary_run_ids(perf_dir)

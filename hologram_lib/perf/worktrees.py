@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from hologram_lib.errors import InputError
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120, check=False)
+from hologram_lib.provenance import git
 
 
 def _first_line(text: str) -> str:
@@ -23,7 +19,7 @@ def _first_line(text: str) -> str:
 
 
 def resolve_ref(root: Path, ref: str, flag: str = "--base/--head") -> str:
-    done = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    done = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if done.returncode != 0:
         raise InputError(f"{flag} {ref!r}: expected a commit, branch or tag of this repository (no such ref)")
     return done.stdout.strip()
@@ -37,7 +33,7 @@ def prune_abandoned_worktrees(root: Path) -> list[Path]:
     folder lock nobody holds. A running `ab` holds the lock on its folder, so its worktree is left alone."""
     from hologram_lib.locks import Busy, locked
 
-    listing = _git(root, "worktree", "list", "--porcelain").stdout
+    listing = git(root, "worktree", "list", "--porcelain").stdout
     removed = []
     for line in listing.splitlines():
         tree = Path(line.removeprefix("worktree ")) if line.startswith("worktree ") else None
@@ -45,12 +41,12 @@ def prune_abandoned_worktrees(root: Path) -> list[Path]:
             continue
         try:
             with locked(tree.parent, wait=False):
-                _git(root, "worktree", "remove", "--force", str(tree))
+                git(root, "worktree", "remove", "--force", str(tree))
                 shutil.rmtree(tree.parent, ignore_errors=True)
                 removed.append(tree)
         except Busy:
             continue
-    _git(root, "worktree", "prune")
+    git(root, "worktree", "prune")
     return removed
 
 
@@ -65,18 +61,18 @@ def worktree(root: Path, commit: str) -> Iterator[Path]:
     tree = parent / "tree"
     try:
         with locked(parent):
-            done = _git(root, "worktree", "add", "--detach", str(tree), commit)
+            done = git(root, "worktree", "add", "--detach", str(tree), commit)
             if done.returncode != 0:
                 raise InputError(f"cannot create a git worktree of {commit[:12]}: {_first_line(done.stderr)}")
             yield tree
     finally:
-        _git(root, "worktree", "remove", "--force", str(tree))
+        git(root, "worktree", "remove", "--force", str(tree))
         shutil.rmtree(parent, ignore_errors=True)
-        _git(root, "worktree", "prune")
+        git(root, "worktree", "prune")
 
 
 def repository_root(start: Path, command: str = "ab") -> Path:
-    done = _git(start, "rev-parse", "--show-toplevel")
+    done = git(start, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
         reason = _first_line(done.stderr)
         raise InputError(f"hologram {command}: expected to run inside a git checkout ({reason})", start)
@@ -85,4 +81,4 @@ def repository_root(start: Path, command: str = "ab") -> Path:
 
 def has_changes(root: Path) -> bool:
     """Tracked files changed in the working tree of `root` (an A/B of it judges that commit plus them)."""
-    return bool(_git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip())
+    return bool(git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip())
