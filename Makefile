@@ -105,6 +105,7 @@ bench: $(STAMP) $(CHARTLIB_STAMP) valgrind
 	$(BIN)/python tests/bench/bench_history.py
 	$(BIN)/python tests/bench/bench_counted.py
 	$(BIN)/python tests/bench/bench_bisect.py
+	$(BIN)/python tests/bench/bench_cli.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
