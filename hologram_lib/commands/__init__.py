@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # The command modules, in the order `hologram --help` lists their commands.
 FAMILIES = (
@@ -36,7 +36,13 @@ Declare = Callable[[argparse.ArgumentParser], None]
 Handler = Callable[[argparse.Namespace], int]
 
 
-class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+if TYPE_CHECKING:  # generic for the type checker only (argparse's class is not subscriptable at run time)
+    _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    _SubParsers = argparse._SubParsersAction
+
+
+class Commands(_SubParsers):
     """The top-level subcommands: `add_command` records how a command declares its options; they are declared when
     argparse picks that command (or `declare_all`, for a test that walks the whole tree)."""
 
