@@ -1,10 +1,10 @@
 """`make bench`: how fast the `hologram` command starts — `--help`, a command's `--help`, and `verdict` on an empty
 folder (every import the judge needs, no data to judge) — as wall time and as the import time Python reports.
 
-Run from the project root: `.venv/bin/python tests/bench/bench_cli.py [--repeats N] [--tree PATH]`; `--tree` runs the
-`hologram_lib` of another checkout (e.g. a worktree of the commit before a change) with this venv's Python, so that
-a before / after pair differs in the code only. Target: `hologram --help` loads none of the heavy libraries
-(numpy, pandas, matplotlib, papermill, duckdb) and starts within 2 × a bare `python -c pass`.
+Run from the project root: `.venv/bin/python tests/bench/bench_cli.py [--repeats N] [--tree PATH …]`; `--tree` runs
+the `hologram_lib` of that checkout (e.g. a worktree of the commit before a change) with this venv's Python, so that
+a before / after pair differs in the code only; several trees are measured interleaved. Target: `hologram --help`
+loads none of the heavy libraries (numpy, pandas, matplotlib, papermill, duckdb; tests/test_commands.py holds it).
 """
 
 from __future__ import annotations
@@ -54,29 +54,36 @@ def import_profile(args: list[str], env: dict[str, str], cwd: Path) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
-    parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose hologram_lib runs (%(default)s)")
+    parser.add_argument(
+        "--tree", type=Path, action="append", help="a checkout whose hologram_lib runs (repeatable; default this one)"
+    )
     options = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(options.tree.resolve())}
+    trees = [tree.resolve() for tree in options.tree or [ROOT]]
+    commands = {
+        "python -c pass": ["-c", "pass"],
+        "hologram --help": ["-m", "hologram_lib.cli", "--help"],
+        "hologram verdict --help": ["-m", "hologram_lib.cli", "verdict", "--help"],
+        "hologram verdict (empty folder)": ["-m", "hologram_lib.cli", "verdict"],
+    }
+    cases = [
+        (f"{name} [{tree.name}]", tree, [sys.executable, *args]) for name, args in commands.items() for tree in trees
+    ]
+    walls: dict[str, list[float]] = {label: [] for label, _, _ in cases}
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)  # an empty folder: `verdict` finds nothing to judge, so it costs its imports and one pass
-        cases = {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "hologram --help": [sys.executable, "-m", "hologram_lib.cli", "--help"],
-            "hologram verdict --help": [sys.executable, "-m", "hologram_lib.cli", "verdict", "--help"],
-            "hologram verdict (empty folder)": [sys.executable, "-m", "hologram_lib.cli", "verdict"],
-        }
-        walls: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(options.repeats):  # interleaved, so that the machine's mood of a minute hits every case
-            for name, command in cases.items():
-                walls[name].append(timed_s(command, env, cwd) * 1000)
+        for _ in range(options.repeats):  # interleaved: the machine's mood of a minute hits every case and tree alike
+            for label, tree, command in cases:
+                walls[label].append(timed_s(command, {**os.environ, "PYTHONPATH": str(tree)}, cwd) * 1000)
         profiles = {
-            name: import_profile(cmd[3:], env, cwd) for name, cmd in cases.items() if name.startswith("hologram")
+            label: import_profile(command[3:], {**os.environ, "PYTHONPATH": str(tree)}, cwd)
+            for label, tree, command in cases
+            if label.startswith("hologram")
         }
-    print(f"tree: {options.tree.resolve()}")
-    print_table([(name, "", values, "ms") for name, values in walls.items()], options.repeats)
+    print(f"trees: {', '.join(str(tree) for tree in trees)}")
+    print_table([(label, "", values, "ms") for label, values in walls.items()], options.repeats)
     print()
-    for name, (import_ms, heavy) in profiles.items():
-        print(f"{name}: imports {import_ms:.0f} ms, heavy libraries loaded: {', '.join(heavy) or 'none'}")
+    for label, (import_ms, heavy) in profiles.items():
+        print(f"{label}: imports {import_ms:.0f} ms, heavy libraries loaded: {', '.join(heavy) or 'none'}")
 
 
 if __name__ == "__main__":
