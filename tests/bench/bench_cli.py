@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,15 +76,16 @@ def main() -> None:
             for label, tree, command in cases:
                 walls[label].append(timed_s(command, {**os.environ, "PYTHONPATH": str(tree)}, cwd) * 1000)
         profiles = {
-            label: import_profile(command[3:], {**os.environ, "PYTHONPATH": str(tree)}, cwd)
+            label: [import_profile(command[3:], {**os.environ, "PYTHONPATH": str(tree)}, cwd) for _ in range(5)]
             for label, tree, command in cases
             if label.startswith("hologram")
         }
     print(f"trees: {', '.join(str(tree) for tree in trees)}")
     print_table([(label, "", values, "ms") for label, values in walls.items()], options.repeats)
     print()
-    for label, (import_ms, heavy) in profiles.items():
-        print(f"{label}: imports {import_ms:.0f} ms, heavy libraries loaded: {', '.join(heavy) or 'none'}")
+    for label, runs in profiles.items():
+        import_ms, heavy = statistics.median(ms for ms, _ in runs), ", ".join(runs[0][1]) or "none"
+        print(f"{label}: imports {import_ms:.0f} ms (median of {len(runs)}), heavy libraries: {heavy}")
 
 
 if __name__ == "__main__":
