@@ -404,11 +404,14 @@ def measure_mode(raw: str | None) -> str:
     return value
 
 
+DEFAULT_THRESHOLD_PCT = 10.0
+
+
 def regression_threshold_pct(explicit: float | None = None, environ: Mapping[str, str] | None = None) -> float:
     if explicit is not None:
         return positive_number(str(explicit), "--threshold-pct")
     raw = _env(environ).get("REGRESSION_THRESHOLD_PCT", "").strip()
-    return positive_number(raw, "REGRESSION_THRESHOLD_PCT") if raw else 10.0
+    return positive_number(raw, "REGRESSION_THRESHOLD_PCT") if raw else DEFAULT_THRESHOLD_PCT
 
 
 DEFAULT_EVENTS = layout.DEFAULT.events
@@ -449,6 +452,9 @@ class ProbeSettings:
     token_file: Path | None = None  # where graphql_token came from when GRAPHQL_TOKEN was unset
 
 
+DEFAULT_E2E_TIMEOUT_S = 10.0
+
+
 def probe_settings(
     timeout_s: float | None = None, environ: Mapping[str, str] | None = None, *, find_token: TokenFinder | None = None
 ) -> ProbeSettings:
@@ -461,7 +467,8 @@ def probe_settings(
         graphql_token=graphql_token,
         token_file=token_file,
         app_name=env.get("E2E_APP_NAME") or "demo/app/hello",
-        timeout_s=timeout_s or (positive_number(raw_timeout, "E2E_TIMEOUT_S") if raw_timeout else 10.0),
+        timeout_s=timeout_s
+        or (positive_number(raw_timeout, "E2E_TIMEOUT_S") if raw_timeout else DEFAULT_E2E_TIMEOUT_S),
     )
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from hologram_lib.errors import InputError
 
 MASK = "[REDACTED]"
 # The words that name a secret in a key; a key is one of them with any prefix (`refresh_token`, `csrftoken`,
@@ -154,3 +157,19 @@ def _line_of(starts: list[int], offset: int) -> int:
     from bisect import bisect_right
 
     return bisect_right(starts, offset)
+
+
+def secret_findings(paths: Iterable[Path], secrets: Iterable[str | None] = ()) -> list[str]:
+    """`hologram redact --check`: one line per line of these files that holds a secret (file:line); an unreadable
+    file is an InputError (exit 2)."""
+    known = list(secrets)
+    found: list[str] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path) from None
+        found += [
+            f"{path}:{number}: a secret-shaped value (redact it or remove it)" for number in secret_lines(text, known)
+        ]
+    return found

@@ -27,6 +27,7 @@ from hologram_lib.layout import PerfDir
 from hologram_lib.locks import locked
 from hologram_lib.perf.files import MetricResult, append_suite
 from hologram_lib.redact import one_line
+from hologram_lib.status import Step
 
 MAX_ENCODING_CHARS = 120
 
@@ -53,6 +54,22 @@ class ProbeResult:
     step_ms: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
     waited_s: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """The run failed a step (exit 1); a skipped run (no services configured) did not."""
+        return self.status == Step.FAIL
+
+    def line(self, events: Path) -> str:
+        """What `hologram e2e probe` says of this run, in one line; `events` is the log its events went to."""
+        if self.status == Step.SKIP:
+            return f"e2e probe: SKIP ({self.error})"
+        if self.failed:
+            return f"e2e probe: FAIL run {self.run_id} at {self.failed_step} (last ok: {self.last_ok}): {self.error}"
+        return (
+            f"e2e probe: PASS run {self.run_id}: {len(self.step_ms)} steps in {self.wall_s:.2f} s "
+            f"({self.waited_s:.2f} s waiting on the services); events in {events}"
+        )
 
 
 def new_run_id() -> str:

@@ -164,6 +164,15 @@ class CollectOutcome:
     runs: int = 0
     startup_s: float = 0.0
 
+    @property
+    def errored(self) -> bool:
+        """A metric of this suite could not be measured (its target or service failed): `perf collect` exits 3."""
+        return any(result.note.startswith(ERROR_PREFIX) for result in self.results)
+
+    def line(self) -> str:
+        startup = f", {self.startup_s * 1000:.0f} ms start-up per run" if self.runs else ""
+        return f"{self.suite}: {self.runs} runs{startup}; wrote {self.files[0]} and {self.files[1]}"
+
 
 Runner = Callable[[RunRequest], RunResult]
 

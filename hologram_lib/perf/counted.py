@@ -329,6 +329,18 @@ def unavailable(knobs: PerfKnobs) -> str | None:
     return None
 
 
+def counting_valgrind(knobs: PerfKnobs, say: Callable[[str], None]) -> Valgrind | None:
+    """valgrind when this command counts (None: the wall clock alone, said through `say` unless the clock was asked
+    for); `instructions` without valgrind is an InputError (exit 2) before anything is measured."""
+    reason = unavailable(knobs)
+    if reason is not None:
+        if knobs.measure != "wall":
+            say(f"counts: not measured ({reason}); the wall clock alone")
+        return None
+    found = find_valgrind()
+    return None if isinstance(found, str) else found
+
+
 def _keys(wall_names: list[str]) -> list[str]:
     return [name for wall in wall_names for name in counted_names(wall)]
 

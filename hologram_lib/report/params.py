@@ -6,6 +6,7 @@ int), so the notebooks and the runner both check here: an unknown name or a wron
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,23 @@ def check(notebook: str, given: Mapping[str, Any]) -> dict[str, Any]:
             raise ParameterError(f"{notebook}: parameter {name} expected {kind.__name__}, got {value!r}")
         values[name] = float(value) if kind is float else value
     return values
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, dict[str, object]]:
+    """`hologram report -p NOTEBOOK.NAME=VALUE …` per notebook: the value as JSON when it parses, else the string
+    (checked against SPECS later, by `check`)."""
+    parsed: dict[str, dict[str, object]] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        notebook, dot, name = key.partition(".")
+        if not sep or not dot or notebook not in NOTEBOOKS:
+            raise InputError(f"-p {pair!r}: expected NOTEBOOK.NAME=VALUE with NOTEBOOK one of {', '.join(NOTEBOOKS)}")
+        try:
+            value: object = json.loads(raw)
+        except ValueError:
+            value = raw
+        parsed.setdefault(notebook, {})[name] = value
+    return parsed
 
 
 def from_namespace(notebook: str, namespace: Mapping[str, Any], names_before: set[str]) -> dict[str, Any]:
