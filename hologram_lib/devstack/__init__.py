@@ -3,7 +3,8 @@
 A package of its own inside the tree. The product enters it through `devstack.stack` only — `up`, `down`, `status`,
 `serving`, `run` — and what it gets back is endpoints: a `StackInfo` (IPFS_API, GRAPHQL_URL, the Kubo version) or an
 environment whose IPFS_API / GRAPHQL_URL / GRAPHQL_TOKEN point at the stack. `hologram stack kubo` also asks
-`kubo.locate` which Kubo binary the stack would run. ENTRY names those modules; tests/test_devstack_entry.py holds
+`kubo.locate` which Kubo binary the stack would run, and `hologram_lib.credentials` asks `token.find_stack_token` for a
+running stack's mutation token when GRAPHQL_URL points at it without a GRAPHQL_TOKEN. ENTRY names those modules; tests/test_devstack_entry.py holds
 every module outside this package to them.
 
 Inside, one job per module:
@@ -16,4 +17,4 @@ Inside, one job per module:
   validation, the cost walk).
 """
 
-ENTRY = ("stack", "kubo")
+ENTRY = ("stack", "kubo", "token")
