@@ -228,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imports.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     imports.add_argument("--branch", help="branch of runs whose files do not say (artifacts), e.g. main")
+    imports.add_argument(
+        "--repository", metavar="OWNER/NAME", help="repository of runs whose files do not say (artifacts, older "
+        "exports); default: this checkout's (GITHUB_REPOSITORY, else the origin remote)",
+    )  # fmt: skip
+    imports.add_argument("--machine", help="machine of runs whose files do not say (artifacts), e.g. this runner's "
+                         "fingerprint as `hologram history show` names it")  # fmt: skip
     _add_history(imports)
     export = history_commands.add_parser(
         "export", help="one row per run and metric: .csv, .parquet, or a folder (Parquet partitioned by date)"
@@ -590,7 +596,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.history_command == "import":
         from hologram_lib.history.exchange import import_paths
 
-        _print(import_paths(store, args.paths, args.branch).lines(store))
+        _print(import_paths(store, args.paths, args.branch, args.repository, args.machine).lines(store))
         return 0
     if args.history_command == "export":
         from hologram_lib.history.exchange import export
