@@ -15,6 +15,7 @@ import pytest
 from hologram_lib.drift import DriftResult
 from hologram_lib.errors import InputError
 from hologram_lib.experiments.ab import AbReport, write_ab
+from hologram_lib.history.lanes import current_lane
 from hologram_lib.history.records import MetricRow, RunRecord, now_utc
 from hologram_lib.history.series import green_main_runs, read_series
 from hologram_lib.history.store import add_runs
@@ -73,7 +74,9 @@ def test_the_verdict_and_the_summary_name_the_source_with_its_commit_range(tmp_p
 
 def _record(run_id: str, when: datetime, *, green: bool | None = True) -> RunRecord:
     rows = (MetricRow("core.verify_ms", 10, 400, 1.0, 1.1, None, None, 1.0, 1.09, 0.05),)
-    return RunRecord(run_id, when, "c" * 40, "main", "main", "r", "m", green, "{}", "test", rows)
+    here = current_lane()  # the baseline's lane: this repository on this machine
+    return RunRecord(run_id, when, "c" * 40, "main", "main", "r", here.machine, green, "{}", "test", rows,
+                     here.repository)  # fmt: skip
 
 
 def test_a_run_dated_in_the_future_is_refused_at_append_and_import(tmp_path: Path) -> None:

@@ -197,16 +197,20 @@ def _store_with_a_change_point(repo: Path, store: Path) -> tuple[str, str]:
     """A history store of main's runs at RUN_COMMITS of the scratch repository, encode ×1.3 from commit 15 on."""
     from datetime import datetime, timedelta
 
+    from hologram_lib.machine import fingerprint as machine_fingerprint
+    from hologram_lib.history.lanes import current_repository
     from hologram_lib.history.records import MetricRow, RunRecord
     from hologram_lib.history.store import add_runs
 
     records = []
+    machine, repository = machine_fingerprint(), current_repository(repo)  # the lane bisect reads: this one
     for i, number in enumerate(RUN_COMMITS):
         commit = _git(repo, "rev-parse", f"HEAD~{COMMITS - number}")
         level = (13.0 if number >= CULPRIT_AT else 10.0) * (1 + 0.004 * ((i * 7) % 3 - 1))
         rows = (MetricRow("core.encode_1MB_ms", 10, 2000, level, level * 1.1, None, None, level, level * 1.09, 0.05),)
         when = datetime(2026, 11, 1) + timedelta(hours=i)
-        records.append(RunRecord(f"run-{i}", when, commit, "main", "main", "r", "m", True, "{}", "test", rows))
+        record = RunRecord(f"run-{i}", when, commit, "main", "main", "r", machine, True, "{}", "test", rows, repository)
+        records.append(record)
     add_runs(store, records)
     return _git(repo, "rev-parse", "HEAD~8"), _git(repo, "rev-parse", "HEAD~5")  # the runs around the step
 
@@ -391,7 +395,7 @@ def nightly_bisect_script() -> str:
 def test_the_nightly_bisects_the_new_shift_the_store_shows(history_repo: Path, tmp_path: Path) -> None:
     store = tmp_path / "history.duckdb"
     before, after = _store_with_a_change_point(history_repo, store)
-    listed = hologram("history", "new-changes", "--store", str(store), "--threshold-pct", "2")
+    listed = hologram("history", "new-changes", "--store", str(store), "--threshold-pct", "2", cwd=history_repo)
     assert listed.returncode == 0 and listed.stdout.split() == ["core.encode_1MB_ms"], listed.stdout + listed.stderr
     (history_repo / ".venv").symlink_to(ROOT / ".venv")  # the step calls .venv/bin/hologram from the checkout
     env = {"HOLOGRAM_HISTORY": str(store), "REGRESSION_THRESHOLD_PCT": "2", "PATH": "/usr/bin:/bin"}

@@ -69,8 +69,11 @@ def _seed_main_history(store: Path, runs: int = 60, step_at: int = 40) -> None:
 
     import numpy as np
 
+    from hologram_lib.history.lanes import current_lane
     from hologram_lib.history.records import MetricRow, RunRecord
     from hologram_lib.history.store import add_runs
+
+    here = current_lane()  # the front page's trends and baseline read this repository on this machine
 
     rng = np.random.default_rng(7)
     records = []
@@ -83,7 +86,8 @@ def _seed_main_history(store: Path, runs: int = 60, step_at: int = 40) -> None:
         )  # fmt: skip
         when = datetime(2026, 10, 1) + timedelta(hours=6 * i)
         commit = f"{i:07x}abc"
-        records.append(RunRecord(f"main-{i:03d}", when, commit, "main", "main", "ci", "m", True, "{}", "t", rows))
+        records.append(RunRecord(f"main-{i:03d}", when, commit, "main", "main", "ci", here.machine, True, "{}", "t",
+                                 rows, here.repository))  # fmt: skip
     add_runs(store, records)
 
 
@@ -121,15 +125,19 @@ def _seed_hostile_history(store: Path, names: list[str], runs: int = 12) -> None
     """Main's history as an imported CSV can leave it: metrics named by an attacker, beside the fixture's own."""
     from datetime import datetime, timedelta
 
+    from hologram_lib.history.lanes import current_lane
     from hologram_lib.history.records import MetricRow, RunRecord
     from hologram_lib.history.store import add_runs
+
+    here = current_lane()  # the front page's trends and baseline read this repository on this machine
 
     records = []
     for i in range(runs):
         rows = tuple(MetricRow(name, 10, 400, 1.0 + 0.01 * i, 1.3 + 0.01 * i) for name in names)
         rows += (MetricRow("core.verify_ms", 10, 400, 0.7, 0.9), MetricRow("core.encode_1MB_ms", 10, 400, 10.0, 13.0))
         when, commit = datetime(2026, 10, 1) + timedelta(hours=6 * i), f"{i:07x}abc"
-        records.append(RunRecord(f"main-{i:03d}", when, commit, "main", "main", "ci", "m", True, "{}", "t", rows))
+        records.append(RunRecord(f"main-{i:03d}", when, commit, "main", "main", "ci", here.machine, True, "{}", "t",
+                                 rows, here.repository))  # fmt: skip
     add_runs(store, records)
 
 

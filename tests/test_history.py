@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 
 from hologram_lib.history import change_points
+from hologram_lib.history.lanes import current_lane
 from hologram_lib.history.records import EXPORT_COLUMNS, MetricRow, RunRecord
 from hologram_lib.history.series import read_series
 from hologram_lib.history.store import add_runs
 from tests.conftest import hologram, lognormal_runs
 from tests.real_noise import ENCODE, runs
+
+HERE = current_lane()  # the tests' runs are this repository's on this machine: the baseline's and the gate's lane
 
 NOISE = 0.05
 
@@ -82,7 +85,8 @@ def _run(run_id: str, level: float, minutes: int, *, branch: str = "main", green
         for metric, f in (("core.verify_ms", 0.1), ("core.encode_1MB_ms", 1.0))
     )
     when = datetime(2026, 11, 1) + timedelta(minutes=minutes)
-    return RunRecord(run_id, when, f"c{minutes:07d}", branch, "main", "r", "m", green, "{}", "test", rows)
+    return RunRecord(run_id, when, f"c{minutes:07d}", branch, "main", "r", HERE.machine, green, "{}", "test", rows,
+                     HERE.repository)  # fmt: skip
 
 
 def _append_many(store: str, prefix: str, count: int) -> None:
@@ -171,7 +175,7 @@ def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
         connection.execute("UPDATE meta SET value = 'hologram-history/9' WHERE key = 'schema'")
     done = hologram("history", "show", "--store", str(store))
     assert done.returncode == 2
-    assert "hologram-history/9" in done.stderr and "expected 'hologram-history/1'" in done.stderr
+    assert "hologram-history/9" in done.stderr and "expected 'hologram-history/2'" in done.stderr
 
 
 # --- import / export ------------------------------------------------------------------------------------------------
@@ -242,7 +246,7 @@ def _export_row(**changes: str) -> str:
     [
         (_export_row(p95_ms="-1.5"), "p95_ms: expected a non-negative number, got '-1.5'"),
         (_export_row(n="99999999999999"), "n: expected a whole number, got '99999999999999'"),
-        (_export_row() + ",surplus", "expected 20 fields as in the header, got more"),
+        (_export_row() + ",surplus", f"expected {len(EXPORT_COLUMNS)} fields as in the header, got more"),
         (
             _export_row() + "\n" + _export_row(recorded_at="2026-12-01T00:00:00Z", metric="core.encode_1MB_ms"),
             "run r1 recorded at 2026-11-01 00:00:00 in an earlier row: expected one time per run id",
@@ -349,7 +353,7 @@ def test_baseline_compare_uses_the_last_green_main_runs(tmp_path: Path, make_per
                         "--baseline-source", "history")  # fmt: skip
         assert done.returncode == 2 and done.stderr == (
             f"hologram: error: {store_of}: --baseline-source history: expected at least 3 green main runs in the "
-            f"store, found {2 if store_of == few else 0}\n"
+            f"store, found {2 if store_of == few else 0} by {HERE.label()}\n"
         ), done.stderr
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hologram_lib.baseline import baseline_document, write_baseline
+from hologram_lib.machine import fingerprint as machine_fingerprint
 from hologram_lib.drift import DriftResult
 from hologram_lib.e2e.events import EventLog
 from hologram_lib.experiments.ab import AbReport, write_ab
@@ -43,14 +44,15 @@ def write_perf(perf_dir: Path, verify_ms: float, seed: int, run_id: str) -> Path
 
 
 def green_main_store(tmp_path: Path, store: Path) -> None:
-    """Five green main runs (CI artifacts with a passing verdict.json) at verify 0.7 ms, imported as main's."""
+    """Five green main runs (CI artifacts with a passing verdict.json) at verify 0.7 ms, imported as main's and this
+    machine's (an artifact names neither)."""
     folders = []
     for i in range(5):
         report = tmp_path / f"artifact-{i}"
         write_perf(report / "perf", 0.7, 100 + 7 * i, f"2026110{i + 1}T030000Z-main{i}")
         (report / "verdict.json").write_text(json.dumps({"passed": True}))
         folders.append(report)
-    import_paths(store, folders, "main")
+    import_paths(store, folders, "main", machine=machine_fingerprint())
 
 
 def one_e2e_run(reports: Path) -> None:

@@ -26,6 +26,12 @@ def _declare(parser: argparse.ArgumentParser) -> None:
     imports.set_defaults(handler=run_import)
     imports.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     options.branch(imports, "branch of runs whose files do not say (artifacts), e.g. main")
+    imports.add_argument(
+        "--repository", metavar="OWNER/NAME", help="repository of runs whose files do not say (artifacts, older "
+        "exports); default: this checkout's (GITHUB_REPOSITORY, else the origin remote)",
+    )  # fmt: skip
+    imports.add_argument("--machine", help="machine of runs whose files do not say (artifacts), e.g. this runner's "
+                         "fingerprint as `hologram history show` names it")  # fmt: skip
     options.store(imports)
 
     export = history.add_parser(
@@ -67,7 +73,7 @@ def run_import(args: argparse.Namespace) -> int:
     from hologram_lib.history.exchange import import_paths
 
     store = _store(args)
-    print_lines(import_paths(store, args.paths, args.branch).lines(store))
+    print_lines(import_paths(store, args.paths, args.branch, args.repository, args.machine).lines(store))
     return 0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from hologram_lib import credentials, machine, provenance
+from hologram_lib.history.lanes import current_repository
 from hologram_lib.history.series import newest_recorded
 from hologram_lib.history.sources import run_from_perf_dir
 from hologram_lib.history.store import add_runs
@@ -21,6 +23,7 @@ def append_report(store: Path, perf_dir: Path, profile: str, *, green: bool, as_
     main_build = as_main or provenance.ci_main_build()
     source = f"{'ci' if main_build else 'local'}:{perf_dir}"
     run = run_from_perf_dir(perf_dir, source, origin, green if main_build else None)
+    run = replace(run, repository=current_repository())  # with the machine: the lane its levels are compared in
     if not run.metrics:
         return f"history: nothing to append (no metric with data in {perf_dir})"
     newest = newest_recorded(store)

@@ -2,8 +2,10 @@
 provenance, every metric's per-run figures with an interval, and the change points of each series — computed here,
 so that the page only draws and divides (a ratio) and never estimates anything itself.
 
-Series: a metric's runs on one branch and one kind of machine (the store's `machine` fingerprint, else its
-`runner`): levels measured on different hardware are not one series, and a change point is only sought inside one.
+Series: a metric's runs of one repository on one branch and one kind of machine (the store's `machine` fingerprint,
+else its `runner`): levels measured on different hardware, or of another repository's code, are not one series, and
+a change point is only sought inside one. A store merged from several repositories names each series
+`repository · machine` (the page draws one line per such name); a store of one repository names the machine alone.
 Order: commit order — a branch's commits by the time their first run was measured, each commit's runs by time —
 so repeated runs of one commit sit side by side and the axis can name the commit.
 
@@ -37,10 +39,10 @@ UNITS: tuple[tuple[str, str, str], ...] = (
 P95_CI_COLUMNS = ("p95_ci_low_ms", "p95_ci_high_ms")
 
 PAGE_RUNS = 2_000  # runs on the page by default: the newest (a page stays ≈ 2 MB and builds in about a second)
-_CHOSEN = "SELECT run_id FROM runs ORDER BY recorded_at DESC, seq DESC LIMIT $last"
+_CHOSEN = "SELECT seq FROM runs ORDER BY recorded_at DESC, seq DESC LIMIT $last"  # seq: one per stored run
 _RUNS_QUERY = f"""
-SELECT run_id, seq, recorded_at, "commit", branch, profile, runner, machine, green FROM runs
-WHERE run_id IN ({_CHOSEN}) ORDER BY recorded_at, seq
+SELECT run_id, seq, recorded_at, "commit", branch, profile, runner, machine, green, repository FROM runs
+WHERE seq IN ({_CHOSEN}) ORDER BY recorded_at, seq
 """
 
 
@@ -61,8 +63,11 @@ class Run:
     branch: str
     profile: str | None
     runner: str | None
-    machine: str  # the series it belongs to: fingerprint, else runner, else "unknown machine"
+    machine: str  # the series it belongs to: fingerprint, else runner, else "unknown machine" (merged stores:
+    # prefixed with the repository)
     green: bool | None
+    seq: int  # the store's number of the run: run ids repeat across repositories
+    repository: str
 
 
 @dataclass
@@ -115,8 +120,9 @@ def _metric_columns(connection: Any) -> set[str]:
 def _metrics_query(columns: set[str]) -> str:
     ci = ", ".join(f"m.{c}" for c in P95_CI_COLUMNS) if set(P95_CI_COLUMNS) <= columns else "NULL, NULL"
     return (
-        "SELECT m.run_id, m.metric, coalesce(m.centre_ms, m.p50_ms), m.p95_ms, m.centre_ms, m.spread_log, "
-        f"m.processes, {ci} FROM metrics m WHERE m.run_id IN ({_CHOSEN}) ORDER BY m.metric"
+        "SELECT r.seq, m.metric, coalesce(m.centre_ms, m.p50_ms), m.p95_ms, m.centre_ms, m.spread_log, "
+        f"m.processes, {ci} FROM metrics m JOIN runs r USING (repository, run_id) WHERE r.seq IN ({_CHOSEN}) "
+        "ORDER BY m.metric"
     )
 
 
@@ -132,10 +138,13 @@ def _interval(row: Sequence[Any]) -> tuple[float | None, float | None, str | Non
 
 def _ordered(rows: list[tuple[Any, ...]]) -> list[Run]:
     """Runs in commit order per branch: commits by their first run's time, each commit's runs by time."""
+    merged = len({row[-1] for row in rows}) > 1  # several repositories: each series says whose it is
     runs = [
-        Run(run_id, at, commit, branch or "unknown branch", profile, runner, machine_of(machine, runner), green)
-        for run_id, _seq, at, commit, branch, profile, runner, machine, green in rows
-    ]
+        Run(run_id, at, commit, branch or "unknown branch", profile, runner,
+            f"{repository} · {machine_of(machine, runner)}" if merged else machine_of(machine, runner), green, seq,
+            repository)
+        for run_id, seq, at, commit, branch, profile, runner, machine, green, repository in rows
+    ]  # fmt: skip
     first_seen: dict[tuple[str, str], int] = {}
     for position, run in enumerate(runs):  # rows come ordered by time: the first sighting is the earliest
         first_seen.setdefault((run.branch, run.commit or run.run_id), position)
@@ -149,15 +158,15 @@ def read_view(store: Path, last: int = PAGE_RUNS) -> HistoryView:
         runs = _ordered(connection.execute(_RUNS_QUERY, {"last": last}).fetchall())
         metric_rows = connection.execute(_metrics_query(_metric_columns(connection)), {"last": last}).fetchall()
         total = int(connection.execute("SELECT count(*) FROM runs").fetchone()[0])  # type: ignore[index]
-    position = {run.run_id: i for i, run in enumerate(runs)}
+    position = {run.seq: i for i, run in enumerate(runs)}
     metrics: dict[str, MetricFigures] = {}
     for row in metric_rows:
-        run_id, key, level, p95 = row[0], row[1], row[2], row[3]
+        seq, key, level, p95 = row[0], row[1], row[2], row[3]
         figures = metrics.get(key)
         if figures is None:
             blank: list[Any] = [None] * len(runs)
             figures = metrics[key] = MetricFigures(key, list(blank), list(blank), list(blank), list(blank), blank)
-        i = position[run_id]
+        i = position[seq]
         figures.level[i] = None if level is None else float(level)
         figures.p95[i] = None if p95 is None else float(p95)
         figures.low[i], figures.high[i], figures.interval[i] = _interval(row)
@@ -165,12 +174,13 @@ def read_view(store: Path, last: int = PAGE_RUNS) -> HistoryView:
 
 
 def find_changes(view: HistoryView) -> None:
-    """Change points of every series (metric × branch × machine), on the per-run levels in commit order."""
-    groups: dict[tuple[str, str], list[int]] = {}
+    """Change points of every series (metric × repository × branch × machine), on the per-run levels in commit
+    order."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
     for i, run in enumerate(view.runs):
-        groups.setdefault((run.branch, run.machine), []).append(i)
+        groups.setdefault((run.repository, run.branch, run.machine), []).append(i)
     for figures in view.metrics.values():
-        for (branch, machine), members in groups.items():
+        for (_, branch, machine), members in groups.items():
             present = [i for i in members if figures.level[i] is not None]
             if len(present) < 10:  # change_points needs two segments of 5 runs
                 continue

@@ -1,8 +1,11 @@
 """`hologram history export` / `import`: the store as a table of one row per run and metric (EXPORT_COLUMNS).
 
 Export: `.csv`, `.parquet` (one file), or a folder (no suffix): Parquet partitioned by date (`date=YYYY-MM-DD/`,
-Hive style), which DuckDB over object storage, Spark and Trino read as one table. Import takes those back, plus
-report artifacts (`sources`); a run id already stored is skipped, so importing twice stores a run once.
+Hive style), which DuckDB over object storage, Spark and Trino read as one table. Every row names its repository.
+Import takes those back, plus report artifacts (`sources`), several at once (all or nothing: the first bad one is
+named and nothing is stored); a run already stored (same repository and run id) is skipped, so importing twice, or
+two exports that overlap, stores a run once. Runs whose files name no repository (artifacts, exports made before
+schema 2) are attributed to `--repository`, else to the local repository (history/lanes.py), and the import says so.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ REQUIRED_COLUMNS = ("run_id", "recorded_at", "metric", "p95_ms")
 _EXPORT_QUERY = (
     'SELECT r.run_id, r.recorded_at, r."commit", r.branch, r.profile, r.runner, r.machine, r.green, r.knobs, '
     "r.source, m.metric, m.processes, m.n, m.p50_ms, m.p95_ms, m.p99_ms, m.mean_ms, m.centre_ms, m.tail_ms, "
-    "m.spread_log{extra} FROM runs r JOIN metrics m USING (run_id) ORDER BY r.recorded_at, r.seq, m.metric"
+    "m.spread_log, r.repository{extra} FROM runs r JOIN metrics m USING (repository, run_id) "
+    "ORDER BY r.recorded_at, r.seq, m.metric"
 )
 
 
@@ -128,11 +132,24 @@ def _optional(raw: object) -> str | None:
     return None if raw is None or raw == "" else str(raw)
 
 
+NO_REPOSITORY = ""  # a run whose file names no repository, until `import_paths` attributes it
+_REPOSITORY_CHARS = 200
+
+
+def _repository(raw: object, where: str, line: int | None) -> str:
+    name = "" if raw is None else str(raw).strip()
+    if len(name) > _REPOSITORY_CHARS or not name.isprintable():
+        raise InputError(f"repository: expected a name like owner/name (printable, at most {_REPOSITORY_CHARS} "
+                         f"characters), got {name[:40]!r}", where, line)  # fmt: skip
+    return name or NO_REPOSITORY
+
+
 @dataclass
 class _Assembly:
-    """Rows of one table grouped back into runs (a run's fields are taken from its first row)."""
+    """Rows of one table grouped back into runs (a run's fields are taken from its first row), one per repository
+    and run id: a merged store's export holds the same run id of two repositories as two runs."""
 
-    runs: dict[str, RunRecord]
+    runs: dict[tuple[str, str], RunRecord]
 
     def add(self, row: Mapping[str, object], where: str, line: int | None) -> None:
         run_id = str(row.get("run_id") or "").strip()
@@ -146,13 +163,15 @@ class _Assembly:
             raise InputError("p95_ms: expected a latency (or p50_ms)", where, line)
         processes = _count(row.get("processes") or 1, "processes", where, line)
         metric_row = MetricRow(metric, processes, _count(row.get("n") or 0, "n", where, line), **numbers)
-        run = self.runs.get(run_id)
+        repository = _repository(row.get("repository"), where, line)
+        key = (repository, run_id)
+        run = self.runs.get(key)
         if run is None:
             run = RunRecord(
                 run_id, _time(row.get("recorded_at"), where, line), _optional(row.get("commit")),
                 _optional(row.get("branch")), _optional(row.get("profile")), _optional(row.get("runner")),
                 _optional(row.get("machine")), _green(row.get("green")), _knobs(row.get("knobs"), where, line),
-                str(row.get("source") or where),
+                str(row.get("source") or where), repository=repository,
             )  # fmt: skip
         elif _time(row.get("recorded_at"), where, line) != run.recorded_at:  # two runs under one id
             earlier = f"{run.recorded_at:%Y-%m-%d %H:%M:%S}"
@@ -160,7 +179,7 @@ class _Assembly:
                              where, line)  # fmt: skip
         if any(m.metric == metric for m in run.metrics):
             raise InputError(f"run {run_id} has {metric} twice: expected one row per run and metric", where, line)
-        self.runs[run_id] = replace(run, metrics=(*run.metrics, metric_row))
+        self.runs[key] = replace(run, metrics=(*run.metrics, metric_row))
 
 
 def _check_columns(columns: Iterable[str], where: str) -> None:
@@ -234,7 +253,8 @@ def _is_export_csv(path: Path) -> bool:
 
 
 def runs_in(path: Path) -> list[RunRecord]:
-    """The runs one import argument holds, whatever kind of file or folder it is."""
+    """The runs one import argument holds, whatever kind of file or folder it is; a run whose file names no
+    repository has NO_REPOSITORY."""
     if not path.exists():
         raise InputError("no such file or folder to import", path)
     if path.suffix.lower() == ".parquet" or (
@@ -243,23 +263,46 @@ def runs_in(path: Path) -> list[RunRecord]:
         return _parquet_table(path)
     if path.is_file() and path.suffix.lower() == ".csv" and _is_export_csv(path):
         return _csv_table(path)
-    return runs_from_artifact(path)
+    return [replace(run, repository=NO_REPOSITORY) for run in runs_from_artifact(path)]
 
 
 @dataclass(frozen=True)
 class ImportOutcome:
     stored: list[str]
     present: list[str]
+    attributed: int = 0  # runs whose files named no repository
+    repository: str = ""  # … and whose they were taken to be
 
     def lines(self, store: Path) -> list[str]:
-        return [f"history: imported {len(self.stored)} run(s) into {store}; {len(self.present)} already stored"]
+        line = f"history: imported {len(self.stored)} run(s) into {store}; {len(self.present)} already stored"
+        if self.attributed:
+            line += f"; {self.attributed} run(s) named no repository: attributed to {self.repository}"
+        return [line]
 
 
-def import_paths(store: Path, paths: Iterable[Path], branch: str | None = None) -> ImportOutcome:
-    """Import every run of every path in one transaction (all or nothing). `branch` labels runs whose files do not
-    say which branch they measured (artifacts), so that main's runs feed the change points and the baseline."""
+def import_paths(
+    store: Path,
+    paths: Iterable[Path],
+    branch: str | None = None,
+    repository: str | None = None,
+    machine: str | None = None,
+) -> ImportOutcome:
+    """Import every run of every path in one transaction (all or nothing: every path is read and checked before the
+    store is opened). `branch` labels runs whose files do not say which branch they measured (artifacts), so that
+    main's runs feed the change points and the baseline; `repository` (else the local one) those that name no
+    repository (artifacts, exports made before schema 2); `machine` those that name no machine (artifacts: without
+    one they are a lane of their own, "unknown machine", and never this machine's baseline)."""
+    from hologram_lib.history.lanes import current_repository
+
+    owner = _repository(repository, "--repository", None) if repository is not None else current_repository()
+    if not owner:
+        raise InputError("--repository: expected a name like owner/name, got an empty one")
     runs = [run for path in paths for run in runs_in(path)]
+    attributed = sum(run.repository == NO_REPOSITORY for run in runs)
+    runs = [run if run.repository != NO_REPOSITORY else replace(run, repository=owner) for run in runs]
     if branch is not None:
         runs = [run if run.branch else replace(run, branch=branch) for run in runs]
+    if machine is not None:
+        runs = [run if run.machine else replace(run, machine=machine) for run in runs]
     stored, present = add_runs(store, runs)
-    return ImportOutcome(stored, present)
+    return ImportOutcome(stored, present, attributed, owner)

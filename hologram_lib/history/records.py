@@ -18,15 +18,18 @@ import numpy as np
 
 from hologram_lib import stats
 from hologram_lib.errors import InputError
+from hologram_lib.history.lanes import UNKNOWN
 from hologram_lib.perf.files import MetricData
 
-SCHEMA = "hologram-history/1"
+SCHEMA = "hologram-history/2"  # 2: runs are keyed by (repository, run_id); 1 had no repository (store.py migrates)
 # The exchange format's columns (export writes them, import reads them): one row per run and metric.
 RUN_COLUMNS = ("run_id", "recorded_at", "commit", "branch", "profile", "runner", "machine", "green", "knobs", "source")
 METRIC_COLUMNS = (
     "metric", "processes", "n", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "centre_ms", "tail_ms", "spread_log",
 )  # fmt: skip
-EXPORT_COLUMNS = (*RUN_COLUMNS, *METRIC_COLUMNS)
+# The repository came with schema 2 and is the last column, so an older export's columns keep their places; an export
+# without it (or a row that leaves it empty) names no repository, and the import attributes its runs (exchange.py).
+EXPORT_COLUMNS = (*RUN_COLUMNS, *METRIC_COLUMNS, "repository")
 INT32_MAX = 2**31 - 1  # the store's processes / n columns are INTEGER
 FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between runners allowed; beyond it a run is refused
 
@@ -63,6 +66,7 @@ class RunRecord:
     knobs: str  # JSON text
     source: str
     metrics: tuple[MetricRow, ...] = field(default_factory=tuple)
+    repository: str = UNKNOWN  # owner/name (history/lanes.py): with run_id, what tells one run from another
 
 
 def utc(moment: datetime) -> datetime:

@@ -1,5 +1,7 @@
 """The store read back: each metric's series of runs in run order, its change points and its slow drift, and the
-last N green main runs as a baseline.
+last N green main runs as a baseline — each inside one lane (history/lanes.py: one repository's runs on one kind of
+machine), by default this repository on this machine: a store merged from several repositories and runners never
+mixes their levels in a series, a change point or a baseline.
 
 Run order is the time a run was measured (`recorded_at`, UTC), ties broken by the order stored. A run recorded
 before the newest stored one — an import of old artifacts, or a runner whose clock is behind — takes its place by
@@ -20,6 +22,7 @@ import numpy as np
 from hologram_lib.config import GateSettings
 from hologram_lib.errors import InputError
 from hologram_lib.history.changes import ChangePoint, change_points
+from hologram_lib.history.lanes import Lane, current_lane
 from hologram_lib.history.store import opened
 
 MAIN = "main"
@@ -55,19 +58,44 @@ def newest_recorded(store: Path) -> datetime | None:
     return None if row is None else row[0]
 
 
-_SERIES_QUERY = """
+# A run's machine as a lane names it: its fingerprint, else its runner (as the history page's series, browse.py).
+MACHINE_OF = "coalesce(machine, runner, 'unknown machine')"
+# A lane's runs: $repository / $machine NULL match any.
+_IN_LANE = f"($repository IS NULL OR repository = $repository) AND ($machine IS NULL OR {MACHINE_OF} = $machine)"
+_SERIES_QUERY = f"""
 SELECT m.metric, r.run_id, r."commit", coalesce(m.centre_ms, m.p50_ms) AS level, m.p95_ms
-FROM runs r JOIN metrics m USING (run_id)
-WHERE ($branch IS NULL OR r.branch = $branch) AND r.seq IN (
-    SELECT seq FROM runs WHERE ($branch IS NULL OR branch = $branch) ORDER BY recorded_at DESC, seq DESC LIMIT $last)
+FROM runs r JOIN metrics m USING (repository, run_id)
+WHERE r.seq IN (
+    SELECT seq FROM runs WHERE ($branch IS NULL OR branch = $branch) AND {_IN_LANE}
+    ORDER BY recorded_at DESC, seq DESC LIMIT $last)
 ORDER BY m.metric, r.recorded_at, r.seq
 """
 
 
-def read_series(store: Path, *, branch: str | None = MAIN, last: int = 1_000_000) -> dict[str, Series]:
-    """metric → its series over the last `last` runs of `branch` (None: every branch)."""
+def _lane_parameters(lane: Lane | None) -> dict[str, str | None]:
+    return {"repository": None, "machine": None} if lane is None else {
+        "repository": lane.repository, "machine": lane.machine}  # fmt: skip
+
+
+def lanes(store: Path, branch: str | None = MAIN) -> list[Lane]:
+    """The lanes that hold runs of `branch` (None: any branch), the one with the newest run first."""
+    query = (
+        f"SELECT repository, {MACHINE_OF} FROM runs WHERE ($branch IS NULL OR branch = $branch) "
+        "GROUP BY ALL ORDER BY max(recorded_at) DESC, max(seq) DESC"
+    )
     with opened(store, write=False) as connection:
-        rows = connection.execute(_SERIES_QUERY, {"branch": branch, "last": last}).fetchall()
+        found = connection.execute(query, {"branch": branch}).fetchall()
+    return [Lane(repository, machine) for repository, machine in found]
+
+
+def read_series(
+    store: Path, *, branch: str | None = MAIN, last: int = 1_000_000, lane: Lane | None = None
+) -> dict[str, Series]:
+    """metric → its series over the last `last` runs of `branch` (None: every branch) in `lane`. Every caller in the
+    product names its lane; None (every run as one series) is only for a store known to hold one lane."""
+    with opened(store, write=False) as connection:
+        parameters = {"branch": branch, "last": last, **_lane_parameters(lane)}
+        rows = connection.execute(_SERIES_QUERY, parameters).fetchall()
     grouped: dict[str, list[tuple[str, str | None, float | None, float | None]]] = {}
     for metric, run_id, commit, level, p95 in rows:
         grouped.setdefault(metric, []).append((run_id, commit, level, p95))
@@ -111,11 +139,14 @@ def trend(series: Series) -> Trend:
     return Trend(series, changes, ratio)
 
 
-def trends(store: Path, metrics: Iterable[str] | None = None, *, last: int = TREND_RUNS) -> dict[str, Trend]:
-    """Trends of main's last `last` runs (all metrics, or those named); {} when the store does not exist."""
+def trends(
+    store: Path, metrics: Iterable[str] | None = None, *, last: int = TREND_RUNS, lane: Lane | None = None
+) -> dict[str, Trend]:
+    """Trends of main's last `last` runs in `lane` (default: this repository on this machine; all metrics, or those
+    named); {} when the store does not exist."""
     if not store.exists():
         return {}
-    found = read_series(store, last=last)
+    found = read_series(store, last=last, lane=lane or current_lane())
     wanted = found if metrics is None else {k: found[k] for k in metrics if k in found}
     return {metric: trend(series) for metric, series in wanted.items()}
 
@@ -133,24 +164,28 @@ class HistoryRuns:
     n: dict[str, int]
 
 
-_BASELINE_QUERY = """
+_BASELINE_QUERY = f"""
 WITH chosen AS (
-    SELECT run_id, seq, recorded_at, "commit" FROM runs
-    WHERE branch = $branch AND green AND run_id <> $exclude
+    SELECT run_id, repository, seq, recorded_at, "commit" FROM runs
+    WHERE branch = $branch AND green AND run_id <> $exclude AND {_IN_LANE}
         AND ($only::VARCHAR[] IS NULL OR list_contains($only::VARCHAR[], run_id))
     ORDER BY recorded_at DESC, seq DESC LIMIT $last)
 SELECT c.run_id, c."commit", m.metric, coalesce(m.centre_ms, m.p50_ms), coalesce(m.tail_ms, m.p95_ms), m.p95_ms, m.n
-FROM chosen c JOIN metrics m USING (run_id) ORDER BY c.recorded_at, c.seq
+FROM chosen c JOIN metrics m USING (repository, run_id) ORDER BY c.recorded_at, c.seq
 """
 
 
-def green_main_runs(store: Path, last: int, exclude: str = "", only: tuple[str, ...] | None = None) -> HistoryRuns:
-    """The last `last` green runs of main (not `exclude`, the run being judged; among `only` when given: a recorded
-    verdict re-judged on the runs it used); none when the store is absent. Green main runs are those a CI main build
-    recorded after a passing verdict, or runs marked so explicitly (history/append.py): never a local run."""
+def green_main_runs(
+    store: Path, last: int, exclude: str = "", only: tuple[str, ...] | None = None, lane: Lane | None = None
+) -> HistoryRuns:
+    """The last `last` green runs of main in `lane` (not `exclude`, the run being judged; among `only` when given: a
+    recorded verdict re-judged on the runs it used); none when the store is absent. Green main runs are those a CI
+    main build recorded after a passing verdict, or runs marked so explicitly (history/append.py): never a local
+    run. The baseline (history/source.py) names this repository on this machine; lane None takes every lane."""
     rows = []
     if store.exists():
-        query = {"branch": MAIN, "exclude": exclude, "last": last, "only": None if only is None else list(only)}
+        query = {"branch": MAIN, "exclude": exclude, "last": last, "only": None if only is None else list(only),
+                 **_lane_parameters(lane)}  # fmt: skip
         with opened(store, write=False) as connection:
             rows = connection.execute(_BASELINE_QUERY, query).fetchall()
     ids: dict[str, str | None] = {}
@@ -177,13 +212,14 @@ def green_main_runs(store: Path, last: int, exclude: str = "", only: tuple[str, 
     )
 
 
-def run_endpoints(store: Path, run_ids: Iterable[str]) -> dict[str, object]:
-    """run id → the endpoints its knobs recorded (None for a run recorded before endpoints were)."""
+def run_endpoints(store: Path, run_ids: Iterable[str], lane: Lane | None = None) -> dict[str, object]:
+    """run id → the endpoints its knobs recorded (None for a run recorded before endpoints were), in `lane`."""
     import json
 
     ids = list(run_ids)
+    query = f"SELECT run_id, knobs FROM runs WHERE list_contains($ids, run_id) AND {_IN_LANE}"
     with opened(store, write=False) as connection:
-        rows = connection.execute("SELECT run_id, knobs FROM runs WHERE list_contains($ids, run_id)", {"ids": ids})
+        rows = connection.execute(query, {"ids": ids, **_lane_parameters(lane)})
         found = rows.fetchall()
     out: dict[str, object] = {}
     for run_id, knobs in found:
@@ -225,16 +261,19 @@ def describe_change(series: Series, change: ChangePoint) -> str:
 
 
 def show_lines(store: Path, branch: str | None, last: int) -> list[str]:
-    """`hologram history show`: per metric its level, slow drift and change points over the branch's last runs."""
-    found = read_series(store, branch=branch, last=last)
-    if not found:
+    """`hologram history show`: per lane (the newest first) and metric its level, slow drift and change points over
+    the branch's last runs."""
+    found_lanes = lanes(store, branch)
+    if not found_lanes:
         return [f"history: no runs of {branch or 'any branch'} in {store}"]
     lines = []
-    for metric, series in sorted(found.items()):
-        result = trend(series)
-        drift = f"; last runs ×{result.drift_ratio:.3f} the first" if result.drift_ratio is not None else ""
-        lines.append(f"{metric}: {len(series.run_ids)} runs{drift}; {len(result.changes)} change point(s)")
-        lines += [f"  change at {describe_change(series, change)}" for change in result.changes]
+    for lane in found_lanes:
+        lines.append(f"{lane.label()}:")
+        for metric, series in sorted(read_series(store, branch=branch, last=last, lane=lane).items()):
+            result = trend(series)
+            drift = f"; last runs ×{result.drift_ratio:.3f} the first" if result.drift_ratio is not None else ""
+            lines.append(f"  {metric}: {len(series.run_ids)} runs{drift}; {len(result.changes)} change point(s)")
+            lines += [f"    change at {describe_change(series, change)}" for change in result.changes]
     return lines
 
 
@@ -243,9 +282,11 @@ def newest_change_range(store: Path, metric: str) -> tuple[str, str]:
     last run before it and the first after it; a store, metric or change point that is not there is an InputError."""
     if not store.exists():
         raise InputError("bisect --change-point: expected a history store here (hologram history import)", store)
-    found = trends(store, [metric])
+    lane = current_lane()
+    found = trends(store, [metric], lane=lane)
     if metric not in found:
-        raise InputError(f"bisect --change-point {metric}: no runs of this metric on main in the store", store)
+        raise InputError(f"bisect --change-point {metric}: no runs of this metric on main by {lane.label()} in the "
+                         "store", store)  # fmt: skip
     result = found[metric]
     if not result.changes:
         raise InputError(f"bisect --change-point {metric}: the store shows no change point of it on main", store)

@@ -2,10 +2,11 @@
 
 1. A baseline the user names (`--baseline FILE`, else `HOLOGRAM_BASELINE`) always wins; an absent, truncated or
    otherwise bad one is an InputError (exit 2) — never quietly replaced by another source.
-2. Nothing named: `auto` (the default) uses the history store's last green main runs when it holds at least MIN_RUNS
-   of them, else the baseline.json beside the perf folder (PERF_DIR/baseline.json), else none (drift not compared,
-   said so). A store that cannot be read falls back to the file with a note, so that a lost or corrupt CI cache
-   never blocks a gate that has a baseline.json.
+2. Nothing named: `auto` (the default) uses the history store's last green main runs of this repository on this
+   machine (history/lanes.py; a recorded verdict re-judged on the runs it named: of this repository, whichever
+   machine) when it holds at least MIN_RUNS of them, else the baseline.json beside the perf folder
+   (PERF_DIR/baseline.json), else none (drift not compared, said so). A store that cannot be read falls back to
+   the file with a note, so that a lost or corrupt CI cache never blocks a gate that has a baseline.json.
 3. `--baseline-source history` insists on the store (unreadable or too few runs: exit 2); `file` ignores it.
 
 `baseline compare`, `verdict`, the report and the CI outputs all choose through `choose` — the one place.
@@ -19,6 +20,7 @@ from pathlib import Path
 from hologram_lib import stats
 from hologram_lib.baseline import Baseline, from_history, read_baseline
 from hologram_lib.errors import InputError
+from hologram_lib.history.lanes import Lane, current_lane
 from hologram_lib.history.series import green_main_runs, run_endpoints
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import PerfDir
@@ -104,8 +106,11 @@ def _from_store(spec: BaselineSpec, perf_dir: Path, notes: list[str]) -> Baselin
     insist = spec.source == "history"
     if insist and not spec.store.exists():
         raise InputError("no history store here: expected one for --baseline-source history", spec.store)
+    lane = current_lane()
+    if spec.pinned is not None:  # the runs a recorded verdict named, whichever of this repository's runners it was
+        lane = Lane(lane.repository, None)
     try:
-        runs = green_main_runs(spec.store, spec.last, exclude=current_run_id(perf_dir), only=spec.pinned)
+        runs = green_main_runs(spec.store, spec.last, exclude=current_run_id(perf_dir), only=spec.pinned, lane=lane)
     except InputError as exc:
         if insist:
             raise
@@ -113,7 +118,8 @@ def _from_store(spec: BaselineSpec, perf_dir: Path, notes: list[str]) -> Baselin
         return None
     found = len(runs.run_ids)
     if found >= stats.MIN_RUNS:
-        others = sorted({str(e) for e in run_endpoints(spec.store, runs.run_ids).values() if _differs(spec, e)})
+        endpoints = run_endpoints(spec.store, runs.run_ids, lane).values()
+        others = sorted({str(e) for e in endpoints if _differs(spec, e)})
         if not others:
             return from_history(runs)
         why = f"its green main runs measured {', '.join(others)}, this run {spec.endpoints}"
@@ -124,11 +130,12 @@ def _from_store(spec: BaselineSpec, perf_dir: Path, notes: list[str]) -> Baselin
     if insist:
         raise InputError(
             f"--baseline-source history: expected at least {stats.MIN_RUNS} green main runs in the store, found "
-            f"{found}",
+            f"{found} by {lane.label()}",
             spec.store,
         )
     if found:  # none at all (a laptop's store of local runs) needs no note
-        notes.append(f"the history store has {found} green main run(s), fewer than {stats.MIN_RUNS}: not used")
+        notes.append(f"the history store has {found} green main run(s) by {lane.label()}, fewer than "
+                     f"{stats.MIN_RUNS}: not used")  # fmt: skip
     return None
 
 

@@ -17,6 +17,10 @@ A store file is outside input: it may hold views, macros or generated columns th
 '/proc/self/environ')` put the token into a report) or name an extension that DuckDB would download (a SQLite file
 opened as the store). So every connection has file access and extension loading switched off before the first
 statement, and the three tables must be base tables with exactly the columns this version creates.
+
+Schema 2 keys a run by (repository, run_id): a store merged from several repositories' exports keeps the same run id
+of two repositories apart (history/lanes.py). A schema 1 store (no repository) is migrated when it is first opened,
+in one transaction (`_migrate` says to whom its runs are attributed, and why).
 """
 
 from __future__ import annotations
@@ -40,21 +44,37 @@ if TYPE_CHECKING:
 _TABLES = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE runs (
-    run_id VARCHAR PRIMARY KEY,
+    run_id VARCHAR NOT NULL,
     seq BIGINT NOT NULL,               -- the order runs were stored in (ties of recorded_at)
     recorded_at TIMESTAMP NOT NULL,    -- UTC, when the run was measured: the series' order
     stored_at TIMESTAMP NOT NULL,
     "commit" VARCHAR, branch VARCHAR, profile VARCHAR, runner VARCHAR, machine VARCHAR,
     green BOOLEAN,                     -- the report's overall verdict passed (NULL: unknown, e.g. imported)
     knobs VARCHAR NOT NULL,            -- JSON
-    source VARCHAR NOT NULL
+    source VARCHAR NOT NULL,
+    repository VARCHAR NOT NULL,       -- owner/name (history/lanes.py); a run id is unique within its repository
+    PRIMARY KEY (repository, run_id)
+);
+CREATE TABLE metrics (
+    run_id VARCHAR NOT NULL, metric VARCHAR NOT NULL, processes INTEGER NOT NULL, n INTEGER NOT NULL,
+    p50_ms DOUBLE, p95_ms DOUBLE, p99_ms DOUBLE, mean_ms DOUBLE, centre_ms DOUBLE, tail_ms DOUBLE, spread_log DOUBLE,
+    repository VARCHAR NOT NULL
+);
+"""
+# Schema 1 (before repositories), checked column by column before a store of it is migrated (`_migrate`).
+_SCHEMA_V1 = "hologram-history/1"
+_TABLES_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE runs (
+    run_id VARCHAR PRIMARY KEY, seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, stored_at TIMESTAMP NOT NULL,
+    "commit" VARCHAR, branch VARCHAR, profile VARCHAR, runner VARCHAR, machine VARCHAR, green BOOLEAN,
+    knobs VARCHAR NOT NULL, source VARCHAR NOT NULL
 );
 CREATE TABLE metrics (
     run_id VARCHAR NOT NULL, metric VARCHAR NOT NULL, processes INTEGER NOT NULL, n INTEGER NOT NULL,
     p50_ms DOUBLE, p95_ms DOUBLE, p99_ms DOUBLE, mean_ms DOUBLE, centre_ms DOUBLE, tail_ms DOUBLE, spread_log DOUBLE
 );
 """
-
 
 # DuckDB's words for a file another process holds ("Could not set lock on file …: Conflicting lock is held in …");
 # a bare "lock" also matches the "block" of a corrupt file's message.
@@ -82,51 +102,82 @@ _COLUMNS_QUERY = (
 
 
 @functools.cache
-def _expected_columns() -> list[tuple[str, ...]]:
-    """The three tables' columns as this version creates them (read from a scratch in-memory database)."""
+def _expected_columns(tables: str = _TABLES) -> list[tuple[str, ...]]:
+    """The three tables' columns as `tables` creates them (read from a scratch in-memory database)."""
     import duckdb
 
     with duckdb.connect(config={**_NO_EXTENSIONS, "enable_external_access": False}) as scratch:
-        scratch.execute(_TABLES)
+        scratch.execute(tables)
         return [tuple(row) for row in scratch.execute(_COLUMNS_QUERY).fetchall()]
 
 
-def _check_tables(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """The store's tables are base tables with this version's columns: a view, an extra or a generated column is
-    refused before any of them is read."""
+def _check_tables(connection: duckdb.DuckDBPyConnection, path: Path, tables: str, schema: str) -> None:
+    """The store's tables are base tables with the columns `tables` creates: a view, an extra or a generated column
+    is refused before any of them is read."""
     found = [tuple(row) for row in connection.execute(_COLUMNS_QUERY).fetchall()]
-    if found == _expected_columns():
+    if found == _expected_columns(tables):
         return
     for table in ("meta", "runs", "metrics"):
         mine = [row for row in found if row[0] == table]
-        expected = [row for row in _expected_columns() if row[0] == table]
+        expected = [row for row in _expected_columns(tables) if row[0] == table]
         if mine != expected:
             kind = "missing" if not mine else f"a {str(mine[0][1]).lower()}" if mine[0][1] != "BASE TABLE" else ""
             columns = ", ".join(str(row[2]) for row in expected)
             state = kind or "altered (columns " + ", ".join(f"{row[2]} {row[3]}" for row in mine)[:120] + ")"
             raise InputError(
-                f"history store table {table} is {state}: expected a base table ({columns}) as {SCHEMA} creates it",
+                f"history store table {table} is {state}: expected a base table ({columns}) as {schema} creates it",
                 path,
             )
 
 
-def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_schema(connection: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Check the store's schema (creating it in an empty file); True when it is schema 1, to be migrated."""
     tables = {row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if not tables:
         connection.execute(_TABLES)
         connection.execute("INSERT INTO meta VALUES ('schema', ?)", [SCHEMA])
-        return
+        return False
     meta = [row for row in connection.execute(_COLUMNS_QUERY).fetchall() if row[0] == "meta"]
     if [tuple(row) for row in meta] == [row for row in _expected_columns() if row[0] == "meta"]:
         # Another version's store is named as such first: its other tables may well differ from ours.
         found = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if found is not None and found[0] == _SCHEMA_V1:
+            _check_tables(connection, path, _TABLES_V1, _SCHEMA_V1)
+            return True
         if found is None or found[0] != SCHEMA:
             raise InputError(
-                f"history store schema {found[0] if found else 'unknown'!r}: expected {SCHEMA!r} (a store written "
-                "by another version: export it with that version and import the export here)",
+                f"history store schema {found[0] if found else 'unknown'!r}: expected {SCHEMA!r} or {_SCHEMA_V1!r} "
+                "(a store written by another version: export it with that version and import the export here)",
                 path,
             )
-    _check_tables(connection, path)
+    _check_tables(connection, path, _TABLES, SCHEMA)
+    return False
+
+
+def _migrate(connection: duckdb.DuckDBPyConnection) -> None:
+    """Schema 1 → 2, inside the caller's transaction: the tables rebuilt with a repository column and the key
+    (repository, run_id). Schema 1 stores held one repository's runs — the `.history/` of its checkout, restored
+    from that repository's CI cache — so they are attributed to the local repository (history/lanes.py; "unknown"
+    only where git names none): attributing them to "unknown" would cut every existing store's green main runs
+    out of this repository's baseline on upgrade. The meta table says when and to whom."""
+    from hologram_lib.history.lanes import current_repository
+    from hologram_lib.history.records import now_utc
+
+    repository = current_repository()
+    connection.execute("ALTER TABLE metrics RENAME TO metrics_v1")
+    connection.execute("ALTER TABLE runs RENAME TO runs_v1")
+    connection.execute(_TABLES.split(";", 1)[1])  # runs and metrics as this version creates them
+    run_columns = (
+        'run_id, seq, recorded_at, stored_at, "commit", branch, profile, runner, machine, green, knobs, source'
+    )
+    connection.execute(f"INSERT INTO runs SELECT {run_columns}, $r FROM runs_v1", {"r": repository})
+    metric_columns = "run_id, metric, processes, n, p50_ms, p95_ms, p99_ms, mean_ms, centre_ms, tail_ms, spread_log"
+    connection.execute(f"INSERT INTO metrics SELECT {metric_columns}, $r FROM metrics_v1", {"r": repository})
+    connection.execute("DROP TABLE metrics_v1")
+    connection.execute("DROP TABLE runs_v1")
+    connection.execute("UPDATE meta SET value = $s WHERE key = 'schema'", {"s": SCHEMA})
+    note = f"{_SCHEMA_V1} on {now_utc():%Y-%m-%d %H:%M:%S} UTC; its runs attributed to {repository}"
+    connection.execute("INSERT OR REPLACE INTO meta VALUES ('migrated', $n)", {"n": note})
 
 
 def _connect(path: Path, *, write: bool, writable_dir: Path | None) -> duckdb.DuckDBPyConnection:
@@ -143,6 +194,35 @@ def _connect(path: Path, *, write: bool, writable_dir: Path | None) -> duckdb.Du
         connection.close()
         raise
     return connection
+
+
+def _checked(connection: duckdb.DuckDBPyConnection, path: Path, *, write: bool) -> bool:
+    """Check (a writer: create, or migrate from schema 1, in one transaction) the store's schema; True when a reader
+    found schema 1 and the store must be migrated by a writer first."""
+    if not write:
+        return _check_schema(connection, path)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        if _check_schema(connection, path):
+            _migrate(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return False
+
+
+def _migrated(path: Path) -> None:
+    """Migrate a schema 1 store in place (a reader opened it; the caller holds the store's lock)."""
+    try:
+        connection = _connect(path, write=True, writable_dir=None)
+    except Exception as exc:  # a read-only file or folder: the store cannot gain its column here
+        raise InputError(f"a {_SCHEMA_V1} store, which this version migrates, cannot be written here: "
+                         f"{' '.join(str(exc).split())[:160]}", path) from None  # fmt: skip
+    try:
+        _checked(connection, path, write=True)
+    finally:
+        connection.close()
 
 
 def interrupted(exc: BaseException) -> bool:
@@ -172,12 +252,11 @@ def opened(path: Path, *, write: bool, writable_dir: Path | None = None) -> Iter
             raise _fail(path, "cannot open", exc) from None
         try:
             try:
-                if write:
-                    connection.execute("BEGIN TRANSACTION")
-                    _check_schema(connection, path)
-                    connection.execute("COMMIT")
-                else:
-                    _check_schema(connection, path)
+                if _checked(connection, path, write=write):  # a reader of a schema 1 store: migrated, reopened
+                    connection.close()
+                    _migrated(path)
+                    connection = _connect(path, write=False, writable_dir=writable_dir)
+                    _checked(connection, path, write=False)
             except duckdb.Error as exc:
                 raise _fail(path, "cannot read", exc) from None
             try:
@@ -195,13 +274,14 @@ def opened(path: Path, *, write: bool, writable_dir: Path | None = None) -> Iter
 def _run_values(record: RunRecord, seq: int, stored_at: object) -> list[object]:
     return [
         record.run_id, seq, record.recorded_at, stored_at, record.commit, record.branch, record.profile,
-        record.runner, record.machine, record.green, record.knobs, record.source,
+        record.runner, record.machine, record.green, record.knobs, record.source, record.repository,
     ]  # fmt: skip
 
 
 def add_runs(path: Path, records: Iterable[RunRecord]) -> tuple[list[str], list[str]]:
-    """Store runs in one transaction; a run id already stored is left as it is (first write wins, so importing the
-    same artifact twice stores its runs once). Returns (stored ids, ids that were already there)."""
+    """Store runs in one transaction; a run already stored — the same run id from the same repository — is left as
+    it is (first write wins, so importing the same artifact, or two exports that overlap, stores its runs once); the
+    same run id from another repository is another run. Returns (stored ids, ids that were already there)."""
     import duckdb
 
     from hologram_lib.history.records import now_utc
@@ -212,23 +292,24 @@ def add_runs(path: Path, records: Iterable[RunRecord]) -> tuple[list[str], list[
     with opened(path, write=True) as connection:
         try:
             connection.execute("BEGIN TRANSACTION")
-            ids = [record.run_id for record in batch]
-            query = "SELECT run_id FROM runs WHERE run_id IN (SELECT unnest($ids))"
-            known = {row[0] for row in connection.execute(query, {"ids": ids}).fetchall()}
+            ids = sorted({record.run_id for record in batch})
+            query = "SELECT repository, run_id FROM runs WHERE list_contains($ids, run_id)"
+            known = {(row[0], row[1]) for row in connection.execute(query, {"ids": ids}).fetchall()}
             seq = int(connection.execute("SELECT coalesce(max(seq), 0) FROM runs").fetchone()[0])  # type: ignore[index]
             stored_at = now_utc()
             for record in batch:
                 check_run(record, record.source)
-                if record.run_id in known:
+                key = (record.repository, record.run_id)
+                if key in known:
                     present.append(record.run_id)
                     continue
                 seq += 1
-                known.add(record.run_id)
-                connection.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _run_values(
+                known.add(key)
+                connection.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _run_values(
                     record, seq, stored_at))  # fmt: skip
                 # One statement for all of a run's metrics: DuckDB's executemany runs one statement per row.
-                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(record.metrics))
-                flat = [value for row in record.metrics for value in (record.run_id, *astuple(row))]
+                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(record.metrics))
+                flat = [value for row in record.metrics for value in (record.run_id, *astuple(row), record.repository)]
                 connection.execute(f"INSERT INTO metrics VALUES {values}", flat)
                 stored.append(record.run_id)
             connection.execute("COMMIT")
