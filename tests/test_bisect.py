@@ -197,10 +197,10 @@ def _store_with_a_change_point(repo: Path, store: Path) -> tuple[str, str]:
     """A history store of main's runs at RUN_COMMITS of the scratch repository, encode ×1.3 from commit 15 on."""
     from datetime import datetime, timedelta
 
-    from hologram_lib.machine import fingerprint as machine_fingerprint
     from hologram_lib.history.lanes import current_repository
     from hologram_lib.history.records import MetricRow, RunRecord
     from hologram_lib.history.store import add_runs
+    from hologram_lib.machine import fingerprint as machine_fingerprint
 
     records = []
     machine, repository = machine_fingerprint(), current_repository(repo)  # the lane bisect reads: this one

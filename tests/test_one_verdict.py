@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from hologram_lib.baseline import baseline_document, write_baseline
-from hologram_lib.machine import fingerprint as machine_fingerprint
 from hologram_lib.drift import DriftResult
 from hologram_lib.e2e.events import EventLog
 from hologram_lib.experiments.ab import AbReport, write_ab
 from hologram_lib.history.exchange import import_paths
+from hologram_lib.machine import fingerprint as machine_fingerprint
 from hologram_lib.perf.files import MetricResult, load_perf_dir, write_suite
 from tests.conftest import ROOT, hologram, lognormal_runs
 
