@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hologram_lib import atomic, config
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.clients import GraphQLClient, IpfsClient
 from hologram_lib.devstack import kubo, kubo_node
-from hologram_lib.errors import StackError
+from hologram_lib.errors import ServiceError, StackError
 from hologram_lib.layout import REPORTS, Reports
 
 DEFAULT_STATE_DIR = Path(".stack")

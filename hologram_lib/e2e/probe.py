@@ -19,20 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib import atlas, cid
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.clients import GraphQLClient, IpfsClient
 from hologram_lib.config import ProbeSettings
-from hologram_lib.e2e.discovery import Marketplace, NotOffered
+from hologram_lib.e2e.discovery import Marketplace
 from hologram_lib.e2e.events import EventLog
+from hologram_lib.errors import NotOffered, ServiceError, StepFailed
 from hologram_lib.layout import PerfDir
 from hologram_lib.locks import locked
 from hologram_lib.perf.files import MetricResult, append_suite
 from hologram_lib.redact import one_line
 
 MAX_ENCODING_CHARS = 120
-
-
-class StepFailed(Exception):
-    """A step's check did not hold; the message says which and how."""
 
 
 class _Skipped(Exception):

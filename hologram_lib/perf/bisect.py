@@ -40,10 +40,10 @@ import numpy as np
 from hologram_lib import atomic
 from hologram_lib.config import PerfKnobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT
-from hologram_lib.errors import ExitCode, InputError
+from hologram_lib.errors import CountError, ExitCode, InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.callgrind import FunctionChange, compress
-from hologram_lib.perf.counted import CountedSample, CountError, CountTask, Valgrind, count_tasks, counted_names
+from hologram_lib.perf.counted import CountedSample, CountTask, Valgrind, count_tasks, counted_names
 from hologram_lib.perf.counted_ab import attribute
 from hologram_lib.perf.paired import Side, interleaved_runs, paired_verdicts, repository_root, resolve_ref, worktree
 from hologram_lib.perf.suites import metric_names

@@ -43,9 +43,9 @@ import numpy as np
 
 from hologram_lib import atomic
 from hologram_lib.config import PerfKnobs
-from hologram_lib.errors import InputError
+from hologram_lib.errors import CountError, InputError, ProfileError
 from hologram_lib.layout import PerfDir
-from hologram_lib.perf.callgrind import ProfileError, compress, estimated_cycles, read_profile
+from hologram_lib.perf.callgrind import compress, estimated_cycles, read_profile
 from hologram_lib.perf.files import ERROR_PREFIX, MetricResult
 from hologram_lib.perf.hooks import hooks_path
 
@@ -68,10 +68,6 @@ PINNED_ENVIRONMENT = {
 COUNTED_UNITS = ("instructions", "est_cycles")
 # Suites whose work is the code itself; services (graphql, ipfs, e2e) stay wall-clock: their latency is the product.
 COUNTED_SUITES = ("core",)
-
-
-class CountError(Exception):
-    """A count could not be taken (valgrind failed, the target raised or spawned threads, the profile is bad)."""
 
 
 def counted_names(wall_name: str) -> tuple[str, str]:

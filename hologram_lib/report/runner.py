@@ -18,12 +18,12 @@ from hologram_lib import config
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
-from hologram_lib.errors import InputError, StackError
+from hologram_lib.errors import Busy, InputError, StackError
 from hologram_lib.history.append import append_report
 from hologram_lib.history.series import Trend, trends
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
-from hologram_lib.locks import Busy, locked
+from hologram_lib.locks import locked
 from hologram_lib.perf.collect import collect, new_run_id
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.paired import read_noise
