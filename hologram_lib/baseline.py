@@ -231,7 +231,7 @@ def write_baseline(path: Path, document: dict[str, object]) -> Path:
 @dataclass(frozen=True)
 class MetricDrift:
     metric: str
-    status: str
+    status: Drift
     blocks: bool
     baseline_p95_ms: float | None
     current_p95_ms: float | None

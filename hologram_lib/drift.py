@@ -36,7 +36,7 @@ class DriftResult:
     """`ratio` is current / baseline: of the geometric mean of per-run medians on runs, of the p95 on one run.
     The interval is two-sided at 1 − 2·alpha (it excludes 1 exactly when the one-sided test is significant)."""
 
-    status: str
+    status: Drift
     ratio: float
     ci_low: float
     ci_high: float
@@ -80,7 +80,7 @@ def reach(mde_pct: float | None, runs: int) -> str:
     return f"cannot judge: ~{max(total - runs, 1)} more runs needed"
 
 
-def decide(ratio: float, significant: bool, threshold_pct: float) -> str:
+def decide(ratio: float, significant: bool, threshold_pct: float) -> Drift:
     if significant and ratio > 1.0 + threshold_pct / 100.0:
         return REGRESSED
     if significant and ratio < 1.0 - threshold_pct / 100.0:

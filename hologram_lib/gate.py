@@ -29,7 +29,7 @@ ONE_RUN = "1 run: machine noise not measured"
 
 @dataclass(frozen=True)
 class BudgetResult:
-    status: str
+    status: Budget
     p95_ms: float
     ci_low_ms: float
     ci_high_ms: float
@@ -40,7 +40,7 @@ class BudgetResult:
     runs_needed: int | None = None
 
 
-def _status(low: float, high: float, budget_ms: float) -> str:
+def _status(low: float, high: float, budget_ms: float) -> Budget:
     return Budget.PASS if high <= budget_ms else Budget.FAIL if low > budget_ms else Budget.INCONCLUSIVE
 
 
@@ -82,7 +82,7 @@ def check_budget_runs(runs: object, budget_ms: float) -> BudgetResult:
 @dataclass(frozen=True)
 class MetricVerdict:
     metric: str
-    status: str
+    status: Budget
     budget_ms: float
     budget_source: str
     blocks: bool

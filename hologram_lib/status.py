@@ -31,3 +31,14 @@ class Step(StrEnum):
     FAIL = "fail"
     SKIP = "skip"
     INCOMPLETE = "incomplete"
+
+
+class Posting(StrEnum):
+    """How posting a notification (a webhook) or the PR comment went."""
+
+    SENT = "sent"
+    CREATED = "created"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    DRY_RUN = "dry run"  # `notify --dry-run`: the payload written, nothing posted

@@ -19,6 +19,7 @@ from hologram_lib.drift import DriftResult, reach
 from hologram_lib.errors import InputError
 from hologram_lib.redact import redact
 from hologram_lib.report.pages import cache_profiles_markdown
+from hologram_lib.status import Step
 from hologram_lib.verdict import Overall
 
 LIMIT_BYTES = 1024 * 1024  # GitHub's limit for one step's summary
@@ -172,9 +173,9 @@ def e2e_section(verdict: Overall) -> list[str]:
     if e2e is None or e2e.latest_run is None:
         return [*out, "_No E2E run recorded._"]
     run = e2e.latest_run
-    if run["status"] == "ok":
+    if run["status"] == Step.OK:
         state = "passed"
-    elif run["status"] == "skip":
+    elif run["status"] == Step.SKIP:
         state = f"skipped ({text(run.get('reason') or '')})"
     else:
         error = text(run.get("error") or "")

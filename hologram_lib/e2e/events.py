@@ -17,6 +17,7 @@ from typing import Any
 
 from hologram_lib.errors import InputError
 from hologram_lib.redact import one_line
+from hologram_lib.status import Step
 
 SUITE = "phase8"
 MAX_FIELD_CHARS = 200
@@ -40,7 +41,7 @@ class EventLog:
             return round(value, 3)
         return value
 
-    def emit(self, event: str, status: str, duration_ms: float | None = None, **fields: Any) -> dict[str, Any]:
+    def emit(self, event: str, status: Step, duration_ms: float | None = None, **fields: Any) -> dict[str, Any]:
         record: dict[str, Any] = {
             "ts": timestamp(),
             "run_id": self.run_id,

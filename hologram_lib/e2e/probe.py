@@ -28,6 +28,7 @@ from hologram_lib.layout import PerfDir
 from hologram_lib.locks import locked
 from hologram_lib.perf.files import MetricResult, append_suite
 from hologram_lib.redact import one_line
+from hologram_lib.status import Step
 
 MAX_ENCODING_CHARS = 120
 
@@ -43,7 +44,7 @@ class _RunStopped(Exception):
 @dataclass
 class ProbeResult:
     run_id: str
-    status: str  # ok | fail | skip
+    status: Step  # ok | fail | skip
     last_ok: str | None = None
     failed_step: str | None = None
     error: str | None = None
@@ -71,7 +72,7 @@ class Probe:
         self.settings = settings
         self.run_id = new_run_id()
         self.log = EventLog(events_path, self.run_id, [settings.graphql_token])
-        self.result = ProbeResult(self.run_id, "ok")
+        self.result = ProbeResult(self.run_id, Step.OK)
         self.facts: dict[str, Any] = {}
         self.ipfs: IpfsClient | None = None
         self.graphql: GraphQLClient | None = None
@@ -125,7 +126,7 @@ class Probe:
             self._step(name, step)
         self.log.emit(
             "run_end",
-            "ok",
+            Step.OK,
             self._total_ms(),
             last_ok=self.result.last_ok,
             name=self.facts["name"],
@@ -140,7 +141,7 @@ class Probe:
         try:
             fields = step()
         except _Skipped as exc:
-            self.log.emit(name, "skip", (time.perf_counter() - start) * 1000, reason=str(exc))
+            self.log.emit(name, Step.SKIP, (time.perf_counter() - start) * 1000, reason=str(exc))
             return
         except (ServiceError, StepFailed, NotOffered) as exc:
             self._fail(name, start, str(exc))
@@ -152,15 +153,15 @@ class Probe:
         elapsed = (time.perf_counter() - start) * 1000
         self.result.step_ms[name] = elapsed
         self.result.last_ok = name
-        self.log.emit(name, "ok", elapsed, **fields)
+        self.log.emit(name, Step.OK, elapsed, **fields)
 
     def _fail(self, name: str, start: float, reason: str) -> None:
         elapsed = (time.perf_counter() - start) * 1000
         error = one_line(reason, [self.settings.graphql_token])
-        self.log.emit(name, "fail", elapsed, error=error)
-        self.result.status, self.result.failed_step, self.result.error = "fail", name, error
+        self.log.emit(name, Step.FAIL, elapsed, error=error)
+        self.result.status, self.result.failed_step, self.result.error = Step.FAIL, name, error
         self.log.emit(
-            "run_end", "fail", self._total_ms() + elapsed, last_ok=self.result.last_ok, failed_step=name, error=error
+            "run_end", Step.FAIL, self._total_ms() + elapsed, last_ok=self.result.last_ok, failed_step=name, error=error
         )
 
     def _preflight_skipped(self) -> bool:
@@ -172,9 +173,9 @@ class Probe:
         if not missing:
             return False
         reason = f"{' and '.join(missing)} not set: no services to probe"
-        self.log.emit("preflight", "skip", 0.0, reason=reason)
-        self.log.emit("run_end", "skip", 0.0, reason=reason)
-        self.result.status, self.result.error = "skip", reason
+        self.log.emit("preflight", Step.SKIP, 0.0, reason=reason)
+        self.log.emit("run_end", Step.SKIP, 0.0, reason=reason)
+        self.result.status, self.result.error = Step.SKIP, reason
         return True
 
     # -- steps ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from hologram_lib.perf.counted import COUNTED_SUITES, count_into, unavailable
 from hologram_lib.perf.files import ERROR_PREFIX, SKIP_PREFIX, MetricResult, write_suite
 from hologram_lib.perf.profiles import write_cache_profiles
 from hologram_lib.perf.suites import metric_names, skip_reason
+from hologram_lib.status import Budget
 
 WORKER_TIMEOUT_S = 900.0
 
@@ -190,7 +191,7 @@ def _unsettled(suite: SuiteRuns, settings: GateSettings) -> int:
         if budget is None or result.runs is None:
             continue
         verdict = check_budget_runs(result.runs, budget)
-        if verdict.status == "inconclusive":
+        if verdict.status == Budget.INCONCLUSIVE:
             needed = max(needed, verdict.runs_needed or len(suite.runs) + 1)
     return needed
 

@@ -16,7 +16,7 @@ from hologram_lib.history.series import Trend, drift_rows
 from hologram_lib.perf.files import MetricData, p95_interval
 from hologram_lib.redact import redact
 from hologram_lib.report.render import NotebookRun, page
-from hologram_lib.status import Budget
+from hologram_lib.status import Budget, Drift, Step
 from hologram_lib.verdict import Overall
 
 HISTORY_LINK = (
@@ -55,7 +55,7 @@ def _banner(verdict: Overall) -> str:
             if "e2e" not in verdict.missing
             and verdict.e2e
             and verdict.e2e.latest_run
-            and verdict.e2e.latest_run["status"] == "ok"
+            and verdict.e2e.latest_run["status"] == Step.OK
             else []
         )
     )
@@ -274,7 +274,7 @@ def _slow_drift_section(trends: dict[str, Trend], threshold_pct: float) -> str:
     return (
         "<h2>Slow drift on main <small>(change points in each metric's series of runs; a row in red moved beyond "
         f"{threshold_pct:g}% in steps no single comparison flagged)</small></h2>"
-        f'<div id="slow-drift">{_table(headers, rows, ["regressed" if r["drifted"] else "" for r in found])}</div>'
+        f'<div id="slow-drift">{_table(headers, rows, [Drift.REGRESSED if r["drifted"] else "" for r in found])}</div>'
     )
 
 
@@ -292,7 +292,8 @@ def _e2e_section(verdict: Overall, events: list[dict[str, Any]]) -> str:
     if summary is None or summary.latest_run is None:
         return '<h2>E2E</h2><p id="e2e">No E2E events. Run <code>hologram e2e probe</code>.</p>'
     run = summary.latest_run
-    counts = [[_e(event), *(str(c.get(s, 0)) for s in ("ok", "fail", "skip"))] for event, c in summary.counts.items()]
+    shown = (Step.OK, Step.FAIL, Step.SKIP)
+    counts = [[_e(event), *(str(c.get(s, 0)) for s in shown)] for event, c in summary.counts.items()]
     steps = [
         [_e(e["event"]), _e(e.get("status")), _ms(e.get("duration_ms")), _e(e.get("error") or e.get("reason") or "")]
         for e in events
@@ -309,7 +310,7 @@ def _e2e_section(verdict: Overall, events: list[dict[str, Any]]) -> str:
     )
     return (
         f"<h2>E2E <small>(latest run {_e(run['run_id'])}: {_e(run['status'])})</small></h2>{deployed}"
-        f'<div id="e2e">{_table(["event", "ok", "fail", "skip"], counts)}'
+        f'<div id="e2e">{_table(["event", *shown], counts)}'
         f"<h3>Last run, step by step</h3>{_table(['step', 'status', 'ms', 'error'], steps)}</div>"
     )
 

@@ -18,6 +18,7 @@ from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
+from hologram_lib.status import Step
 
 
 def escape(value: object) -> str:
@@ -118,9 +119,9 @@ def e2e_markdown(summary: Summary) -> str:
     if run is None:
         return "\n".join([*lines, "**No E2E runs recorded.** Run `hologram e2e probe`."])
     run_id, ts = escape(run["run_id"]), escape(run["ts"])
-    if run["status"] == "ok":
+    if run["status"] == Step.OK:
         lines.append(f"**PASS** — latest run {run_id} ({ts}).")
-    elif run["status"] == "skip":
+    elif run["status"] == Step.SKIP:
         lines.append(f"**SKIPPED** — latest run {run_id}: {escape(run.get('reason'))}.")
     else:
         lines.append(

@@ -30,6 +30,7 @@ from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
 from hologram_lib.report import history_page, params, render
 from hologram_lib.report.index import write_index, write_unjudged_index
+from hologram_lib.status import Step
 from hologram_lib.verdict import Overall, default_inputs, judge, write_verdict
 
 
@@ -88,8 +89,8 @@ def _measure_without_services(reports_dir: Path, env: dict[str, str], profile: s
             failed = [MetricResult(suite, m, None, ERROR_PREFIX + reason) for m in metric_names(suite, knobs)]
             write_suite(reports.perf.root, suite, failed, run_id)
     log = EventLog(reports.events, run_id)
-    log.emit("preflight", "fail", 0.0, error=reason)
-    log.emit("run_end", "fail", 0.0, last_ok=None, failed_step="preflight", error=reason)
+    log.emit("preflight", Step.FAIL, 0.0, error=reason)
+    log.emit("run_end", Step.FAIL, 0.0, last_ok=None, failed_step="preflight", error=reason)
 
 
 def build_report(
