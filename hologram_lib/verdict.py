@@ -43,7 +43,7 @@ class Inputs:
     commit: str | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Overall:
     passed: bool
     reasons: list[str]
@@ -106,7 +106,18 @@ def judge(inputs: Inputs) -> Overall:
         if not regressed:
             notes.append(f"paired A/B vs {ab['base']['ref']}: no regression ({ab['runs_per_side']} runs per side)")
     e2e = _judge_e2e(inputs.events, settings, reasons, notes, missing)
-    return Overall(not reasons, reasons, notes, gate, drift, e2e, missing, ab, source, inputs)
+    return Overall(
+        passed=not reasons,
+        reasons=reasons,
+        notes=notes,
+        gate=gate,
+        drift=drift,
+        e2e=e2e,
+        missing=missing,
+        ab=ab,
+        source=source,
+        inputs=inputs,
+    )
 
 
 def calibration_note(perf_dir: Path, noise: dict[str, Any] | None) -> str:

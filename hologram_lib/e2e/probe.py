@@ -41,7 +41,7 @@ class _RunStopped(Exception):
     pass
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProbeResult:
     run_id: str
     status: Step  # ok | fail | skip
@@ -72,7 +72,7 @@ class Probe:
         self.settings = settings
         self.run_id = new_run_id()
         self.log = EventLog(events_path, self.run_id, [settings.graphql_token])
-        self.result = ProbeResult(self.run_id, Step.OK)
+        self.result = ProbeResult(run_id=self.run_id, status=Step.OK)
         self.facts: dict[str, Any] = {}
         self.ipfs: IpfsClient | None = None
         self.graphql: GraphQLClient | None = None

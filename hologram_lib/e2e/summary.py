@@ -26,7 +26,7 @@ STEPS = (
 )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Summary:
     path: str
     problems: list[str]
@@ -123,5 +123,12 @@ def summarize(path: Path, last_runs: int = 20) -> Summary:
                 break
     latest = _run_outcome(*list(runs.items())[-1]) if runs else None
     return Summary(
-        str(path), problems, {k: dict(v) for k, v in counts.items()}, rates, last_events, latest, deployment, trail
+        path=str(path),
+        problems=problems,
+        counts={k: dict(v) for k, v in counts.items()},
+        success_rate=rates,
+        last_events=last_events,
+        latest_run=latest,
+        latest_deployment=deployment,
+        cid_trail=trail,
     )
