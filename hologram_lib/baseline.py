@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hologram_lib import atomic, stats
+from hologram_lib.clock import utc_stamp
 from hologram_lib.config import GateSettings
 from hologram_lib.drift import (
     DriftResult,
@@ -43,6 +43,7 @@ from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.perf.counted import fingerprint_difference
 from hologram_lib.perf.files import MAX_RUN_SIZE_RATIO, MetricData
 from hologram_lib.status import Drift
+from hologram_lib.units import ms as _num  # one formatter for every page (units.ms)
 
 if TYPE_CHECKING:
     from hologram_lib.history.series import HistoryRuns
@@ -215,7 +216,7 @@ def baseline_document(metrics: dict[str, MetricData], provenance: dict[str, obje
         for key, data in sorted(metrics.items())
         if data.samples is not None and len(data.samples) and data.runs
     }
-    created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    created = utc_stamp()
     return {"schema": SCHEMA, "created": created, "provenance": provenance, "metrics": entries}
 
 
@@ -419,10 +420,6 @@ def _absent(key: str, base: BaselineMetric, cur: MetricData | None, settings: Ga
     blocks = settings.budget_for(key) is not None
     reason = (skip or "not measured in this run") + ("; it has a budget" if blocks else "")
     return MetricDrift(key, Drift.GONE, blocks, base.p95_ms, None, base.n, 0, None, reason)
-
-
-def _num(value: float | None) -> str:
-    return "∞" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
 def _describe_count(result: DriftResult) -> str:

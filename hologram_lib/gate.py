@@ -24,6 +24,7 @@ from hologram_lib import stats
 from hologram_lib.config import GateSettings
 from hologram_lib.perf.files import MetricData
 from hologram_lib.status import Budget
+from hologram_lib.units import ms as _ms  # one formatter for every page (units.ms)
 
 ONE_RUN = "1 run: machine noise not measured"
 
@@ -127,10 +128,6 @@ class GateReport:
         return [f"perf gate: {head} (profile {self.profile}): {summary}"] + [
             f"  {v.status.upper():<12} {v.metric}: {v.reason}" for v in self.verdicts
         ]
-
-
-def _ms(value: float) -> str:
-    return "∞" if value == float("inf") else f"{value:.3f}"
 
 
 def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSettings) -> MetricVerdict:

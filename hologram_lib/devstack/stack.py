@@ -23,11 +23,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from hologram_lib import atomic, config
 from hologram_lib.clients import GraphQLClient, IpfsClient
+from hologram_lib.clock import utc_stamp
 from hologram_lib.devstack import kubo, kubo_node
 from hologram_lib.errors import ServiceError, StackError
 from hologram_lib.layout import REPORTS, Reports
@@ -324,7 +324,7 @@ def _start(state_dir: Path, *, introspection: bool, timeout_s: float, open_mutat
             state_dir, ipfs_api, introspection=introspection, open_mutations=open_mutations, deadline=deadline
         )
         _wait_answering(lambda: _graphql_answers(graphql_url), "GraphQL", deadline)
-        started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        started = utc_stamp()
         info = StackInfo(
             ipfs_api,
             graphql_url,

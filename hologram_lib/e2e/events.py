@@ -11,10 +11,10 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hologram_lib.clock import utc_stamp
 from hologram_lib.errors import InputError
 from hologram_lib.redact import one_line
 from hologram_lib.status import Step
@@ -25,7 +25,7 @@ MAX_FIELD_CHARS = 200
 
 def timestamp() -> str:
     """UTC with milliseconds: 2026-11-27T04:19:12.345Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_stamp("milliseconds")
 
 
 class EventLog:

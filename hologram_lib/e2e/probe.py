@@ -11,15 +11,14 @@ import hashlib
 import json
 import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hologram_lib import atlas, cid
 from hologram_lib.clients import GraphQLClient, IpfsClient
+from hologram_lib.clock import new_run_id, utc_stamp
 from hologram_lib.config import ProbeSettings
 from hologram_lib.e2e.discovery import Marketplace
 from hologram_lib.e2e.events import EventLog
@@ -51,10 +50,6 @@ class ProbeResult:
     step_ms: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
     waited_s: float = 0.0
-
-
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:
@@ -203,7 +198,7 @@ class Probe:
             "sha256": hashlib.sha256(payload).hexdigest(),
             "cid": payload_cid,
             "version": "1",
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": utc_stamp("milliseconds"),
         }
         manifest = canonical_json(document)
         self.facts.update(

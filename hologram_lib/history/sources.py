@@ -22,12 +22,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hologram_lib.clock import run_id_time
 from hologram_lib.errors import InputError
 from hologram_lib.history.records import RunRecord, metric_row
 from hologram_lib.history.store import knobs_json
 from hologram_lib.perf.files import load_perf_dir
 
-RUN_ID_TIME = "%Y%m%dT%H%M%SZ"
 MAX_ZIP_BYTES = 2 << 30  # an artifact zip that unpacks beyond 2 GiB is refused, not unpacked
 
 
@@ -58,11 +58,11 @@ def _content_id(perf_dir: Path) -> str:
 
 
 def _recorded_at(run_id: str, perf_dir: Path) -> datetime:
-    try:
-        return datetime.strptime(run_id.partition("-")[0], RUN_ID_TIME)
-    except ValueError:
-        newest = max((p.stat().st_mtime for p in perf_dir.glob("*.csv")), default=0.0)
-        return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
+    made = run_id_time(run_id)
+    if made is not None:
+        return made
+    newest = max((p.stat().st_mtime for p in perf_dir.glob("*.csv")), default=0.0)
+    return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
 
 
 def run_from_perf_dir(

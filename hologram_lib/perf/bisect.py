@@ -31,13 +31,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
 from hologram_lib import atomic
+from hologram_lib.clock import utc_stamp
 from hologram_lib.config import PerfKnobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT
 from hologram_lib.errors import CountError, ExitCode, InputError
@@ -559,7 +559,7 @@ def document(
     answer["suspects"] = [_commit(c) for c in outcome.suspects]
     return {
         "kind": KIND,
-        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_stamp(),
         "good": {"ref": request.good_ref, **_commit(good)},
         "bad": {"ref": request.bad_ref, **_commit(bad)},
         "measure": "instructions" if request.counted else "time",

@@ -15,15 +15,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
+from hologram_lib.clock import new_run_id
 from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.errors import InputError
 from hologram_lib.gate import check_budget_runs
@@ -35,10 +34,6 @@ from hologram_lib.perf.suites import metric_names, skip_reason
 from hologram_lib.status import Budget
 
 WORKER_TIMEOUT_S = 900.0
-
-
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 class Progress:

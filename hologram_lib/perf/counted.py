@@ -36,12 +36,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from hologram_lib import atomic
+from hologram_lib.clock import utc_stamp
 from hologram_lib.config import PerfKnobs
 from hologram_lib.errors import CountError, InputError, ProfileError
 from hologram_lib.layout import PerfDir
@@ -315,7 +315,7 @@ def counted_document(
             }
     return {
         "kind": KIND,
-        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_stamp(),
         "fingerprint": first.fingerprint,
         "pinned": {**PINNED_ENVIRONMENT, "aslr": "off (setarch -R)" if _no_aslr() else "as the system has it"},
         "metrics": metrics,

@@ -16,13 +16,13 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hologram_lib import atomic, stats
+from hologram_lib.clock import utc_stamp
 from hologram_lib.config import PerfKnobs
 from hologram_lib.drift import DriftResult, compare_run_sets, is_counted, reach
 from hologram_lib.errors import InputError
@@ -80,7 +80,7 @@ def paired_verdicts(
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_stamp()
 
 
 # --- hologram ab ---------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib import config
+from hologram_lib.clock import new_run_id
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, record_latencies
@@ -24,7 +25,7 @@ from hologram_lib.history.series import Trend, trends
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
 from hologram_lib.locks import locked
-from hologram_lib.perf.collect import collect, new_run_id
+from hologram_lib.perf.collect import collect
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.paired import read_noise
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
