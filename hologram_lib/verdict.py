@@ -8,13 +8,12 @@ and calls `judge` on them, so no output can tell another story than the exit cod
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import atomic, config
+from hologram_lib import atomic, config, verdict_file
 from hologram_lib.baseline import DriftReport, compare
 from hologram_lib.config import GateSettings
 from hologram_lib.e2e.summary import Summary, summarize
@@ -216,11 +215,8 @@ def write_verdict(path: Path, result: Overall) -> Path:
 
 def read_verdict(path: Path) -> dict[str, Any] | None:
     """verdict.json as written above, None when absent or not a /2 document (an older report is re-judged)."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nesting deeper than json handles
-        return None
-    return document if isinstance(document, dict) and document.get("kind") == KIND else None
+    document = verdict_file.read_verdict(path)
+    return document if document is not None and document.get("kind") == KIND else None
 
 
 def default_inputs(reports: Reports, profile: str | None = None, environ: Mapping[str, str] | None = None) -> Inputs:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -26,7 +25,9 @@ from hologram_lib.clock import run_id_time
 from hologram_lib.errors import InputError
 from hologram_lib.history.records import RunRecord, metric_row
 from hologram_lib.history.store import knobs_json
+from hologram_lib.layout import Reports
 from hologram_lib.perf.files import load_perf_dir
+from hologram_lib.verdict_file import read_verdict
 
 MAX_ZIP_BYTES = 2 << 30  # an artifact zip that unpacks beyond 2 GiB is refused, not unpacked
 
@@ -95,12 +96,8 @@ def _text(value: object) -> str | None:
 
 
 def _verdict_green(report_dir: Path) -> bool | None:
-    try:
-        document = json.loads((report_dir / "verdict.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    passed = document.get("passed") if isinstance(document, dict) else None
-    return passed if isinstance(passed, bool) else None
+    document = read_verdict(Reports(report_dir).verdict)
+    return None if document is None else bool(document["passed"])
 
 
 def _perf_dirs(root: Path) -> Iterator[tuple[Path, Path]]:
