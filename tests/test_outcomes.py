@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hologram_lib import clock
-from hologram_lib.e2e.probe import ProbeResult
+from hologram_lib.e2e.events import STEPS
+from hologram_lib.e2e.probe import Probe, ProbeResult
 from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import BudgetResult, MetricVerdict, check_budget
 from hologram_lib.perf.files import MetricData
@@ -66,3 +67,9 @@ def test_one_millisecond_formatter(value: float | None, text: str) -> None:
 
 def test_the_formatter_puts_a_suffix_after_a_number_only() -> None:
     assert ms(2.5, "×") == "2.500×" and ms(None, "×") == "—" and ms(math.inf, "×") == "∞"
+
+
+def test_the_probe_runs_the_one_step_list_the_summary_counts() -> None:
+    """events.STEPS is the one list: the probe calls its method of each name, in order (there were two lists)."""
+    assert len(STEPS) == len(set(STEPS)) >= 10 and STEPS[0] == "preflight"
+    assert all(callable(getattr(Probe, step, None)) for step in STEPS)

@@ -21,7 +21,7 @@ from hologram_lib.clients import GraphQLClient, IpfsClient
 from hologram_lib.clock import new_run_id, utc_stamp
 from hologram_lib.config import ProbeSettings
 from hologram_lib.e2e.discovery import Marketplace
-from hologram_lib.e2e.events import EventLog
+from hologram_lib.e2e.events import STEPS, EventLog
 from hologram_lib.errors import NotOffered, ServiceError, StepFailed
 from hologram_lib.layout import PerfDir
 from hologram_lib.locks import locked
@@ -103,22 +103,8 @@ class Probe:
         return self.result
 
     def _run_steps(self) -> None:
-        steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-            ("preflight", self.preflight),
-            ("manifest", self.manifest),
-            ("ipfs_publish", self.ipfs_publish),
-            ("ipfs_cat", self.ipfs_cat),
-            ("tamper_check", self.tamper_check),
-            ("marketplace_publish", self.marketplace_publish),
-            ("install", self.install),
-            ("resolve", self.resolve),
-            ("resolve_again", self.resolve_again),
-            ("search", self.search),
-            ("uninstall", self.uninstall),
-            ("unpin", self.unpin),
-        ]
-        for name, step in steps:
-            self._step(name, step)
+        for name in STEPS:  # the one list of steps (events.STEPS): each is this class's method of that name
+            self._step(name, getattr(self, name))
         self.log.emit(
             "run_end",
             Step.OK,

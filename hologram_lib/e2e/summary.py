@@ -7,23 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hologram_lib.e2e.events import LogLine, read_events
+from hologram_lib.e2e.events import STEPS, LogLine, read_events
 from hologram_lib.status import Step
-
-STEPS = (
-    "preflight",
-    "manifest",
-    "ipfs_publish",
-    "ipfs_cat",
-    "tamper_check",
-    "marketplace_publish",
-    "install",
-    "resolve",
-    "resolve_again",
-    "search",
-    "uninstall",
-    "unpin",
-)
 
 
 @dataclass(kw_only=True)
