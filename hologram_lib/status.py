@@ -1,5 +1,6 @@
-"""The verdict vocabulary, one StrEnum per kind of verdict, shared by the gate, drift, the A/B, E2E and the charts.
-A member is its string ("regressed"), so JSON documents and older readers see the same words as before."""
+"""The verdict vocabulary, one StrEnum per kind of verdict, shared by the gate, drift, the A/B, E2E and the charts,
+and how posting a result went (Posting). A member is its string ("regressed"), so JSON documents and older readers
+see the same words as before."""
 
 from __future__ import annotations
 
