@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from hologram_lib.drift import (
     decide,
     from_estimate,
     is_counted,
+    not_compared,
     reach,
     separate_sessions,
     too_few_runs,
@@ -229,7 +231,7 @@ def write_baseline(path: Path, document: dict[str, object]) -> Path:
         raise InputError(f"cannot write the baseline: {exc.strerror}", path) from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetricDrift:
     metric: str
     status: Drift
@@ -260,14 +262,28 @@ def _one_sided_samples(
     mde = max(threshold_pct, 100.0 * (ci_high / ratio - 1.0))
     side = "baseline" if samples_are_current else "current run"
     return DriftResult(
-        decide(ratio, significant, threshold_pct), ratio, ci_low, ci_high, mde, None, f"{side}: {NO_SAMPLES}"
+        status=decide(ratio, significant, threshold_pct),
+        ratio=ratio,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        mde_pct=mde,
+        p_value=None,
+        note=f"{side}: {NO_SAMPLES}",
     )
 
 
 def _point_only(base_p95: float, cur_p95: float, threshold_pct: float) -> DriftResult:
     ratio = cur_p95 / base_p95
     note = f"{NO_SAMPLES} on both sides: the ratio is not statistically tested"
-    return DriftResult(decide(ratio, True, threshold_pct), ratio, ratio, ratio, threshold_pct, None, note)
+    return DriftResult(
+        status=decide(ratio, True, threshold_pct),
+        ratio=ratio,
+        ci_low=ratio,
+        ci_high=ratio,
+        mde_pct=threshold_pct,
+        p_value=None,
+        note=note,
+    )
 
 
 def _one_run_result(
@@ -288,7 +304,15 @@ def _one_run_result(
         assert cur.p95_ms is not None
         result = _point_only(base.p95_ms, cur.p95_ms, threshold_pct)
     note = f"{ONE_RUN} (--allow-one-run)" + (f"; {result.note}" if result.note else "")
-    return DriftResult(result.status, result.ratio, result.ci_low, result.ci_high, result.mde_pct, result.p_value, note)
+    return DriftResult(
+        status=result.status,
+        ratio=result.ratio,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        mde_pct=result.mde_pct,
+        p_value=result.p_value,
+        note=note,
+    )
 
 
 ONE_RUN_HINT = "; --allow-one-run judges one process per side anyway, blind to the noise between processes"
@@ -377,15 +401,37 @@ def compare_metric_sets(
         base, cur = baseline.metrics.get(key), current.get(key)
         if base is None:
             assert cur is not None
-            drifts.append(MetricDrift(key, Drift.NEW, False, None, cur.p95_ms, 0, cur.n, None, "not in the baseline"))
+            drifts.append(
+                MetricDrift(
+                    metric=key,
+                    status=Drift.NEW,
+                    blocks=False,
+                    baseline_p95_ms=None,
+                    current_p95_ms=cur.p95_ms,
+                    baseline_n=0,
+                    current_n=cur.n,
+                    result=None,
+                    reason="not in the baseline",
+                )
+            )
             continue
         if cur is None or not cur.has_data:
             drifts.append(_absent(key, base, cur, settings))
             continue
         if key in incomparable:
-            result = DriftResult(Drift.INCONCLUSIVE, math.nan, math.nan, math.nan, math.inf, None, incomparable[key])
+            result = not_compared(incomparable[key])
             drifts.append(
-                MetricDrift(key, result.status, False, base.p95_ms, cur.p95_ms, base.n, cur.n, result, result.note)
+                MetricDrift(
+                    metric=key,
+                    status=result.status,
+                    blocks=False,
+                    baseline_p95_ms=base.p95_ms,
+                    current_p95_ms=cur.p95_ms,
+                    baseline_n=base.n,
+                    current_n=cur.n,
+                    result=result,
+                    reason=result.note,
+                )
             )
             continue
         if key in run_results:
@@ -398,15 +444,15 @@ def compare_metric_sets(
             result = _not_without_runs(base, cur)
         drifts.append(
             MetricDrift(
-                key,
-                result.status,
-                result.status == Drift.REGRESSED,
-                base.p95_ms,
-                cur.p95_ms,
-                base.n,
-                cur.n,
-                result,
-                _describe_count(result) if is_counted(key) else _describe(base.p95_ms, cur.p95_ms, result),
+                metric=key,
+                status=result.status,
+                blocks=result.status == Drift.REGRESSED,
+                baseline_p95_ms=base.p95_ms,
+                current_p95_ms=cur.p95_ms,
+                baseline_n=base.n,
+                current_n=cur.n,
+                result=result,
+                reason=_describe_count(result) if is_counted(key) else _describe(base.p95_ms, cur.p95_ms, result),
             )
         )
     return drifts
@@ -414,12 +460,14 @@ def compare_metric_sets(
 
 def _absent(key: str, base: BaselineMetric, cur: MetricData | None, settings: GateSettings) -> MetricDrift:
     skip = cur.skip_reason if cur is not None else None
+    absent = partial(MetricDrift, metric=key, baseline_p95_ms=base.p95_ms, current_p95_ms=None, baseline_n=base.n,
+                     current_n=0, result=None)  # fmt: skip
     if skip is not None and cur is not None and cur.suite in settings.allowed_skips:
         reason = f"{skip} (allowed by profile {settings.profile})"
-        return MetricDrift(key, Drift.SKIPPED, False, base.p95_ms, None, base.n, 0, None, reason)
+        return absent(status=Drift.SKIPPED, blocks=False, reason=reason)
     blocks = settings.budget_for(key) is not None
     reason = (skip or "not measured in this run") + ("; it has a budget" if blocks else "")
-    return MetricDrift(key, Drift.GONE, blocks, base.p95_ms, None, base.n, 0, None, reason)
+    return absent(status=Drift.GONE, blocks=blocks, reason=reason)
 
 
 def _describe_count(result: DriftResult) -> str:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hologram_lib import clock
+from hologram_lib.baseline import MetricDrift
+from hologram_lib.drift import DriftResult
 from hologram_lib.e2e.events import STEPS
 from hologram_lib.e2e.probe import Probe, ProbeResult
 from hologram_lib.e2e.summary import Summary
@@ -21,7 +23,7 @@ from hologram_lib.status import Budget, Drift, Posting, Step
 from hologram_lib.units import ms
 from hologram_lib.verdict import Overall
 
-WIDE_RESULTS = [BudgetResult, MetricVerdict, MetricData, Overall, Summary, ProbeResult]
+WIDE_RESULTS = [DriftResult, MetricDrift, BudgetResult, MetricVerdict, MetricData, Overall, Summary, ProbeResult]
 
 
 @pytest.mark.parametrize("kind", WIDE_RESULTS, ids=lambda k: k.__name__)
