@@ -18,9 +18,9 @@ from hologram_lib import stats
 from hologram_lib.status import Budget
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BudgetResult:
-    status: str
+    status: Budget
     p95_ms: float
     ci_low_ms: float
     ci_high_ms: float
@@ -31,7 +31,7 @@ class BudgetResult:
     runs_needed: int | None = None
 
 
-def _status(low: float, high: float, budget_ms: float) -> str:
+def _status(low: float, high: float, budget_ms: float) -> Budget:
     return Budget.PASS if high <= budget_ms else Budget.FAIL if low > budget_ms else Budget.INCONCLUSIVE
 
 
@@ -46,7 +46,9 @@ def check_budget(samples_ms: object, budget_ms: float) -> BudgetResult:
     low, high = stats.quantile_ci(ordered)
     status = _status(low, high, budget_ms)
     needed = stats.samples_to_settle(n, p95, low, high, budget_ms) if status == Budget.INCONCLUSIVE else None
-    return BudgetResult(status, p95, low, high, n, budget_ms, needed)
+    return BudgetResult(
+        status=status, p95_ms=p95, ci_low_ms=low, ci_high_ms=high, n=n, budget_ms=budget_ms, samples_needed=needed
+    )
 
 
 def check_budget_runs(runs: Iterable[Sequence[float] | np.ndarray], budget_ms: float) -> BudgetResult:
@@ -67,7 +69,17 @@ def check_budget_runs(runs: Iterable[Sequence[float] | np.ndarray], budget_ms: f
         if status == Budget.INCONCLUSIVE
         else None
     )
-    return BudgetResult(status, p95, low, high, len(pooled), budget_ms, None, k, needed)
+    return BudgetResult(
+        status=status,
+        p95_ms=p95,
+        ci_low_ms=low,
+        ci_high_ms=high,
+        n=len(pooled),
+        budget_ms=budget_ms,
+        samples_needed=None,
+        runs=k,
+        runs_needed=needed,
+    )
 
 
 def runs_to_settle(runs: Iterable[Sequence[float] | np.ndarray], budget_ms: float, taken: int) -> int:

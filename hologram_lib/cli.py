@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hologram_lib.commands import Commands, Handler, register_all
-from hologram_lib.errors import ExitCode, InputError, NotRun, Refused, StackError
+from hologram_lib.errors import ExitCode, HologramError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,14 +55,8 @@ def _main(argv: Sequence[str] | None) -> int:
         signal.signal(getattr(signal, name), _interrupt)
     try:
         return int(handler(args))
-    except InputError as exc:
-        print(f"hologram: error: {exc.one_line()}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
-    except (StackError, NotRun) as exc:
-        print(f"hologram: could not run: {' '.join(str(exc).split())[:2000]}", file=sys.stderr)
-        return ExitCode.NOT_RUN
-    except Refused as exc:
-        print(f"hologram: {exc}", file=sys.stderr)
+    except HologramError as exc:  # each error carries its exit code (errors.py draws the hierarchy)
+        print(f"hologram: {exc.headline()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED

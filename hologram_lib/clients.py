@@ -19,20 +19,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-
-class ServiceError(Exception):
-    """A service answered wrongly, failed, or did not answer in time."""
-
-
-class GraphQLErrors(ServiceError):
-    """The server answered with GraphQL `errors`; `messages` holds each error's message."""
-
-    def __init__(self, messages: list[str], codes: list[str | None]) -> None:
-        self.messages = messages
-        self.codes = codes
-        super().__init__(
-            f"GraphQL error: {_short(messages[0])}" + (f" (+{len(messages) - 1} more)" if len(messages) > 1 else "")
-        )
+from hologram_lib.errors import GraphQLErrors, ServiceError
 
 
 def authorization_header(token: str | None) -> dict[str, str]:

@@ -33,12 +33,12 @@ MIN_SAMPLES_FOR_BOOTSTRAP = 20
 REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE = Drift.REGRESSED, Drift.IMPROVED, Drift.UNCHANGED, Drift.INCONCLUSIVE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DriftResult:
     """`ratio` is current / baseline: of the geometric mean of per-run medians on runs, of the p95 on one run.
     The interval is two-sided at 1 − 2·alpha (it excludes 1 exactly when the one-sided test is significant)."""
 
-    status: str
+    status: Drift
     ratio: float
     ci_low: float
     ci_high: float
@@ -82,7 +82,7 @@ def reach(mde_pct: float | None, runs: int) -> str:
     return f"cannot judge: ~{max(total - runs, 1)} more runs needed"
 
 
-def decide(ratio: float, significant: bool, threshold_pct: float) -> str:
+def decide(ratio: float, significant: bool, threshold_pct: float) -> Drift:
     if significant and ratio > 1.0 + threshold_pct / 100.0:
         return REGRESSED
     if significant and ratio < 1.0 - threshold_pct / 100.0:
@@ -207,21 +207,21 @@ def judge_runs(evidence: RunEvidence, p_centre: float, p_tail: float, threshold_
     mde = 100.0 * stats.run_mde(centre.se_log, centre.df)
     tail_mde = 100.0 * stats.run_mde(tail.se_log, tail.df, stats.TAIL_DRIFT_ALPHA)
     return DriftResult(
-        status,
-        centre.ratio,
-        centre.ci_low,
-        centre.ci_high,
-        mde,
-        p_centre,
-        note,
-        tail.ratio,
-        tail.ci_low,
-        tail.ci_high,
-        tail_mde,
-        p_tail,
-        evidence.runs_baseline,
-        evidence.runs_current,
-        needed,
+        status=status,
+        ratio=centre.ratio,
+        ci_low=centre.ci_low,
+        ci_high=centre.ci_high,
+        mde_pct=mde,
+        p_value=p_centre,
+        note=note,
+        tail_ratio=tail.ratio,
+        tail_ci_low=tail.ci_low,
+        tail_ci_high=tail.ci_high,
+        tail_mde_pct=tail_mde,
+        tail_p_value=p_tail,
+        runs_baseline=evidence.runs_baseline,
+        runs_current=evidence.runs_current,
+        runs_needed=needed,
     )
 
 
@@ -232,8 +232,8 @@ def too_few_runs(runs_baseline: int, runs_current: int, ratio: float) -> DriftRe
         f"needed to measure the noise between runs (`hologram perf collect --runs {max(stats.MIN_RUNS, 10)}`)"
     )
     return DriftResult(
-        INCONCLUSIVE, ratio, 0.0, math.inf, math.inf, None, note, None, None, None, None, None,
-        runs_baseline, runs_current, stats.MIN_RUNS,
+        status=INCONCLUSIVE, ratio=ratio, ci_low=0.0, ci_high=math.inf, mde_pct=math.inf, note=note,
+        runs_baseline=runs_baseline, runs_current=runs_current, runs_needed=stats.MIN_RUNS,
     )  # fmt: skip
 
 
@@ -296,21 +296,22 @@ def judge_counts(baseline: RunLogs, current: RunLogs, threshold_pct: float) -> D
     floor_pct = max(threshold_pct, COUNT_NOISE_FLOOR_PCT)
     low, high = ratio * math.exp(-spread), ratio * math.exp(spread)
     runs = (len(baseline), len(current))
+    status = UNCHANGED
+    note = f"count: runs agree within {100 * math.expm1(spread):.3f}%; noise floor {COUNT_NOISE_FLOOR_PCT:g}%"
     if 100.0 * math.expm1(spread) > floor_pct / 2.0:
+        status = INCONCLUSIVE
         note = (
             f"counts of one side differ by {100 * math.expm1(spread):.2f}% between its runs: not a deterministic "
             "count (threads, randomness or I/O in the measured calls?)"
         )
-        return DriftResult(
-            INCONCLUSIVE, ratio, low, high, floor_pct, None, note, runs_baseline=runs[0], runs_current=runs[1]
-        )
-    status = UNCHANGED
-    if ratio > 1.0 + floor_pct / 100.0:
+    elif ratio > 1.0 + floor_pct / 100.0:
         status = REGRESSED
     elif ratio < 1.0 - floor_pct / 100.0:
         status = IMPROVED
-    note = f"count: runs agree within {100 * math.expm1(spread):.3f}%; noise floor {COUNT_NOISE_FLOOR_PCT:g}%"
-    return DriftResult(status, ratio, low, high, floor_pct, None, note, runs_baseline=runs[0], runs_current=runs[1])
+    return DriftResult(
+        status=status, ratio=ratio, ci_low=low, ci_high=high, mde_pct=floor_pct, note=note, runs_baseline=runs[0],
+        runs_current=runs[1],
+    )  # fmt: skip
 
 
 def compare_log_sets(
@@ -375,7 +376,20 @@ def _exp(log_value: float) -> float:
 def from_estimate(estimate: stats.RatioEstimate, p_adjusted: float, threshold_pct: float) -> DriftResult:
     status = decide(estimate.ratio, p_adjusted < stats.DRIFT_ALPHA, threshold_pct)
     mde = max(threshold_pct, 100.0 * stats.minimum_detectable_effect(estimate.se_log))
-    return DriftResult(status, estimate.ratio, estimate.ci_low, estimate.ci_high, mde, p_adjusted)
+    return DriftResult(
+        status=status,
+        ratio=estimate.ratio,
+        ci_low=estimate.ci_low,
+        ci_high=estimate.ci_high,
+        mde_pct=mde,
+        p_value=p_adjusted,
+    )
+
+
+def not_compared(note: str) -> DriftResult:
+    """Two sides that cannot be compared (other targets, other toolchains): inconclusive, no ratio; `note` says why."""
+    ratio = math.nan
+    return DriftResult(status=INCONCLUSIVE, ratio=ratio, ci_low=ratio, ci_high=ratio, mde_pct=math.inf, note=note)
 
 
 def bootstrap(baseline_sorted: np.ndarray, current_sorted: np.ndarray) -> stats.RatioEstimate | None:
@@ -387,7 +401,9 @@ def bootstrap(baseline_sorted: np.ndarray, current_sorted: np.ndarray) -> stats.
 def too_few_samples(base: np.ndarray, cur: np.ndarray) -> DriftResult:
     ratio = stats.quantile(cur) / stats.quantile(base)
     note = f"too few samples to test (n={len(base)} / {len(cur)}, need {MIN_SAMPLES_FOR_BOOTSTRAP} each)"
-    return DriftResult(INCONCLUSIVE, ratio, 0.0, math.inf, math.inf, None, note)
+    return DriftResult(
+        status=INCONCLUSIVE, ratio=ratio, ci_low=0.0, ci_high=math.inf, mde_pct=math.inf, p_value=None, note=note
+    )
 
 
 def compare_samples(baseline_ms: object, current_ms: object, threshold_pct: float = 10.0) -> DriftResult:

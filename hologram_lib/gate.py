@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from hologram_lib import stats
 from hologram_lib.budget_policy import BudgetResult, check_budget, check_budget_runs
 from hologram_lib.config import GateSettings
 from hologram_lib.perf.files import MetricData
 from hologram_lib.status import Budget
+from hologram_lib.units import ms as _ms  # one formatter for every page (units.ms)
 
 ONE_RUN = "1 run: machine noise not measured"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetricVerdict:
     metric: str
-    status: str
+    status: Budget
     budget_ms: float
     budget_source: str
     blocks: bool
@@ -63,20 +65,17 @@ class GateReport:
         ]
 
 
-def _ms(value: float) -> str:
-    return "∞" if value == float("inf") else f"{value:.3f}"
-
-
 def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSettings) -> MetricVerdict:
     label = f"budget {budget:g} ms ({source})"
+    verdict = partial(MetricVerdict, metric=data.key, budget_ms=budget, budget_source=source)
     if data.skip_reason is not None and not data.has_data:
         if data.suite in settings.allowed_skips:
-            return MetricVerdict(data.key, Budget.SKIPPED, budget, source, False, f"{data.skip_reason}; {label}")
+            return verdict(status=Budget.SKIPPED, blocks=False, reason=f"{data.skip_reason}; {label}")
         reason = f"{data.skip_reason}, but profile {settings.profile} requires it; {label}"
-        return MetricVerdict(data.key, Budget.MISSING, budget, source, True, reason)
+        return verdict(status=Budget.MISSING, blocks=True, reason=reason)
     if not data.has_data:
         why = data.error or "no samples recorded"
-        return MetricVerdict(data.key, Budget.MISSING, budget, source, True, f"{why}; {label}")
+        return verdict(status=Budget.MISSING, blocks=True, reason=f"{why}; {label}")
     if data.samples is None:
         assert data.p95_ms is not None
         over = data.p95_ms > budget
@@ -84,14 +83,14 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
             f"p95 {_ms(data.p95_ms)} ms {'>' if over else '<='} {label}, n={data.n}; no samples (point "
             "estimate only, from a summary file): the gate follows the point estimate"
         )
-        return MetricVerdict(data.key, Budget.INCONCLUSIVE, budget, source, over, reason)
+        return verdict(status=Budget.INCONCLUSIVE, blocks=over, reason=reason)
     result = check_budget_runs(data.runs, budget) if data.runs else check_budget(data.samples, budget)
     interval = f"p95 {_ms(result.p95_ms)} ms [95% CI {_ms(result.ci_low_ms)}–{_ms(result.ci_high_ms)}]"
     size = f"{result.runs} runs, n={result.n}" if result.runs > 1 else f"n={result.n}; {ONE_RUN}"
     if result.status == Budget.PASS:
-        return MetricVerdict(data.key, Budget.PASS, budget, source, False, f"{interval} <= {label}, {size}", result)
+        return verdict(status=Budget.PASS, blocks=False, reason=f"{interval} <= {label}, {size}", result=result)
     if result.status == Budget.FAIL:
-        return MetricVerdict(data.key, Budget.FAIL, budget, source, True, f"{interval} > {label}, {size}", result)
+        return verdict(status=Budget.FAIL, blocks=True, reason=f"{interval} > {label}, {size}", result=result)
     over = result.p95_ms > budget
     more = (
         stats.settle_hint(result.runs_needed, "runs")
@@ -102,7 +101,7 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
         f"{interval} straddles {label}, {size}; {more}; "
         f"the gate follows the point estimate ({'over' if over else 'within'} budget)"
     )
-    return MetricVerdict(data.key, Budget.INCONCLUSIVE, budget, source, over, reason, result)
+    return verdict(status=Budget.INCONCLUSIVE, blocks=over, reason=reason, result=result)
 
 
 def evaluate(metrics: dict[str, MetricData], settings: GateSettings) -> GateReport:
@@ -113,7 +112,9 @@ def evaluate(metrics: dict[str, MetricData], settings: GateSettings) -> GateRepo
         if not any(fnmatch.fnmatchcase(key, name) for key in metrics):
             source = settings.source_of(name)
             reason = f"no data recorded (run `hologram perf collect`); budget {budget:g} ms ({source})"
-            verdicts.append(MetricVerdict(name, Budget.MISSING, budget, source, True, reason))
+            missing = MetricVerdict(metric=name, status=Budget.MISSING, budget_ms=budget, budget_source=source,
+                                    blocks=True, reason=reason)  # fmt: skip
+            verdicts.append(missing)
     for key in sorted(metrics):
         rule = settings.budget_rule(key)
         if rule is not None:

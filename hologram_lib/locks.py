@@ -19,17 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from hologram_lib.errors import InputError
+from hologram_lib.errors import Busy, InputError
 
 _ROOT = Path("/tmp")  # fixed on purpose: TMPDIR differs between a shell, make and CI steps
 
 
 def lock_dir() -> Path:
     return _ROOT / f"hologram-locks-{os.getuid()}"
-
-
-class Busy(Exception):
-    """Another process holds the lock (only raised when not waiting)."""
 
 
 def lock_file(path: Path) -> Path:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hologram_lib import atomic, stats
+from hologram_lib.clock import utc_stamp
 from hologram_lib.errors import InputError
 from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.layout import PerfDir
@@ -34,10 +34,6 @@ NOISE_FIELDS = (
     "mde_median_pct",
     "mde_p95_pct",
 )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _document(path: Path, kind: str) -> dict[str, Any] | None:
@@ -67,7 +63,7 @@ class AbDocument:
     metrics: dict[str, dict[str, Any]]
     counted: dict[str, Any] | None = None
     counted_note: str | None = None
-    created: str = field(default_factory=_now)
+    created: str = field(default_factory=utc_stamp)
     alpha: float = stats.RUN_DRIFT_ALPHA
     tail_alpha: float = stats.TAIL_DRIFT_ALPHA
 
@@ -148,7 +144,7 @@ class NoiseDocument:
     false_alarms: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     counted: dict[str, Any] | None = None
-    created: str = field(default_factory=_now)
+    created: str = field(default_factory=utc_stamp)
     alpha: float = stats.RUN_DRIFT_ALPHA
 
     def to_json(self) -> dict[str, object]:

@@ -25,21 +25,23 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hologram_lib import config, credentials, provenance
+from hologram_lib.clock import new_run_id
 from hologram_lib.devstack import stack
 from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, ProbeResult, record_latencies
-from hologram_lib.errors import InputError, StackError
+from hologram_lib.errors import Busy, InputError, StackError
 from hologram_lib.history.append import append_report
 from hologram_lib.history.series import Trend, trends
 from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
-from hologram_lib.locks import Busy, locked
+from hologram_lib.locks import locked
 from hologram_lib.paired_documents import NoiseDocument, read_noise
-from hologram_lib.perf.collect import collect, new_run_id
+from hologram_lib.perf.collect import collect
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
 from hologram_lib.report import history_page, params, project, render
 from hologram_lib.report.index import write_index, write_unjudged_index
+from hologram_lib.status import Step
 from hologram_lib.verdict import Overall, default_inputs, judge, write_verdict
 
 
@@ -230,7 +232,7 @@ def _measure(request: ReportRequest, env: dict[str, str], phases: Phases) -> Non
 
 
 def _probe_line(result: ProbeResult) -> str:
-    if result.status == "ok":
+    if result.status == Step.OK:
         return "every step ok"
     return f"{result.status} at {result.failed_step}" if result.failed_step else result.status
 
@@ -246,8 +248,8 @@ def _measure_without_services(request: ReportRequest, env: dict[str, str], reaso
             failed = [MetricResult(suite, m, None, ERROR_PREFIX + reason) for m in metric_names(suite, knobs)]
             write_suite(reports.perf.root, suite, failed, run_id)
     log = EventLog(reports.events, run_id)
-    log.emit("preflight", "fail", 0.0, error=reason)
-    log.emit("run_end", "fail", 0.0, last_ok=None, failed_step="preflight", error=reason)
+    log.emit("preflight", Step.FAIL, 0.0, error=reason)
+    log.emit("run_end", Step.FAIL, 0.0, last_ok=None, failed_step="preflight", error=reason)
 
 
 def _trends(judged: Judged, perf_dir: Path) -> tuple[dict[str, Trend], str, str]:

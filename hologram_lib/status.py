@@ -1,5 +1,6 @@
-"""The verdict vocabulary, one StrEnum per kind of verdict, shared by the gate, drift, the A/B, E2E and the charts.
-A member is its string ("regressed"), so JSON documents and older readers see the same words as before."""
+"""The verdict vocabulary, one StrEnum per kind of verdict, shared by the gate, drift, the A/B, E2E and the charts,
+and how posting a result went (Posting). A member is its string ("regressed"), so JSON documents and older readers
+see the same words as before."""
 
 from __future__ import annotations
 
@@ -31,3 +32,14 @@ class Step(StrEnum):
     FAIL = "fail"
     SKIP = "skip"
     INCOMPLETE = "incomplete"
+
+
+class Posting(StrEnum):
+    """How posting a notification (a webhook) or the PR comment went."""
+
+    SENT = "sent"
+    CREATED = "created"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    DRY_RUN = "dry run"  # `notify --dry-run`: the payload written, nothing posted

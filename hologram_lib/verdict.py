@@ -8,13 +8,12 @@ and calls `judge` on them, so no output can tell another story than the exit cod
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hologram_lib import atomic, config, provenance
+from hologram_lib import atomic, config, provenance, verdict_file
 from hologram_lib.baseline import DriftReport, compare
 from hologram_lib.config import GateSettings
 from hologram_lib.e2e.summary import Summary, summarize
@@ -43,7 +42,7 @@ class Inputs:
     commit: str | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Overall:
     passed: bool
     reasons: list[str]
@@ -106,7 +105,18 @@ def judge(inputs: Inputs) -> Overall:
         if not regressed:
             notes.append(f"paired A/B vs {ab.base['ref']}: no regression ({ab.runs_per_side} runs per side)")
     e2e = _judge_e2e(inputs.events, settings, reasons, notes, missing)
-    return Overall(not reasons, reasons, notes, gate, drift, e2e, missing, ab, source, inputs)
+    return Overall(
+        passed=not reasons,
+        reasons=reasons,
+        notes=notes,
+        gate=gate,
+        drift=drift,
+        e2e=e2e,
+        missing=missing,
+        ab=ab,
+        source=source,
+        inputs=inputs,
+    )
 
 
 def calibration_note(perf_dir: Path, noise: NoiseDocument | None) -> str:
@@ -205,11 +215,8 @@ def write_verdict(path: Path, result: Overall) -> Path:
 
 def read_verdict(path: Path) -> dict[str, Any] | None:
     """verdict.json as written above, None when absent or not a /2 document (an older report is re-judged)."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nesting deeper than json handles
-        return None
-    return document if isinstance(document, dict) and document.get("kind") == KIND else None
+    document = verdict_file.read_verdict(path)
+    return document if document is not None and document.get("kind") == KIND else None
 
 
 def default_inputs(reports: Reports, profile: str | None = None, environ: Mapping[str, str] | None = None) -> Inputs:

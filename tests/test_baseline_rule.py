@@ -117,7 +117,8 @@ def test_only_a_ci_main_build_or_a_marked_run_becomes_green_main(
 
 def test_an_a_b_of_another_commit_is_ignored_with_a_note(tmp_path: Path) -> None:
     reports = situation(tmp_path, store=False, file=False, ab=False)
-    regressed = {"core.encode_1MB_ms": DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)}
+    result = DriftResult(status="regressed", ratio=1.31, ci_low=1.2, ci_high=1.43, mde_pct=6.0)
+    regressed = {"core.encode_1MB_ms": result}
     base = {"ref": "origin/main", "commit": "c" * 40}
     stale = {"ref": "working tree", "commit": "a" * 40, "dirty": False}
     write_ab(reports / "perf", AbReport(base, stale, 10, 10.0, regressed))

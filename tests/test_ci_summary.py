@@ -268,7 +268,7 @@ def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path)
     from hologram_lib.experiments.ab import AbReport, write_ab
 
     base = {"ref": "3f2a9c1d0e4b", "commit": "3f2a9c1d0e4b" * 3}
-    regressed = DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)
+    regressed = DriftResult(status="regressed", ratio=1.31, ci_low=1.2, ci_high=1.43, mde_pct=6.0)
     write_ab(
         report_dir / "perf",
         AbReport(base, {"ref": "working tree", "commit": head_commit()}, 10, 10.0, {"core.verify_ms": regressed}),
@@ -309,9 +309,8 @@ def counted_regression(report_dir: Path) -> str:
     key = "core.encode_1MB_instructions"
     base = {"ref": "3f2a9c1d0e4b", "commit": "3f2a9c1d0e4b" * 3}
     head = {"ref": "working tree", "commit": head_commit()}
-    path = write_ab(
-        report_dir / "perf", AbReport(base, head, 3, 2.0, {key: DriftResult("regressed", 1.03, 1.03, 1.03, 1.0)})
-    )
+    regressed = DriftResult(status="regressed", ratio=1.03, ci_low=1.03, ci_high=1.03, mde_pct=1.0)
+    path = write_ab(report_dir / "perf", AbReport(base, head, 3, 2.0, {key: regressed}))
     document = json.loads(path.read_text())
     moved = [("PyObject_Vectorcall", 600.0, 43.0), (HOSTILE_FUNCTION, 300.0, 21.0)]
     functions = [

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError, authorization_header
+from hologram_lib.clients import GraphQLClient, IpfsClient, authorization_header
+from hologram_lib.errors import ServiceError
 from tests.http_server import serving
 
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from hologram_lib import config
+from hologram_lib.errors import SampleTimeout
 from hologram_lib.perf import collect as collect_mod
 from hologram_lib.perf.files import load_perf_dir
-from hologram_lib.perf.harness import SampleTimeout, measure
+from hologram_lib.perf.harness import measure
 from tests.conftest import hologram, perf_collect
 from tests.graphql_server import RESOLVE_SDL, ResolveOnly, graphql_server
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.clients import GraphQLClient, IpfsClient
+from hologram_lib.errors import ServiceError
 from tests.conftest import hologram
 from tests.trickle_server import trickling
 

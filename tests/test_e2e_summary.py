@@ -6,8 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from hologram_lib.e2e.events import EventLog
-from hologram_lib.e2e.summary import STEPS
+from hologram_lib.e2e.events import STEPS, EventLog
 from tests.conftest import ROOT, hologram, run_command
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hologram_lib import locks
-from hologram_lib.errors import InputError
+from hologram_lib.errors import Busy, InputError
 from tests.conftest import ROOT
 
 HOLD = """
@@ -50,7 +50,7 @@ def test_two_processes_with_different_tmpdirs_exclude_each_other(root: Path, tmp
     guarded = tmp_path / "store.duckdb"
     holder = _holder(root, guarded, env={**os.environ, "TMPDIR": str(tmp_path)})
     try:
-        with pytest.raises(locks.Busy), locks.locked(guarded, wait=False):  # this process's TMPDIR is another one
+        with pytest.raises(Busy), locks.locked(guarded, wait=False):  # this process's TMPDIR is another one
             pass
     finally:
         holder.kill()

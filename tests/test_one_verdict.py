@@ -76,7 +76,7 @@ def situation(tmp_path: Path, *, store: bool, file: bool, ab: bool) -> Path:
             reports / "perf" / "baseline.json", baseline_document(same, {"branch": "main", "commit": "b" * 40})
         )
     if ab:
-        regressed = DriftResult("regressed", 1.31, 1.2, 1.43, 6.0)
+        regressed = DriftResult(status="regressed", ratio=1.31, ci_low=1.2, ci_high=1.43, mde_pct=6.0)
         head = {"ref": "working tree", "commit": head_commit(), "dirty": False}
         base = {"ref": "origin/main", "commit": "c" * 40}
         write_ab(reports / "perf", AbReport(base, head, 10, 10.0, {"core.encode_1MB_ms": regressed}))

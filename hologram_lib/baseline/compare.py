@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from hologram_lib.drift import (
     compare_log_sets,
     decide,
     from_estimate,
+    not_compared,
     separate_sessions,
     too_few_runs,
     too_few_samples,
@@ -36,10 +38,10 @@ from hologram_lib.perf.files import MetricData
 from hologram_lib.status import Drift
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetricDrift:
     metric: str
-    status: str
+    status: Drift
     blocks: bool
     baseline_p95_ms: float | None
     current_p95_ms: float | None
@@ -106,7 +108,7 @@ def compare_metric_sets(
     or a point estimate on a side: inconclusive, unless the user asked for the one-run test (allow_one_run)."""
     keys = _compared_keys(baseline, current)
     incomparable, on_runs, rest = _partition(baseline, current, keys, settings)
-    results = {k: _not_comparable(reason) for k, reason in incomparable.items()}
+    results = {k: not_compared(reason) for k, reason in incomparable.items()}
     results |= _run_results(baseline, current, on_runs, threshold_pct, noise)
     if settings.allow_one_run:
         results |= _one_run_results(baseline, current, rest, threshold_pct)
@@ -190,10 +192,6 @@ def _one_run_results(
     }
 
 
-def _not_comparable(reason: str) -> DriftResult:
-    return DriftResult(Drift.INCONCLUSIVE, math.nan, math.nan, math.nan, math.inf, None, reason)
-
-
 def _metric_drift(
     key: str,
     baseline: Baseline,
@@ -205,7 +203,17 @@ def _metric_drift(
     base, cur = baseline.metrics.get(key), current.get(key)
     if base is None:
         assert cur is not None
-        return MetricDrift(key, Drift.NEW, False, None, cur.p95_ms, 0, cur.n, None, "not in the baseline")
+        return MetricDrift(
+            metric=key,
+            status=Drift.NEW,
+            blocks=False,
+            baseline_p95_ms=None,
+            current_p95_ms=cur.p95_ms,
+            baseline_n=0,
+            current_n=cur.n,
+            result=None,
+            reason="not in the baseline",
+        )
     if cur is None or not cur.has_data:
         return _absent(key, base, cur, settings)
     result = results[key]
@@ -216,7 +224,17 @@ def _metric_drift(
     else:
         reason = describe(base.p95_ms, cur.p95_ms, result)
     blocks = result.status == Drift.REGRESSED
-    return MetricDrift(key, result.status, blocks, base.p95_ms, cur.p95_ms, base.n, cur.n, result, reason)
+    return MetricDrift(
+        metric=key,
+        status=result.status,
+        blocks=blocks,
+        baseline_p95_ms=base.p95_ms,
+        current_p95_ms=cur.p95_ms,
+        baseline_n=base.n,
+        current_n=cur.n,
+        result=result,
+        reason=reason,
+    )
 
 
 def _one_sided_samples(
@@ -237,14 +255,28 @@ def _one_sided_samples(
     mde = max(threshold_pct, 100.0 * (ci_high / ratio - 1.0))
     side = "baseline" if samples_are_current else "current run"
     return DriftResult(
-        decide(ratio, significant, threshold_pct), ratio, ci_low, ci_high, mde, None, f"{side}: {NO_SAMPLES}"
+        status=decide(ratio, significant, threshold_pct),
+        ratio=ratio,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        mde_pct=mde,
+        p_value=None,
+        note=f"{side}: {NO_SAMPLES}",
     )
 
 
 def _point_only(base_p95: float, cur_p95: float, threshold_pct: float) -> DriftResult:
     ratio = cur_p95 / base_p95
     note = f"{NO_SAMPLES} on both sides: the ratio is not statistically tested"
-    return DriftResult(decide(ratio, True, threshold_pct), ratio, ratio, ratio, threshold_pct, None, note)
+    return DriftResult(
+        status=decide(ratio, True, threshold_pct),
+        ratio=ratio,
+        ci_low=ratio,
+        ci_high=ratio,
+        mde_pct=threshold_pct,
+        p_value=None,
+        note=note,
+    )
 
 
 def _one_run_result(
@@ -265,7 +297,15 @@ def _one_run_result(
         assert cur.p95_ms is not None
         result = _point_only(base.p95_ms, cur.p95_ms, threshold_pct)
     note = f"{ONE_RUN} (--allow-one-run)" + (f"; {result.note}" if result.note else "")
-    return DriftResult(result.status, result.ratio, result.ci_low, result.ci_high, result.mde_pct, result.p_value, note)
+    return DriftResult(
+        status=result.status,
+        ratio=result.ratio,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        mde_pct=result.mde_pct,
+        p_value=result.p_value,
+        note=note,
+    )
 
 
 ONE_RUN_HINT = "; --allow-one-run judges one process per side anyway, blind to the noise between processes"
@@ -294,13 +334,15 @@ def _one_run_estimates(
 
 
 def _absent(key: str, base: BaselineMetric, cur: MetricData | None, settings: GateSettings) -> MetricDrift:
+    absent = partial(MetricDrift, metric=key, baseline_p95_ms=base.p95_ms, current_p95_ms=None, baseline_n=base.n,
+                     current_n=0, result=None)  # fmt: skip
     skip = cur.skip_reason if cur is not None else None
     if skip is not None and cur is not None and cur.suite in settings.allowed_skips:
         reason = f"{skip} (allowed by profile {settings.profile})"
-        return MetricDrift(key, Drift.SKIPPED, False, base.p95_ms, None, base.n, 0, None, reason)
+        return absent(status=Drift.SKIPPED, blocks=False, reason=reason)
     blocks = settings.budget_for(key) is not None
     reason = (skip or "not measured in this run") + ("; it has a budget" if blocks else "")
-    return MetricDrift(key, Drift.GONE, blocks, base.p95_ms, None, base.n, 0, None, reason)
+    return absent(status=Drift.GONE, blocks=blocks, reason=reason)
 
 
 def compare(

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hologram_lib import atomic, stats
+from hologram_lib.clock import utc_stamp
 from hologram_lib.drift import RunLogs
 from hologram_lib.errors import InputError
 from hologram_lib.jsonfile import finite_number, unique_keys
@@ -202,7 +202,7 @@ def baseline_document(metrics: dict[str, MetricData], provenance: dict[str, obje
         for key, data in sorted(metrics.items())
         if data.samples is not None and len(data.samples) and data.runs
     }
-    created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    created = utc_stamp()
     return {"schema": SCHEMA, "created": created, "provenance": provenance, "metrics": entries}
 
 

@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING
 
 from hologram_lib import stats
 from hologram_lib.drift import DriftResult, reach
+from hologram_lib.units import ms as _num  # one formatter for every page (units.ms)
 
 if TYPE_CHECKING:
     from hologram_lib.baseline.compare import DriftReport
-
-
-def _num(value: float | None) -> str:
-    return "∞" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
 def describe_count(result: DriftResult) -> str:

@@ -24,7 +24,7 @@ from hologram_lib.ci.run import PullRequestApi
 from hologram_lib.errors import InputError
 from hologram_lib.paired_documents import AbDocument
 from hologram_lib.redact import one_line
-from hologram_lib.status import Budget, Drift
+from hologram_lib.status import Budget, Drift, Posting
 
 MARKER = "<!-- hologram-pipeline -->"
 LIMIT_CHARS = 65_536  # GitHub's limit for one comment's body
@@ -136,7 +136,7 @@ def _repo(pr: dict[str, Any], side: str) -> str | None:
 
 @dataclass(frozen=True)
 class Posted:
-    outcome: str  # created / updated / skipped / failed
+    outcome: Posting
     detail: str
 
     def line(self) -> str:
@@ -218,14 +218,16 @@ def post(body: str, api: PullRequestApi, secrets: list[str], timeout_s: float = 
     from hologram_lib.ci.notify import within
 
     if api.token is None:
-        return Posted("skipped", "GITHUB_TOKEN is not set (nothing posted)")
+        return Posted(Posting.SKIPPED, "GITHUB_TOKEN is not set (nothing posted)")
     if api.repository is None:
-        return Posted("skipped", "GITHUB_REPOSITORY is not set (nothing posted)")
+        return Posted(Posting.SKIPPED, "GITHUB_REPOSITORY is not set (nothing posted)")
     pr = pull_request(api.event_path)
     if pr is None:
-        return Posted("skipped", "not a pull request event (GITHUB_EVENT_PATH): nothing posted")
+        return Posted(Posting.SKIPPED, "not a pull request event (GITHUB_EVENT_PATH): nothing posted")
     if pr.fork:
-        return Posted("skipped", f"PR #{pr.number} comes from a fork, whose token cannot write: the job summary has it")
+        return Posted(
+            Posting.SKIPPED, f"PR #{pr.number} comes from a fork, whose token cannot write: the job summary has it"
+        )
     repository, known = api.repository, [api.token, *secrets]
 
     def converse() -> Posted:
@@ -234,14 +236,14 @@ def post(body: str, api: PullRequestApi, secrets: list[str], timeout_s: float = 
         existing = ours(client.comments(repository, pr.number), login)
         if existing is None:
             client.call("POST", f"{api.api_url}/repos/{repository}/issues/{pr.number}/comments", {"body": body})
-            return Posted("created", f"PR #{pr.number}")
+            return Posted(Posting.CREATED, f"PR #{pr.number}")
         client.call("PATCH", f"{api.api_url}/repos/{repository}/issues/comments/{existing['id']}", {"body": body})
-        return Posted("updated", f"PR #{pr.number} (comment {existing['id']})")
+        return Posted(Posting.UPDATED, f"PR #{pr.number} (comment {existing['id']})")
 
     try:
         return within(timeout_s, converse)
     except _Forbidden as exc:
         said = one_line(str(exc), known, limit=160)
-        return Posted("skipped", f"{said} — the token may not write to PR #{pr.number}; the job summary has it")
+        return Posted(Posting.SKIPPED, f"{said} — the token may not write to PR #{pr.number}; the job summary has it")
     except (OSError, ValueError) as exc:  # requests' errors are OSErrors; a TimeoutError too
-        return Posted("failed", one_line(f"{type(exc).__name__}: {exc}", known, limit=240))
+        return Posted(Posting.FAILED, one_line(f"{type(exc).__name__}: {exc}", known, limit=240))

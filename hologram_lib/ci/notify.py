@@ -25,6 +25,7 @@ from hologram_lib import atomic, outside
 from hologram_lib.attribution import glance, moved_functions
 from hologram_lib.ci.facts import Facts, read_bisect, worst_first
 from hologram_lib.redact import one_line, redact
+from hologram_lib.status import Posting
 
 CHANNELS = ("slack", "teams")
 MAX_METRICS = 10  # Slack allows 10 fields in a section; a message is a glance, the report has the rest
@@ -158,7 +159,7 @@ def redacted_message(m: Message, secrets: Iterable[str | None]) -> Message:
 @dataclass(frozen=True)
 class Delivery:
     channel: str
-    outcome: str  # sent / skipped / failed
+    outcome: Posting  # sent / skipped / failed / dry run
     detail: str
     payload_file: Path
 
@@ -272,20 +273,24 @@ def notify(
     variable = f"{channel.upper()}_WEBHOOK_URL"
     if dry_run:
         return Delivery(
-            channel, "dry run", f"nothing posted ({variable} {'is' if url else 'is not'} set)", payload_file
+            channel, Posting.DRY_RUN, f"nothing posted ({variable} {'is' if url else 'is not'} set)", payload_file
         )
     if url is None:
-        return Delivery(channel, "skipped", f"{variable} is not set (nothing posted)", payload_file)
+        return Delivery(channel, Posting.SKIPPED, f"{variable} is not set (nothing posted)", payload_file)
     if not url.startswith(("https://", "http://")):
-        return Delivery(channel, "failed", f"{variable} is not an http(s) URL (nothing posted)", payload_file)
+        return Delivery(channel, Posting.FAILED, f"{variable} is not an http(s) URL (nothing posted)", payload_file)
     try:
         status, body = within(timeout_s, lambda: _POSTERS[channel](url, payload, timeout_s))
     except (OSError, http.client.HTTPException, ValueError, SlackClientError) as exc:  # requests' errors are OSErrors
         # The type only: urllib3's and requests' messages quote the URL's path, which is the secret part of it.
-        return Delivery(channel, "failed", f"webhook unreachable or too slow ({type(exc).__name__})", payload_file)
+        return Delivery(
+            channel, Posting.FAILED, f"webhook unreachable or too slow ({type(exc).__name__})", payload_file
+        )
     if 200 <= status < 300:
-        return Delivery(channel, "sent", f"HTTP {status}", payload_file)
+        return Delivery(channel, Posting.SENT, f"HTTP {status}", payload_file)
     if 300 <= status < 400:
-        return Delivery(channel, "failed", f"HTTP {status}: a redirect, not followed (nothing delivered)", payload_file)
+        return Delivery(
+            channel, Posting.FAILED, f"HTTP {status}: a redirect, not followed (nothing delivered)", payload_file
+        )
     said = one_line(_scrubbed(body, url), known, limit=200)
-    return Delivery(channel, "failed", f"HTTP {status}: {said}", payload_file)
+    return Delivery(channel, Posting.FAILED, f"HTTP {status}: {said}", payload_file)

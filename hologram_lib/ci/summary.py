@@ -20,6 +20,8 @@ from hologram_lib.errors import InputError
 from hologram_lib.paired_documents import AbDocument, read_noise
 from hologram_lib.redact import redact
 from hologram_lib.report.pages import cache_profiles_markdown
+from hologram_lib.status import Step
+from hologram_lib.units import ms as _ms  # one formatter for every page (units.ms)
 from hologram_lib.verdict import Overall
 
 LIMIT_BYTES = 1024 * 1024  # GitHub's limit for one step's summary
@@ -36,10 +38,6 @@ def text(value: object) -> str:
     """Outside text (a metric or step name, an error, a ref, a CID) redacted, as literal Markdown: no link, image,
     HTML, emphasis or table pipe (hologram_lib.outside.markdown). Never inside a code span."""
     return outside.markdown(redact(str(value), secret_values()))
-
-
-def _ms(value: float | None) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
 def table(header: Iterable[str], rows: Sequence[Sequence[object]], more: str) -> list[str]:
@@ -173,9 +171,9 @@ def e2e_section(verdict: Overall) -> list[str]:
     if e2e is None or e2e.latest_run is None:
         return [*out, "_No E2E run recorded._"]
     run = e2e.latest_run
-    if run["status"] == "ok":
+    if run["status"] == Step.OK:
         state = "passed"
-    elif run["status"] == "skip":
+    elif run["status"] == Step.SKIP:
         state = f"skipped ({text(run.get('reason') or '')})"
     else:
         error = text(run.get("error") or "")

@@ -13,13 +13,13 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from graphql import GraphQLError
 
 from hologram_lib import atlas
+from hologram_lib.clock import utc_stamp
 from hologram_lib.devstack.catalog import Catalog, ContentRecord
 
 MAX_STORED_TEXT = 512 * 1024  # bytes of UTF-8; the request body limit is twice that
@@ -91,7 +91,7 @@ def _view(record: ContentRecord, counters: ResolutionCounters) -> dict[str, Any]
     counters.checked += 1
     counters.violations += 0 if (pages_ok and cycles_ok and round_trip) else 1
     byte_class = sum(raw) % R96
-    verified = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    verified = utc_stamp("milliseconds")
     view = {
         "id": record.id,
         "name": record.name,

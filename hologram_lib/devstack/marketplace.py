@@ -24,10 +24,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from hologram_lib import atlas, cid
-from hologram_lib.clients import IpfsClient, ServiceError
+from hologram_lib.clients import IpfsClient
 from hologram_lib.devstack import documents, guard, unixfs
 from hologram_lib.devstack.catalog import AppRecord, Catalog
 from hologram_lib.devstack.content_api import ContentApi, canonical_encoding, encoding_of
+from hologram_lib.errors import ServiceError
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 MAX_NAME = 128

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hologram_lib import atomic, config
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.clients import GraphQLClient, IpfsClient
 from hologram_lib.devstack import kubo, kubo_node, processes
-from hologram_lib.errors import StackError
+from hologram_lib.errors import ServiceError, StackError
 
 PREFERRED_IPFS_PORT = 5001
 PREFERRED_GATEWAY_PORT = 8080

@@ -23,14 +23,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from hologram_lib import atomic, config
-from hologram_lib.clients import IpfsClient, ServiceError
+from hologram_lib.clients import IpfsClient
+from hologram_lib.clock import utc_stamp
 from hologram_lib.devstack import kubo, processes, services
 from hologram_lib.devstack.services import START_TIMEOUT_S
-from hologram_lib.errors import StackError
+from hologram_lib.errors import ServiceError, StackError
 from hologram_lib.layout import REPORTS, Reports
 
 DEFAULT_STATE_DIR = Path(".stack")
@@ -163,7 +163,7 @@ def _start(state_dir: Path, *, introspection: bool, timeout_s: float, open_mutat
             state_dir, ipfs_api, None if open_mutations else token, introspection=introspection, deadline=deadline
         )
         services.wait_answering(lambda: services.graphql_answers(graphql_url), "GraphQL", deadline)
-        started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        started = utc_stamp()
         info = StackInfo(
             ipfs_api,
             graphql_url,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hologram_lib.clients import IpfsClient, ServiceError
+from hologram_lib.clients import IpfsClient
+from hologram_lib.errors import ServiceError
 
 MAX_CONTENT_BYTES = 64 * 1024 * 1024
 MAX_DIRECTORY_ENTRIES = 10_000

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hologram_lib.clients import GraphQLClient, GraphQLErrors, ServiceError
+from hologram_lib.clients import GraphQLClient
+from hologram_lib.errors import GraphQLErrors, NotOffered, ServiceError
 
 ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "publish": ("mutation", ("publishApp", "marketplacePublish", "upsertService")),
@@ -88,10 +89,6 @@ _MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, Recur
 
 def _malformed(what: str, exc: Exception) -> ServiceError:
     return ServiceError(f"GraphQL {what} was not the shape GraphQL defines ({type(exc).__name__}: {str(exc)[:80]})")
-
-
-class NotOffered(Exception):
-    """The marketplace has no operation for this role."""
 
 
 def _type_name(ref: dict[str, Any]) -> str:

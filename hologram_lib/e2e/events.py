@@ -11,20 +11,32 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hologram_lib.clock import utc_stamp
 from hologram_lib.errors import InputError
 from hologram_lib.redact import one_line
+from hologram_lib.status import Step
 
 SUITE = "phase8"
+# The probe's steps in the order it runs them, each an event of that name (then `run_end`): the probe runs its
+# methods of these names, the summary counts these events.
+STEPS = (
+    "preflight",
+    "manifest",
+    "ipfs_publish",
+    "ipfs_cat",
+    "tamper_check",
+    "marketplace_publish",
+    "install",
+    "resolve",
+    "resolve_again",
+    "search",
+    "uninstall",
+    "unpin",
+)
 MAX_FIELD_CHARS = 200
-
-
-def timestamp() -> str:
-    """UTC with milliseconds: 2026-11-27T04:19:12.345Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class EventLog:
@@ -40,9 +52,9 @@ class EventLog:
             return round(value, 3)
         return value
 
-    def emit(self, event: str, status: str, duration_ms: float | None = None, **fields: Any) -> dict[str, Any]:
+    def emit(self, event: str, status: Step, duration_ms: float | None = None, **fields: Any) -> dict[str, Any]:
         record: dict[str, Any] = {
-            "ts": timestamp(),
+            "ts": utc_stamp("milliseconds"),  # 2026-11-27T04:19:12.345Z
             "run_id": self.run_id,
             "suite": SUITE,
             "event": event,

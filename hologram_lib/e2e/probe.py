@@ -11,18 +11,18 @@ import hashlib
 import json
 import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hologram_lib import atlas, cid
-from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
+from hologram_lib.clients import GraphQLClient, IpfsClient
+from hologram_lib.clock import new_run_id, utc_stamp
 from hologram_lib.config import ProbeSettings
-from hologram_lib.e2e.discovery import Marketplace, NotOffered
-from hologram_lib.e2e.events import EventLog
+from hologram_lib.e2e.discovery import Marketplace
+from hologram_lib.e2e.events import STEPS, EventLog
+from hologram_lib.errors import NotOffered, ServiceError, StepFailed
 from hologram_lib.layout import PerfDir
 from hologram_lib.locks import locked
 from hologram_lib.perf.files import MetricResult, append_suite
@@ -30,10 +30,6 @@ from hologram_lib.redact import one_line
 from hologram_lib.status import Step
 
 MAX_ENCODING_CHARS = 120
-
-
-class StepFailed(Exception):
-    """A step's check did not hold; the message says which and how."""
 
 
 class _Skipped(Exception):
@@ -44,10 +40,10 @@ class _RunStopped(Exception):
     pass
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProbeResult:
     run_id: str
-    status: str  # ok | fail | skip
+    status: Step  # ok | fail | skip
     last_ok: str | None = None
     failed_step: str | None = None
     error: str | None = None
@@ -72,10 +68,6 @@ class ProbeResult:
         )
 
 
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-
-
 def canonical_json(document: dict[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -91,7 +83,7 @@ class Probe:
         self.settings = settings
         self.run_id = new_run_id()
         self.log = EventLog(events_path, self.run_id, [settings.graphql_token])
-        self.result = ProbeResult(self.run_id, "ok")
+        self.result = ProbeResult(run_id=self.run_id, status=Step.OK)
         self.facts: dict[str, Any] = {}
         self.ipfs: IpfsClient | None = None
         self.graphql: GraphQLClient | None = None
@@ -127,25 +119,11 @@ class Probe:
         return self.result
 
     def _run_steps(self) -> None:
-        steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-            ("preflight", self.preflight),
-            ("manifest", self.manifest),
-            ("ipfs_publish", self.ipfs_publish),
-            ("ipfs_cat", self.ipfs_cat),
-            ("tamper_check", self.tamper_check),
-            ("marketplace_publish", self.marketplace_publish),
-            ("install", self.install),
-            ("resolve", self.resolve),
-            ("resolve_again", self.resolve_again),
-            ("search", self.search),
-            ("uninstall", self.uninstall),
-            ("unpin", self.unpin),
-        ]
-        for name, step in steps:
-            self._step(name, step)
+        for name in STEPS:  # the one list of steps (events.STEPS): each is this class's method of that name
+            self._step(name, getattr(self, name))
         self.log.emit(
             "run_end",
-            "ok",
+            Step.OK,
             self._total_ms(),
             last_ok=self.result.last_ok,
             name=self.facts["name"],
@@ -160,7 +138,7 @@ class Probe:
         try:
             fields = step()
         except _Skipped as exc:
-            self.log.emit(name, "skip", (time.perf_counter() - start) * 1000, reason=str(exc))
+            self.log.emit(name, Step.SKIP, (time.perf_counter() - start) * 1000, reason=str(exc))
             return
         except (ServiceError, StepFailed, NotOffered) as exc:
             self._fail(name, start, str(exc))
@@ -172,15 +150,15 @@ class Probe:
         elapsed = (time.perf_counter() - start) * 1000
         self.result.step_ms[name] = elapsed
         self.result.last_ok = name
-        self.log.emit(name, "ok", elapsed, **fields)
+        self.log.emit(name, Step.OK, elapsed, **fields)
 
     def _fail(self, name: str, start: float, reason: str) -> None:
         elapsed = (time.perf_counter() - start) * 1000
         error = one_line(reason, [self.settings.graphql_token])
-        self.log.emit(name, "fail", elapsed, error=error)
-        self.result.status, self.result.failed_step, self.result.error = "fail", name, error
+        self.log.emit(name, Step.FAIL, elapsed, error=error)
+        self.result.status, self.result.failed_step, self.result.error = Step.FAIL, name, error
         self.log.emit(
-            "run_end", "fail", self._total_ms() + elapsed, last_ok=self.result.last_ok, failed_step=name, error=error
+            "run_end", Step.FAIL, self._total_ms() + elapsed, last_ok=self.result.last_ok, failed_step=name, error=error
         )
 
     def _preflight_skipped(self) -> bool:
@@ -192,9 +170,9 @@ class Probe:
         if not missing:
             return False
         reason = f"{' and '.join(missing)} not set: no services to probe"
-        self.log.emit("preflight", "skip", 0.0, reason=reason)
-        self.log.emit("run_end", "skip", 0.0, reason=reason)
-        self.result.status, self.result.error = "skip", reason
+        self.log.emit("preflight", Step.SKIP, 0.0, reason=reason)
+        self.log.emit("run_end", Step.SKIP, 0.0, reason=reason)
+        self.result.status, self.result.error = Step.SKIP, reason
         return True
 
     # -- steps ---------------------------------------------------------------------------------------------
@@ -222,7 +200,7 @@ class Probe:
             "sha256": hashlib.sha256(payload).hexdigest(),
             "cid": payload_cid,
             "version": "1",
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": utc_stamp("milliseconds"),
         }
         manifest = canonical_json(document)
         self.facts.update(

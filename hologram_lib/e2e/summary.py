@@ -7,26 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hologram_lib.e2e.events import LogLine, read_events
+from hologram_lib.e2e.events import STEPS, LogLine, read_events
 from hologram_lib.status import Step
 
-STEPS = (
-    "preflight",
-    "manifest",
-    "ipfs_publish",
-    "ipfs_cat",
-    "tamper_check",
-    "marketplace_publish",
-    "install",
-    "resolve",
-    "resolve_again",
-    "search",
-    "uninstall",
-    "unpin",
-)
 
-
-@dataclass
+@dataclass(kw_only=True)
 class Summary:
     path: str
     problems: list[str]
@@ -51,7 +36,7 @@ class Summary:
             out.append(f"e2e: no runs in {self.path}")
             return out
         where = f"stopped at {run['failed_step']} (last ok: {run['last_ok']}): {run.get('error', '')}"
-        state = {"ok": "PASS", "skip": f"SKIP ({run.get('reason', '')})"}.get(run["status"], f"FAIL, {where}")
+        state = {Step.OK: "PASS", Step.SKIP: f"SKIP ({run.get('reason', '')})"}.get(run["status"], f"FAIL, {where}")
         out.append(f"e2e: latest run {run['run_id']} {state}")
         if self.latest_deployment:
             d = self.latest_deployment
@@ -74,7 +59,7 @@ def _runs(events: list[LogLine]) -> OrderedDict[str, list[dict[str, Any]]]:
 def _run_outcome(run_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
     end = next((r for r in reversed(records) if r["event"] == "run_end"), None)
     if end is None:  # a run that never wrote run_end died mid-way: that is a failure
-        last_ok = next((r["event"] for r in reversed(records) if r.get("status") == "ok"), None)
+        last_ok = next((r["event"] for r in reversed(records) if r.get("status") == Step.OK), None)
         return {
             "run_id": run_id,
             "status": Step.INCOMPLETE,
@@ -103,15 +88,15 @@ def summarize(path: Path, last_runs: int = 20) -> Summary:
     rates: dict[str, dict[str, float | int]] = {}
     for step in STEPS:
         outcomes = [r.get("status") for _, records in recent for r in records if r["event"] == step]
-        judged = [s for s in outcomes if s in ("ok", "fail")]
+        judged = [s for s in outcomes if s in (Step.OK, Step.FAIL)]
         if judged:
-            ok = judged.count("ok")
+            ok = judged.count(Step.OK)
             rates[step] = {"ok": ok, "runs": len(judged), "rate": ok / len(judged)}
     deployment = None
     for run_id, records in reversed(runs.items()):
-        if _run_outcome(run_id, records)["status"] == "ok":
+        if _run_outcome(run_id, records)["status"] == Step.OK:
             publish = next(
-                (r for r in records if r["event"] == "marketplace_publish" and r.get("status") == "ok"), None
+                (r for r in records if r["event"] == "marketplace_publish" and r.get("status") == Step.OK), None
             )
             if publish:
                 deployment = {
@@ -123,5 +108,12 @@ def summarize(path: Path, last_runs: int = 20) -> Summary:
                 break
     latest = _run_outcome(*list(runs.items())[-1]) if runs else None
     return Summary(
-        str(path), problems, {k: dict(v) for k, v in counts.items()}, rates, last_events, latest, deployment, trail
+        path=str(path),
+        problems=problems,
+        counts={k: dict(v) for k, v in counts.items()},
+        success_rate=rates,
+        last_events=last_events,
+        latest_run=latest,
+        latest_deployment=deployment,
+        cid_trail=trail,
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -22,12 +21,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hologram_lib.clock import run_id_time
 from hologram_lib.errors import InputError
 from hologram_lib.history.records import RunRecord, metric_row
 from hologram_lib.history.store import knobs_json
+from hologram_lib.layout import Reports
 from hologram_lib.perf.files import load_perf_dir
+from hologram_lib.verdict_file import read_verdict
 
-RUN_ID_TIME = "%Y%m%dT%H%M%SZ"
 MAX_ZIP_BYTES = 2 << 30  # an artifact zip that unpacks beyond 2 GiB is refused, not unpacked
 
 
@@ -58,11 +59,11 @@ def _content_id(perf_dir: Path) -> str:
 
 
 def _recorded_at(run_id: str, perf_dir: Path) -> datetime:
-    try:
-        return datetime.strptime(run_id.partition("-")[0], RUN_ID_TIME)
-    except ValueError:
-        newest = max((p.stat().st_mtime for p in perf_dir.glob("*.csv")), default=0.0)
-        return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
+    made = run_id_time(run_id)
+    if made is not None:
+        return made
+    newest = max((p.stat().st_mtime for p in perf_dir.glob("*.csv")), default=0.0)
+    return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
 
 
 def run_from_perf_dir(
@@ -95,12 +96,8 @@ def _text(value: object) -> str | None:
 
 
 def _verdict_green(report_dir: Path) -> bool | None:
-    try:
-        document = json.loads((report_dir / "verdict.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    passed = document.get("passed") if isinstance(document, dict) else None
-    return passed if isinstance(passed, bool) else None
+    document = read_verdict(Reports(report_dir).verdict)
+    return None if document is None else bool(document["passed"])
 
 
 def _perf_dirs(root: Path) -> Iterator[tuple[Path, Path]]:

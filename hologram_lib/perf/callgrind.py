@@ -29,13 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hologram_lib import atomic
+from hologram_lib.errors import ProfileError
 
 EVENTS = ("Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
 _NAMED = re.compile(r"\((\d+)\)(?: (.*))?")
-
-
-class ProfileError(Exception):
-    """A callgrind output file that is absent, cut short or not callgrind's format."""
 
 
 @dataclass

@@ -15,16 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
 from hologram_lib.budget_policy import runs_to_settle
+from hologram_lib.clock import new_run_id
 from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.errors import InputError
 from hologram_lib.layout import PerfDir
@@ -34,10 +33,6 @@ from hologram_lib.perf.profiles import write_cache_profiles
 from hologram_lib.perf.suites import metric_names, skip_reason
 
 WORKER_TIMEOUT_S = 900.0
-
-
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 class Progress:

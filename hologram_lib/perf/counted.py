@@ -36,16 +36,16 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from hologram_lib import atomic
+from hologram_lib.clock import utc_stamp
 from hologram_lib.config import PerfKnobs
-from hologram_lib.errors import InputError
+from hologram_lib.errors import CountError, InputError, ProfileError
 from hologram_lib.layout import PerfDir
-from hologram_lib.perf.callgrind import ProfileError, compress, estimated_cycles, read_profile
+from hologram_lib.perf.callgrind import compress, estimated_cycles, read_profile
 from hologram_lib.perf.counted_file import KIND
 from hologram_lib.perf.files import ERROR_PREFIX, MetricResult
 from hologram_lib.perf.hooks import hooks_path
@@ -68,10 +68,6 @@ PINNED_ENVIRONMENT = {
 COUNTED_UNITS = ("instructions", "est_cycles")
 # Suites whose work is the code itself; services (graphql, ipfs, e2e) stay wall-clock: their latency is the product.
 COUNTED_SUITES = ("core",)
-
-
-class CountError(Exception):
-    """A count could not be taken (valgrind failed, the target raised or spawned threads, the profile is bad)."""
 
 
 def counted_names(wall_name: str) -> tuple[str, str]:
@@ -305,7 +301,7 @@ def counted_document(
             }
     return {
         "kind": KIND,
-        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_stamp(),
         "fingerprint": first.fingerprint,
         "pinned": {**PINNED_ENVIRONMENT, "aslr": "off (setarch -R)" if _no_aslr() else "as the system has it"},
         "metrics": metrics,

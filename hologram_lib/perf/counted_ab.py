@@ -9,7 +9,6 @@ ab.json and in perf/attribution.json (a small document the report and the job su
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 
 from hologram_lib import atomic
 from hologram_lib.config import PerfKnobs
-from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, DriftResult, compare_run_sets
+from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, DriftResult, compare_run_sets, not_compared
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.callgrind import FunctionChange, compress, read_profile, top_changes
 from hologram_lib.perf.counted import (
@@ -56,7 +55,7 @@ def _by_metric(samples: list[CountedSample], tasks: list[CountTask]) -> dict[tup
 
 
 def _incomparable(keys: list[str], reason: str) -> dict[str, DriftResult]:
-    return {key: DriftResult(Drift.INCONCLUSIVE, math.nan, math.nan, math.nan, math.inf, None, reason) for key in keys}
+    return {key: not_compared(reason) for key in keys}
 
 
 def count_sides(

@@ -55,7 +55,7 @@ class MetricResult:
         return self.runs is not None and sum(len(run) for run in self.runs) > 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetricData:
     """One metric as read back from disk. `samples` is all runs pooled and sorted, `runs` each run sorted; both
     empty / None when only a point estimate exists."""
@@ -336,7 +336,16 @@ def read_summary(path: Path) -> dict[str, MetricData]:
             p95 = _latency(row["p95_ms"], "p95_ms", path, line)
         key = f"{suite}.{metric}"
         ours = "run_id" in row  # written by `perf collect`, which always writes the samples beside it
-        found[key] = MetricData(key, suite, None, p95, n, note, str(path), expects_samples=ours and n > 0)
+        found[key] = MetricData(
+            key=key,
+            suite=suite,
+            samples=None,
+            p95_ms=p95,
+            n=n,
+            note=note,
+            source=str(path),
+            expects_samples=ours and n > 0,
+        )
     return found
 
 
@@ -345,7 +354,9 @@ def metric_data(key: str, suite: str, runs: list[np.ndarray], note: str, source:
     sorted_runs = tuple(stats.as_sorted(run) for run in runs)
     pooled = stats.as_sorted(np.concatenate(sorted_runs)) if sorted_runs else np.empty(0)
     p95 = stats.quantile(pooled) if len(pooled) else None
-    return MetricData(key, suite, pooled, p95, len(pooled), note, source, sorted_runs)
+    return MetricData(
+        key=key, suite=suite, samples=pooled, p95_ms=p95, n=len(pooled), note=note, source=source, runs=sorted_runs
+    )
 
 
 def load_perf_dir(perf_dir: Path) -> dict[str, MetricData]:
@@ -391,7 +402,15 @@ def _with_fingerprints(perf_dir: Path, metrics: dict[str, MetricData]) -> dict[s
 
 def _unusable(summary: MetricData, why: str) -> MetricData:
     """A metric whose files contradict each other: no data, an error the gate reports as missing."""
-    return MetricData(summary.key, summary.suite, None, None, 0, f"{ERROR_PREFIX}{why}", summary.source)
+    return MetricData(
+        key=summary.key,
+        suite=summary.suite,
+        samples=None,
+        p95_ms=None,
+        n=0,
+        note=f"{ERROR_PREFIX}{why}",
+        source=summary.source,
+    )
 
 
 def append_suite(perf_dir: Path, suite: str, results: list[MetricResult], run_id: str) -> tuple[Path, Path]:

@@ -13,9 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-
-class SampleTimeout(Exception):
-    """One sample took longer than the per-sample timeout."""
+from hologram_lib.errors import SampleTimeout
 
 
 def measure(

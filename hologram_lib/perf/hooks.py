@@ -14,9 +14,7 @@ import platform
 from collections.abc import Callable
 from pathlib import Path
 
-
-class HooksMissing(Exception):
-    """The pytest-codspeed wheel, which carries callgrind's client requests, is not installed."""
+from hologram_lib.errors import HooksMissing
 
 
 def hooks_path() -> Path | None:

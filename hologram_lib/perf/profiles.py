@@ -12,6 +12,7 @@ from hologram_lib import atomic, stats
 from hologram_lib.errors import InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.files import MetricData, load_perf_dir
+from hologram_lib.units import ms
 
 
 def _quantiles(data: MetricData | None) -> tuple[float | None, float | None]:
@@ -71,14 +72,11 @@ def _number_or_none(value: object) -> bool:
 def profile_lines(profiles: dict[str, dict[str, float | None]]) -> list[str]:
     """The cold / warm table as text, one metric a line."""
 
-    def cell(value: float | None, suffix: str = "") -> str:
-        return "—" if value is None else f"{value:.3f}{suffix}"
-
     out = [f"{'metric':<24} {'cold p50':>10} {'cold p95':>10} {'warm p50':>10} {'warm p95':>10} {'cold/warm p95':>14}"]
     for metric, e in sorted(profiles.items()):
         out.append(
-            f"{metric:<24} {cell(e['cold_p50_ms']):>10} {cell(e['cold_p95_ms']):>10} {cell(e['warm_p50_ms']):>10} "
-            f"{cell(e['warm_p95_ms']):>10} {cell(e['ratio'], '×'):>14}"
+            f"{metric:<24} {ms(e['cold_p50_ms']):>10} {ms(e['cold_p95_ms']):>10} {ms(e['warm_p50_ms']):>10} "
+            f"{ms(e['warm_p95_ms']):>10} {ms(e['ratio'], '×'):>14}"
         )
     return out
 

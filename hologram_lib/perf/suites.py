@@ -16,7 +16,7 @@ from typing import Protocol, cast
 import numpy as np
 
 from hologram_lib.config import PerfKnobs
-from hologram_lib.errors import InputError
+from hologram_lib.errors import InputError, ServiceError, SuiteError
 from hologram_lib.perf.harness import measure
 
 VERIFY_PAYLOAD_BYTES = 64 * 1024
@@ -30,10 +30,6 @@ class Codec(Protocol):
     def encode(self, data: bytes) -> object: ...
 
     def verify(self, state: object) -> object: ...
-
-
-class SuiteError(Exception):
-    """A suite could not measure (its target or service misbehaved)."""
 
 
 @dataclass
@@ -185,7 +181,7 @@ def core_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
 
 
 def graphql_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
-    from hologram_lib.clients import GraphQLClient, ServiceError  # lazy: a core run starts faster without requests
+    from hologram_lib.clients import GraphQLClient  # lazy: a core run starts faster without requests
 
     if not knobs.graphql_url:
         return Suite("graphql", metric_names("graphql", knobs), skip_reason=skip_reason("graphql", knobs))
@@ -202,7 +198,7 @@ def graphql_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
 
 
 def ipfs_suite(knobs: PerfKnobs, tree: Path | None = None) -> Suite:
-    from hologram_lib.clients import IpfsClient, ServiceError
+    from hologram_lib.clients import IpfsClient
 
     if not knobs.ipfs_api:
         return Suite("ipfs", metric_names("ipfs", knobs), skip_reason=skip_reason("ipfs", knobs))

@@ -19,9 +19,8 @@ import time
 from pathlib import Path
 
 from hologram_lib.credentials import perf_knobs
-from hologram_lib.errors import InputError
-from hologram_lib.perf.harness import SampleTimeout
-from hologram_lib.perf.suites import SUITE_BUILDERS, SuiteError, cpu_name
+from hologram_lib.errors import InputError, SampleTimeout, SuiteError
+from hologram_lib.perf.suites import SUITE_BUILDERS, cpu_name
 
 
 def measure_run(suite_name: str, samples: int, *, cold: bool, tree: Path | None) -> dict[str, object]:

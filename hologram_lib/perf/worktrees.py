@@ -31,7 +31,8 @@ _AB_TREE = re.compile(r"hologram-ab-[A-Za-z0-9_]+/tree")
 def prune_abandoned_worktrees(root: Path) -> list[Path]:
     """Remove the worktrees of `ab` runs that were killed (SIGKILL skips their `finally`): a worktree of ours whose
     folder lock nobody holds. A running `ab` holds the lock on its folder, so its worktree is left alone."""
-    from hologram_lib.locks import Busy, locked
+    from hologram_lib.errors import Busy
+    from hologram_lib.locks import locked
 
     listing = git(root, "worktree", "list", "--porcelain").stdout
     removed = []

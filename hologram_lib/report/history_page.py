@@ -18,11 +18,11 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hologram_lib import atomic
+from hologram_lib.clock import utc_stamp
 from hologram_lib.errors import InputError
 
 HERE = Path(__file__).parent
@@ -83,7 +83,7 @@ def render(data: dict[str, Any]) -> str:
 
 
 def _made() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_stamp()
 
 
 def empty_data(store: Path, why: str) -> dict[str, Any]:

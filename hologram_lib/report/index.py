@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hologram_lib import atomic, config, outside
 from hologram_lib.attribution import moved_functions
+from hologram_lib.clock import utc_stamp
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.history.records import metric_row
 from hologram_lib.history.series import Trend, drift_rows
@@ -17,7 +17,8 @@ from hologram_lib.paired_documents import AbDocument, NoiseDocument
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
 from hologram_lib.report.render import NotebookRun, page
-from hologram_lib.status import Budget
+from hologram_lib.status import Budget, Drift, Step
+from hologram_lib.units import ms
 from hologram_lib.verdict import Overall
 
 HISTORY_LINK = (
@@ -31,10 +32,6 @@ MIN_ROW_SAMPLES = 20
 def _e(value: object) -> str:
     """Outside text as HTML text: secrets redacted, escaped, control and bidi characters written out."""
     return outside.html(redact(str(value), config.secret_values()))
-
-
-def _ms(value: float | None) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
 def _table(headers: list[str], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
@@ -56,7 +53,7 @@ def _banner(verdict: Overall) -> str:
             if "e2e" not in verdict.missing
             and verdict.e2e
             and verdict.e2e.latest_run
-            and verdict.e2e.latest_run["status"] == "ok"
+            and verdict.e2e.latest_run["status"] == Step.OK
             else []
         )
     )
@@ -86,14 +83,14 @@ def _perf_section(verdict: Overall, metrics: dict[str, MetricData]) -> str:
             low, high = data.p95_interval()
         else:
             low, high = math.nan, math.nan
-        interval = f"{_ms(low)} – {_ms(high)}" if math.isfinite(high) else "— (too few samples)"
+        interval = f"{ms(low)} – {ms(high)}" if math.isfinite(high) else "— (too few samples)"
         budget = by_metric[key].budget_ms if key in by_metric else None
         status = by_metric[key].status if key in by_metric else "no budget"
         rows.append(
             (
                 data.p95_ms / budget if budget else 0.0,
                 data.p95_ms,
-                [_e(key), str(data.run_count), str(data.n), _ms(data.p95_ms), interval, _ms(budget), _e(status)],
+                [_e(key), str(data.run_count), str(data.n), ms(data.p95_ms), interval, ms(budget), _e(status)],
             )
         )
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
@@ -124,7 +121,7 @@ def _drift_rows(results: Sequence[tuple[str, str, DriftResult | None]]) -> tuple
             _e(status),
             f"{r.runs_baseline} / {r.runs_current}" if r else "—",
             f"×{r.ratio:.3f}" if r else "—",
-            (f"{_ms(r.ci_low)} – {_ms(r.ci_high)}" if r else "—"),
+            (f"{ms(r.ci_low)} – {ms(r.ci_high)}" if r else "—"),
             _e(reach(r.mde_pct, r.runs_current)) if r else "—",
             f"×{r.tail_ratio:.3f}" if r and r.tail_ratio is not None else "—",
             _e(reach(r.tail_mde_pct, r.runs_current)) if r else "—",
@@ -275,7 +272,7 @@ def _slow_drift_section(trends: dict[str, Trend], threshold_pct: float) -> str:
     return (
         "<h2>Slow drift on main <small>(change points in each metric's series of runs; a row in red moved beyond "
         f"{threshold_pct:g}% in steps no single comparison flagged)</small></h2>"
-        f'<div id="slow-drift">{_table(headers, rows, ["regressed" if r["drifted"] else "" for r in found])}</div>'
+        f'<div id="slow-drift">{_table(headers, rows, [Drift.REGRESSED if r["drifted"] else "" for r in found])}</div>'
     )
 
 
@@ -293,9 +290,10 @@ def _e2e_section(verdict: Overall, events: list[dict[str, Any]]) -> str:
     if summary is None or summary.latest_run is None:
         return '<h2>E2E</h2><p id="e2e">No E2E events. Run <code>hologram e2e probe</code>.</p>'
     run = summary.latest_run
-    counts = [[_e(event), *(str(c.get(s, 0)) for s in ("ok", "fail", "skip"))] for event, c in summary.counts.items()]
+    shown = (Step.OK, Step.FAIL, Step.SKIP)
+    counts = [[_e(event), *(str(c.get(s, 0)) for s in shown)] for event, c in summary.counts.items()]
     steps = [
-        [_e(e["event"]), _e(e.get("status")), _ms(e.get("duration_ms")), _e(e.get("error") or e.get("reason") or "")]
+        [_e(e["event"]), _e(e.get("status")), ms(e.get("duration_ms")), _e(e.get("error") or e.get("reason") or "")]
         for e in events
         if e.get("run_id") == run["run_id"] and e["event"] != "run_end"
     ]
@@ -310,7 +308,7 @@ def _e2e_section(verdict: Overall, events: list[dict[str, Any]]) -> str:
     )
     return (
         f"<h2>E2E <small>(latest run {_e(run['run_id'])}: {_e(run['status'])})</small></h2>{deployed}"
-        f'<div id="e2e">{_table(["event", "ok", "fail", "skip"], counts)}'
+        f'<div id="e2e">{_table(["event", *shown], counts)}'
         f"<h3>Last run, step by step</h3>{_table(['step', 'status', 'ms', 'error'], steps)}</div>"
     )
 
@@ -333,7 +331,7 @@ def write_index(
         + "</li>"
         for r in runs
     )
-    made = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    made = utc_stamp()
     meta = f'<p class="meta">commit {_e(commit or "unknown")} · profile {_e(verdict.gate.profile)} · made {made}</p>'
     body = (
         meta
@@ -360,7 +358,7 @@ def _index_page(body: str) -> str:
 
 def write_unjudged_index(path: Path, state: str, why: str) -> Path:
     """An index that says there is no verdict for this run, and why (in progress, or what could not be judged)."""
-    made = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    made = utc_stamp()
     body = (
         f'<p class="meta">{_e(made)}</p>'
         f'<div class="banner fail" id="verdict">Verdict: {_e(state)} — no verdict for this run<ul><li>{_e(why)}</li>'

@@ -20,6 +20,8 @@ from hologram_lib.gate import GateReport
 from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
+from hologram_lib.status import Step
+from hologram_lib.verdict_file import read_verdict
 
 
 def escape(value: object) -> str:
@@ -32,15 +34,14 @@ def escape(value: object) -> str:
 def verdict_markdown(path: Path) -> str:
     """The report's one verdict (verdict.json, computed once by `hologram report` / `hologram verdict --json`), shown
     above a notebook's own analysis — which, with other parameters, is exploration and never the gate."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        passed, reasons = document["passed"], [str(r) for r in document.get("reasons", [])]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    document = read_verdict(path)
+    if document is None:
         return (
             f"**No verdict at {escape(path)}.** The verdict is computed once, by `hologram report` (or `hologram "
             "verdict --json`); what follows is analysis with this notebook's parameters — exploration, not the gate."
         )
-    head = "**Verdict of this report: PASS**" if passed is True else "**Verdict of this report: FAIL**"
+    reasons = [str(r) for r in document["reasons"]] if isinstance(document.get("reasons"), list) else []
+    head = "**Verdict of this report: PASS**" if document["passed"] else "**Verdict of this report: FAIL**"
     lines = [f"{head} ({escape(path)}, computed once by the runner)."]
     lines += [f"- {escape(reason)}" for reason in reasons]
     lines.append(
@@ -121,9 +122,9 @@ def e2e_markdown(summary: Summary) -> str:
     if run is None:
         return "\n".join([*lines, "**No E2E runs recorded.** Run `hologram e2e probe`."])
     run_id, ts = escape(run["run_id"]), escape(run["ts"])
-    if run["status"] == "ok":
+    if run["status"] == Step.OK:
         lines.append(f"**PASS** — latest run {run_id} ({ts}).")
-    elif run["status"] == "skip":
+    elif run["status"] == Step.SKIP:
         lines.append(f"**SKIPPED** — latest run {run_id}: {escape(run.get('reason'))}.")
     else:
         lines.append(

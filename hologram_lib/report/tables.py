@@ -14,6 +14,7 @@ from hologram_lib.e2e.summary import Summary
 from hologram_lib.gate import GateReport
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
+from hologram_lib.status import Budget, Step
 
 
 def styled(frame: pd.DataFrame, precision: int = 3, *, index: bool = False) -> Styler:
@@ -56,7 +57,7 @@ def perf_table(metrics: dict[str, MetricData], gate: GateReport) -> pd.DataFrame
         elif data is not None and data.p95_ms is not None:
             row.update(p95_ms=data.p95_ms)
         row["budget_ms"] = verdict.budget_ms if verdict else None
-        row["verdict"] = verdict.status if verdict else ("skipped" if data and data.skip_reason else "no budget")
+        row["verdict"] = verdict.status if verdict else (Budget.SKIPPED if data and data.skip_reason else "no budget")
         row["runs_to_settle"] = verdict.result.runs_needed if verdict and verdict.result else None
         row["note"] = data.note if data else (verdict.reason if verdict else "")
         rows.append(row)
@@ -104,7 +105,7 @@ def drift_table(report: DriftReport) -> pd.DataFrame:
 
 def e2e_counts(summary: Summary) -> pd.DataFrame:
     frame = pd.DataFrame(summary.counts).T.fillna(0).astype(int)
-    return frame.reindex(columns=[c for c in ("ok", "fail", "skip") if c in frame.columns])
+    return frame.reindex(columns=[c.value for c in (Step.OK, Step.FAIL, Step.SKIP) if c in frame.columns])
 
 
 def e2e_rates(summary: Summary) -> pd.DataFrame:

@@ -32,17 +32,26 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from hologram_lib import atomic
+from hologram_lib.clock import utc_stamp
 from hologram_lib.config import PerfKnobs
 from hologram_lib.errors import ExitCode, InputError
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.bisect.commits import Commit, candidates, check_repository
 from hologram_lib.perf.bisect.metrics import bisected_key, metric_keys, wall_name
 from hologram_lib.perf.bisect.probes import CountProbe, WallProbe
-from hologram_lib.perf.bisect.search import Outcome, Step, Verdict, midpoint, search, search_descending, steps_needed
+from hologram_lib.perf.bisect.search import (
+    Answer,
+    Outcome,
+    Step,
+    Verdict,
+    midpoint,
+    search,
+    search_descending,
+    steps_needed,
+)
 from hologram_lib.perf.callgrind import FunctionChange
 from hologram_lib.perf.counted import Valgrind
 
@@ -123,7 +132,7 @@ def run_bisect(
                 counts.measure([good, commits[midpoint(-1, len(commits) - 1, list(range(len(commits) - 1)))]])
             outcome, steps = search_descending(root, good, commits, counts.judge, say, descend=request.descend)
             measured = counts.measured
-            if outcome.status == "found" and outcome.first_bad is not None:
+            if outcome.status == Answer.FOUND and outcome.first_bad is not None:
                 parent = outcome.parent.commit if outcome.parent else good
                 outcome.functions = counts.functions(
                     parent, outcome.first_bad.commit, PerfDir(perf_dir).profiles / "bisect"
@@ -178,7 +187,7 @@ def document(
     answer["suspects"] = [_commit(c) for c in outcome.suspects]
     return {
         "kind": KIND,
-        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc_stamp(),
         "good": {"ref": request.good_ref, **_commit(good)},
         "bad": {"ref": request.bad_ref, **_commit(bad)},
         "measure": "instructions" if request.counted else "time",
@@ -197,7 +206,7 @@ def exit_code(document: dict[str, object]) -> int:
     """0 when the bisection answered (a first bad commit, or no change in the range: bisect.json's answer.status
     says which); 3, could not run to an answer, when it stayed undecided (never a guess)."""
     status = document["answer"]["status"]  # type: ignore[index]
-    return int(ExitCode.OK if status in ("found", "no-change") else ExitCode.NOT_RUN)
+    return int(ExitCode.OK if status in (Answer.FOUND, Answer.NO_CHANGE) else ExitCode.NOT_RUN)
 
 
 def lines(document: dict[str, object]) -> list[str]:

@@ -21,6 +21,14 @@ class Verdict(StrEnum):
     INCONCLUSIVE = "inconclusive"  # the wall clock could not tell, even with the most runs allowed
 
 
+class Answer(StrEnum):
+    """What a bisection answered (bisect.json's answer.status)."""
+
+    FOUND = "found"  # a first bad commit
+    NO_CHANGE = "no-change"  # nothing in the range moved
+    UNDECIDED = "undecided"  # skipped or inconclusive commits hide the first bad one
+
+
 @dataclass
 class Step:
     """One measured commit: its verdict against good, the ratio of each metric to good's, and why if skipped."""
@@ -49,7 +57,7 @@ def steps_needed(candidate_count: int) -> int:
 class Outcome:
     """The answer: a first bad commit, no change in the range, or undecided (and why)."""
 
-    status: str  # found | no-change | undecided
+    status: Answer
     message: str
     first_bad: Step | None = None
     parent: Step | None = None
@@ -86,12 +94,12 @@ def search(
                 break
             step = measure(hi)
             if step.verdict == Verdict.GOOD:
-                return Outcome("no-change", _no_change(good, commits[hi], steps)), steps
+                return Outcome(Answer.NO_CHANGE, _no_change(good, commits[hi], steps)), steps
             if step.verdict == Verdict.INCONCLUSIVE:
                 return _undecided(step), steps
             if step.verdict == Verdict.SKIPPED:
                 suspects = [commits[i] for i in range(lo + 1, hi + 1)]
-                return Outcome("undecided", _hidden(suspects), suspects=suspects), steps
+                return Outcome(Answer.UNDECIDED, _hidden(suspects), suspects=suspects), steps
             hi_measured = True
             continue
         position = midpoint(lo, hi, between)
@@ -106,10 +114,10 @@ def search(
             return _undecided(step), steps
     suspects = [commits[i] for i in range(lo + 1, hi + 1)]
     if len(suspects) > 1:  # skipped commits lie between the last good and the first bad
-        return Outcome("undecided", _hidden(suspects), suspects=suspects), steps
+        return Outcome(Answer.UNDECIDED, _hidden(suspects), suspects=suspects), steps
     first_bad = next(s for s in steps if s.position == hi)
     parent = next((s for s in steps if s.position == lo), None)
-    return Outcome("found", f"first bad commit: {first_bad.commit.label()}", first_bad, parent), steps
+    return Outcome(Answer.FOUND, f"first bad commit: {first_bad.commit.label()}", first_bad, parent), steps
 
 
 def search_descending(
@@ -124,7 +132,7 @@ def search_descending(
     """`search` along the first-parent line; with `descend`, while the first bad commit is a merge, search the branch
     it merged too (against the same good). A branch on which nothing moved leaves the merge as the answer."""
     outcome, steps = search(good, commits, judge, say)
-    while descend and outcome.status == "found" and outcome.first_bad is not None:
+    while descend and outcome.status == Answer.FOUND and outcome.first_bad is not None:
         merge = outcome.first_bad.commit
         branch = merged_branch(root, merge)
         if not branch:
@@ -132,10 +140,10 @@ def search_descending(
         say(f"bisect: {merge.label()} is a merge: descending into the {len(branch)} commits of the branch it merged")
         inner, more = search(good, branch, judge, say)
         steps += more
-        if inner.status == "found":
+        if inner.status == Answer.FOUND:
             outcome = inner
             continue
-        note = "nothing on its branch moved alone" if inner.status == "no-change" else inner.message
+        note = "nothing on its branch moved alone" if inner.status == Answer.NO_CHANGE else inner.message
         outcome.message += f" (a merge; {note})"
         break
     return outcome, steps
@@ -150,7 +158,7 @@ def _no_change(good: Commit, bad: Commit, steps: list[Step]) -> str:
 
 def _undecided(step: Step) -> Outcome:
     return Outcome(
-        "undecided", f"undecided at {step.commit.label()}: {step.note}; not guessing", suspects=[step.commit]
+        Answer.UNDECIDED, f"undecided at {step.commit.label()}: {step.note}; not guessing", suspects=[step.commit]
     )
 
 
