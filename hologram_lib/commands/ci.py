@@ -12,6 +12,7 @@ from hologram_lib.commands import Commands, options
 from hologram_lib.commands.output import print_lines
 from hologram_lib.config import WEBHOOK_VARIABLES
 from hologram_lib.errors import ExitCode, InputError
+from hologram_lib.status import Posting
 
 if TYPE_CHECKING:
     from hologram_lib.ci.facts import Facts
@@ -133,7 +134,7 @@ def run_notify(args: argparse.Namespace) -> int:
     delivery = notify(
         args.channel, facts, webhook_url(args.channel), payload_file, secrets, args.timeout, dry_run=args.dry_run
     )
-    print(delivery.line(), file=sys.stderr if delivery.outcome == "failed" else sys.stdout)
+    print(delivery.line(), file=sys.stderr if delivery.outcome == Posting.FAILED else sys.stdout)
     return _judged(facts)
 
 
@@ -151,8 +152,8 @@ def run_comment(args: argparse.Namespace) -> int:
         print(f"comment: dry run: {out} written, nothing posted")
         return _judged(facts)
     posted = post(body, pull_request_api(), secret_values(), args.timeout)
-    print(posted.line(), file=sys.stderr if posted.outcome == "failed" else sys.stdout)
-    if posted.outcome == "failed":
+    print(posted.line(), file=sys.stderr if posted.outcome == Posting.FAILED else sys.stdout)
+    if posted.outcome == Posting.FAILED:
         return ExitCode.NOT_RUN
     return _judged(facts)
 
