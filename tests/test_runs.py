@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -193,11 +192,13 @@ def test_ab_base_that_does_not_build_is_exit_2_and_leaves_nothing(codec_repo: Pa
     (codec_repo / "mycodec.py").write_text("raise RuntimeError('half-merged')\n")
     git(codec_repo, "commit", "-qam", "broken codec")
     (codec_repo / "mycodec.py").write_text(CODEC.format(delay=0.0))
-    done = ab(codec_repo, "--base", "main", "--runs", "3", "--samples", "10")
+    private_tmp = tmp_path / "tmp"  # the machine's /tmp holds other sessions' folders: look only at this run's
+    private_tmp.mkdir()
+    done = ab(codec_repo, "--base", "main", "--runs", "3", "--samples", "10", env={"TMPDIR": str(private_tmp)})
     assert done.returncode == 2, done.stdout + done.stderr
     assert "base main" in done.stderr and "RuntimeError: half-merged" in done.stderr
     assert len(worktrees(codec_repo)) == 1
-    assert not list(Path(tempfile.gettempdir()).glob("hologram-ab-*"))
+    assert not list(private_tmp.glob("hologram-ab-*"))
     assert not (codec_repo / "perf" / "ab.json").exists()
 
 
