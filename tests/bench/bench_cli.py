@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.results import Figure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
 
 HEAVY = ("numpy", "pandas", "matplotlib", "papermill", "duckdb")
@@ -50,6 +51,12 @@ def import_profile(args: list[str], env: dict[str, str], cwd: Path) -> tuple[flo
         if name.split(".")[0] in HEAVY:
             loaded.add(name.split(".")[0])
     return total_us / 1000, sorted(loaded)
+
+
+def _figure_name(label: str) -> str:
+    """`verdict_help` for "hologram verdict --help [main]": the id's second part."""
+    words = label.partition(" [")[0].replace("hologram ", "").replace("-", " ").replace("(", " ").replace(")", " ")
+    return "_".join(words.split())
 
 
 def main() -> None:
@@ -81,7 +88,13 @@ def main() -> None:
             if label.startswith("hologram")
         }
     print(f"trees: {', '.join(str(tree) for tree in trees)}")
-    print_table([(label, "", values, "ms") for label, values in walls.items()], options.repeats)
+    if options.tree:  # a before / after comparison of other checkouts: printed, never recorded as this one's figures
+        for label, values in walls.items():
+            low, mid, high = min(values), statistics.median(values), max(values)
+            print(f"| {label} | median {mid:.4g} ms | min {low:.4g} | max {high:.4g} |")
+    else:
+        figures = [Figure(_figure_name(label), label, "", values, "ms") for label, values in walls.items()]
+        print_table(__file__, figures, options.repeats)
     print()
     for label, runs in profiles.items():
         import_ms, heavy = statistics.median(ms for ms, _ in runs), ", ".join(runs[0][1]) or "none"
