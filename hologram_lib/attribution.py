@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hologram_lib.outcomes import Drift
 from hologram_lib.paired_documents import AbDocument
-from hologram_lib.status import Drift
 
 SHOWN = 5  # functions per regression: the ones that moved most (the profiles in reports/perf/profiles/ hold all)
 

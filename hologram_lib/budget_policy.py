@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hologram_lib import stats
-from hologram_lib.status import Budget
+from hologram_lib.outcomes import Budget
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,9 @@ independent of each other (they share its memory layout, caches and the machine'
 On one run per side (`compare_samples`, the special case): the bootstrap of the p95 ratio over samples. It is right
 about one process and wrong about the next one; a baseline of one run never decides `regressed` on its own unless
 the user asks for it (`--allow-one-run`).
+
+Longer than ~400 lines for a reason: every way one metric can be compared (runs, one run, counts, paired A/B)
+decides with the same `decide` and says why in the same `DriftResult`; apart, they would drift from each other.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hologram_lib import stats
+from hologram_lib.outcomes import Drift
 from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.counted_file import is_counted
-from hologram_lib.status import Drift
 
 MIN_SAMPLES_FOR_BOOTSTRAP = 20
 REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE = Drift.REGRESSED, Drift.IMPROVED, Drift.UNCHANGED, Drift.INCONCLUSIVE

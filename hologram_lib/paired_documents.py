@@ -18,7 +18,7 @@ from hologram_lib.clock import utc_stamp
 from hologram_lib.errors import InputError
 from hologram_lib.jsonfile import finite_number, unique_keys
 from hologram_lib.layout import PerfDir
-from hologram_lib.status import Drift
+from hologram_lib.outcomes import Drift
 
 AB_KIND = "hologram-ab/1"
 NOISE_KIND = "hologram-noise/1"

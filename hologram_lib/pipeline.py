@@ -31,17 +31,17 @@ from hologram_lib.e2e.events import EventLog, read_events
 from hologram_lib.e2e.probe import Probe, ProbeResult, record_latencies
 from hologram_lib.errors import Busy, InputError, StackError
 from hologram_lib.history.append import append_report
+from hologram_lib.history.artifacts import current_run_id
 from hologram_lib.history.series import Trend, trends
-from hologram_lib.history.sources import current_run_id
 from hologram_lib.layout import Reports
 from hologram_lib.locks import locked
+from hologram_lib.outcomes import Step
 from hologram_lib.paired_documents import NoiseDocument, read_noise
 from hologram_lib.perf.collect import collect
 from hologram_lib.perf.files import ERROR_PREFIX, MetricData, MetricResult, load_perf_dir, write_suite
 from hologram_lib.perf.suites import SUITE_BUILDERS, metric_names
-from hologram_lib.report import history_page, params, project, render
+from hologram_lib.report import history_page, kernel, params, render
 from hologram_lib.report.index import write_index, write_unjudged_index
-from hologram_lib.status import Step
 from hologram_lib.verdict import Overall, default_inputs, judge, write_verdict
 
 
@@ -56,7 +56,7 @@ class ReportRequest:
     state_dir: Path = Path(".stack")
     as_main: bool = False
     # The checkout whose notebooks/ run: the one this package came from, wherever the command was started.
-    root: Path = field(default_factory=project.project_root)
+    root: Path = field(default_factory=kernel.project_root)
 
 
 class Phases:

@@ -6,6 +6,9 @@ Why these methods (see the project notes on statistics):
 - A p95 ratio is tested on the p95 itself (rank tests miss tail-only regressions) with a bootstrap. The
   bootstrap of a sample quantile is drawn exactly from Beta-distributed uniform order statistics, so one
   replicate costs O(1) instead of O(n), and the generator is seeded from the data (same files, same verdict).
+
+Longer than ~400 lines for a reason: every verdict's estimators and their error rates live in one module, the one
+that tests/test_stats.py and the real-noise studies hold to their stated rates.
 """
 
 from __future__ import annotations

@@ -15,15 +15,15 @@ from typing import Any
 
 from hologram_lib import atomic, config, provenance, verdict_file
 from hologram_lib.baseline import DriftReport, compare
+from hologram_lib.budgets import GateReport, evaluate
 from hologram_lib.config import GateSettings
 from hologram_lib.e2e.summary import Summary, summarize
 from hologram_lib.errors import InputError
-from hologram_lib.gate import GateReport, evaluate
-from hologram_lib.history.source import BaselineSpec, Source, choose
+from hologram_lib.history.baseline_source import BaselineSpec, Source, choose
 from hologram_lib.layout import Reports
+from hologram_lib.outcomes import Step
 from hologram_lib.paired_documents import AbDocument, NoiseDocument, read_ab, read_noise
 from hologram_lib.perf.files import load_perf_dir
-from hologram_lib.status import Step
 
 KIND = "hologram-verdict/2"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hologram_lib.budgets import check_budget_runs
 from hologram_lib.drift import compare_runs
-from hologram_lib.gate import check_budget_runs
 from hologram_lib.perf.files import read_samples
 from hologram_lib.stats import pooled_quantile
 

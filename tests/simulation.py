@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from hologram_lib.baseline import compare_runs, compare_samples
-from hologram_lib.gate import check_budget
+from hologram_lib.budgets import check_budget
 from hologram_lib.stats import runs_to_detect
 
 Z95 = 1.6448536269514722

@@ -135,12 +135,12 @@ def test_an_internal_error_is_exit_4_with_one_line_and_the_traceback_in_a_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A bug is not "the gate failed" (it was exit 1 with a traceback, like any uncaught exception)."""
-    from hologram_lib import cli, gate
+    from hologram_lib import budgets, cli
 
     def bug(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("a bug\nover two lines")
 
-    monkeypatch.setattr(gate, "evaluate", bug)
+    monkeypatch.setattr(budgets, "evaluate", bug)
     assert cli.main(["gate", "--perf-dir", str(tmp_path)]) == 4
     line = capsys.readouterr().err.strip()
     assert len(line.splitlines()) == 1 and line.startswith("hologram: internal error: RuntimeError: a bug over two")

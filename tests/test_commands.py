@@ -128,7 +128,7 @@ def _option(command: list[str], option: str) -> argparse.Action:
 
 def test_option_lists_and_defaults_come_from_where_they_are_defined() -> None:
     from hologram_lib.config import DEFAULT_PERF_DIR, DEFAULT_SAMPLES, MEASURES
-    from hologram_lib.history.source import HISTORY_RUNS, SOURCES
+    from hologram_lib.history.baseline_source import HISTORY_RUNS, SOURCES
     from hologram_lib.perf.suites import SUITE_BUILDERS
 
     assert _option(["perf", "collect"], "--suite").choices == tuple(SUITE_BUILDERS)

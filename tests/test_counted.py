@@ -24,13 +24,13 @@ from hologram_lib.ci.summary import attribution_markdown, text
 from hologram_lib.config import gate_settings, measure_mode, perf_knobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, RunLogs, compare_runs, judge_counts
 from hologram_lib.errors import InputError, ProfileError
+from hologram_lib.outcomes import Drift
 from hologram_lib.paired_documents import AbDocument
 from hologram_lib.perf.callgrind import estimated_cycles, read_profile, top_changes
 from hologram_lib.perf.counted import find_valgrind
 from hologram_lib.perf.counted_file import fingerprint_difference
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import measure
-from hologram_lib.status import Drift
 from tests.conftest import ROOT, hologram
 
 # Extra work at the end of atlas.encode: a Python loop costs ≈150 instructions an iteration under callgrind, and

@@ -106,11 +106,11 @@ def test_the_cli_ends_a_command_with_the_code_the_error_carries(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     """Before, a ServiceError or CountError that reached the CLI was an "internal error" (exit 4, a crash log)."""
-    from hologram_lib import cli, gate
+    from hologram_lib import budgets, cli
 
     def fails(*_args: object, **_kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(gate, "evaluate", fails)
+    monkeypatch.setattr(budgets, "evaluate", fails)
     assert cli.main(["gate", "--perf-dir", str(tmp_path)]) == code
     assert capsys.readouterr().err == line + "\n"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from hologram_lib import config
+from hologram_lib.budgets import check_budget, evaluate
 from hologram_lib.errors import InputError
-from hologram_lib.gate import check_budget, evaluate
 from hologram_lib.perf.files import load_perf_dir
 from tests.conftest import hologram, lognormal
 

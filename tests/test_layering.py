@@ -63,7 +63,7 @@ def test_a_broken_rule_names_the_importer_the_imported_module_and_the_rule(tmp_p
         'name = "the overall verdict never imports the budget gate (a rule the code breaks)"\n'
         'type = "forbidden"\n'
         'source_modules = ["hologram_lib.verdict"]\n'
-        'forbidden_modules = ["hologram_lib.gate"]\n'
+        'forbidden_modules = ["hologram_lib.budgets"]\n'
         "allow_indirect_imports = true\n",
         encoding="utf-8",
     )
@@ -71,8 +71,8 @@ def test_a_broken_rule_names_the_importer_the_imported_module_and_the_rule(tmp_p
     assert done.returncode == 1, done.stdout + done.stderr
     said = broken_part(done.stdout)
     assert "the overall verdict never imports the budget gate" in " ".join(said.split())
-    assert "hologram_lib.verdict is not allowed to import hologram_lib.gate" in said
-    assert "hologram_lib.verdict -> hologram_lib.gate (l." in said
+    assert "hologram_lib.verdict is not allowed to import hologram_lib.budgets" in said
+    assert "hologram_lib.verdict -> hologram_lib.budgets (l." in said
 
 
 def module_path(package_root: Path, name: str) -> Path | None:

@@ -13,13 +13,13 @@ import pytest
 
 from hologram_lib import clock
 from hologram_lib.baseline import MetricDrift
+from hologram_lib.budgets import BudgetResult, MetricVerdict, check_budget
 from hologram_lib.drift import DriftResult
 from hologram_lib.e2e.events import STEPS
 from hologram_lib.e2e.probe import Probe, ProbeResult
 from hologram_lib.e2e.summary import Summary
-from hologram_lib.gate import BudgetResult, MetricVerdict, check_budget
+from hologram_lib.outcomes import Budget, Drift, Posting, Step
 from hologram_lib.perf.files import MetricData
-from hologram_lib.status import Budget, Drift, Posting, Step
 from hologram_lib.units import ms
 from hologram_lib.verdict import Overall
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hologram_lib import gate, stats
+from hologram_lib import budgets, stats
 from hologram_lib.errors import InputError
 from hologram_lib.perf.files import read_samples
 from tests.conftest import hologram, lognormal, lognormal_runs
@@ -62,20 +62,20 @@ def test_budget_over_runs_carries_the_noise_between_processes() -> None:
     # Ten processes whose levels differ by 30 % (log-sd) while each is tight inside: one run's interval is
     # narrow and wrong about the next process; the interval over runs is wide enough to cover it.
     runs = [np.exp(0.3 * rng.standard_normal() + 0.02 * rng.standard_normal(200)) for _ in range(10)]
-    one = gate.check_budget(runs[0], 10.0)
-    over_runs = gate.check_budget_runs(runs, 10.0)
+    one = budgets.check_budget(runs[0], 10.0)
+    over_runs = budgets.check_budget_runs(runs, 10.0)
     assert over_runs.runs == 10 and over_runs.n == 2000 and one.runs == 1
     width = lambda r: np.log(r.ci_high_ms / r.ci_low_ms)  # noqa: E731
     assert width(over_runs) > 10 * width(one)
     assert over_runs.p95_ms == pytest.approx(stats.quantile(np.sort(np.concatenate(runs))))
     assert over_runs.ci_low_ms < over_runs.p95_ms < over_runs.ci_high_ms
-    tight = gate.check_budget_runs(runs, over_runs.p95_ms * 1.02)
+    tight = budgets.check_budget_runs(runs, over_runs.p95_ms * 1.02)
     assert tight.status == "inconclusive" and tight.runs_needed is not None and tight.runs_needed > 10
-    assert gate.check_budget_runs(runs, over_runs.ci_high_ms * 1.01).status == "pass"
-    assert gate.check_budget_runs(runs, over_runs.ci_low_ms * 0.99).status == "fail"
-    assert gate.check_budget_runs(runs, 1.0) == gate.check_budget_runs(list(runs), 1.0)  # seeded from the data
+    assert budgets.check_budget_runs(runs, over_runs.ci_high_ms * 1.01).status == "pass"
+    assert budgets.check_budget_runs(runs, over_runs.ci_low_ms * 0.99).status == "fail"
+    assert budgets.check_budget_runs(runs, 1.0) == budgets.check_budget_runs(list(runs), 1.0)  # seeded from the data
     with pytest.raises(ValueError, match="samples in every run"):
-        gate.check_budget_runs([runs[0], []], 1.0)
+        budgets.check_budget_runs([runs[0], []], 1.0)
 
 
 def test_gate_reports_runs_and_one_run_is_labelled(make_perf_dir, tmp_path: Path) -> None:

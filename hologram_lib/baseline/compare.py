@@ -32,10 +32,10 @@ from hologram_lib.drift import (
     too_few_runs,
     too_few_samples,
 )
+from hologram_lib.outcomes import Drift
 from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.counted_file import fingerprint_difference, is_counted
 from hologram_lib.perf.files import MetricData
-from hologram_lib.status import Drift
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from hologram_lib import stats
 from hologram_lib.baseline.files import baseline_document, write_baseline
+from hologram_lib.budgets import evaluate
 from hologram_lib.config import GateSettings, PerfKnobs
 from hologram_lib.credentials import perf_knobs
 from hologram_lib.errors import InputError, Refused
-from hologram_lib.gate import evaluate
 from hologram_lib.layout import PerfDir
 from hologram_lib.perf.counted_file import is_counted
 from hologram_lib.perf.files import MetricData, load_perf_dir

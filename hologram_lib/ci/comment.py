@@ -22,9 +22,9 @@ from hologram_lib.ci import summary
 from hologram_lib.ci.facts import Facts, worst_first
 from hologram_lib.ci.run import PullRequestApi
 from hologram_lib.errors import InputError
+from hologram_lib.outcomes import Budget, Drift, Posting
 from hologram_lib.paired_documents import AbDocument
 from hologram_lib.redact import one_line
-from hologram_lib.status import Budget, Drift, Posting
 
 MARKER = "<!-- hologram-pipeline -->"
 LIMIT_CHARS = 65_536  # GitHub's limit for one comment's body

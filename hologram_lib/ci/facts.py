@@ -17,8 +17,8 @@ from typing import Any
 from hologram_lib.ci.run import ci_run
 from hologram_lib.errors import InputError
 from hologram_lib.layout import Reports
+from hologram_lib.outcomes import Budget, Step
 from hologram_lib.redact import one_line
-from hologram_lib.status import Budget, Step
 from hologram_lib.verdict import Overall, judge_report
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")

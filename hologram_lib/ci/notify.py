@@ -24,8 +24,8 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 from hologram_lib import atomic, outside
 from hologram_lib.attribution import glance, moved_functions
 from hologram_lib.ci.facts import Facts, read_bisect, worst_first
+from hologram_lib.outcomes import Posting
 from hologram_lib.redact import one_line, redact
-from hologram_lib.status import Posting
 
 CHANNELS = ("slack", "teams")
 MAX_METRICS = 10  # Slack allows 10 fields in a section; a message is a glance, the report has the rest

@@ -17,10 +17,10 @@ from hologram_lib.ci.facts import Facts, read_bisect, worst_first
 from hologram_lib.config import secret_values
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.errors import InputError
+from hologram_lib.outcomes import Step
 from hologram_lib.paired_documents import AbDocument, read_noise
 from hologram_lib.redact import redact
 from hologram_lib.report.pages import cache_profiles_markdown
-from hologram_lib.status import Step
 from hologram_lib.units import ms as _ms  # one formatter for every page (units.ms)
 from hologram_lib.verdict import Overall
 

@@ -45,7 +45,7 @@ def run_promote(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from hologram_lib.baseline import compare
     from hologram_lib.config import regression_threshold_pct
-    from hologram_lib.history.source import choose
+    from hologram_lib.history.baseline_source import choose
     from hologram_lib.paired_documents import read_noise
     from hologram_lib.perf.files import load_perf_dir
     from hologram_lib.verdict import calibration_note

@@ -12,7 +12,7 @@ from hologram_lib.commands import Commands, options
 from hologram_lib.commands.output import print_lines
 from hologram_lib.config import WEBHOOK_VARIABLES
 from hologram_lib.errors import ExitCode, InputError
-from hologram_lib.status import Posting
+from hologram_lib.outcomes import Posting
 
 if TYPE_CHECKING:
     from hologram_lib.ci.facts import Facts

@@ -19,8 +19,8 @@ def _declare(parser: argparse.ArgumentParser) -> None:
 
 
 def run_gate(args: argparse.Namespace) -> int:
+    from hologram_lib.budgets import evaluate
     from hologram_lib.config import gate_settings
-    from hologram_lib.gate import evaluate
     from hologram_lib.perf.files import load_perf_dir
 
     report = evaluate(load_perf_dir(args.perf_dir), gate_settings(args.profile, args.budgets))

@@ -17,7 +17,7 @@ def _declare(parser: argparse.ArgumentParser) -> None:
 
 
 def run_kernel(_args: argparse.Namespace) -> int:
-    from hologram_lib.report.project import ensure_kernel
+    from hologram_lib.report.kernel import ensure_kernel
 
     print(f"kernel: {ensure_kernel()} runs {sys.executable}")
     return 0

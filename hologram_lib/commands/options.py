@@ -132,7 +132,10 @@ def store(parser: Parser) -> None:
 
 def baseline_source(parser: Parser) -> None:
     """--baseline-source and --history-runs: where drift's baseline comes from when none is named."""
-    from hologram_lib.history.source import HISTORY_RUNS, SOURCES  # DuckDB: only for the commands that judge drift
+    from hologram_lib.history.baseline_source import (  # DuckDB: only for the commands that judge drift
+        HISTORY_RUNS,
+        SOURCES,
+    )
 
     parser.add_argument(
         "--baseline-source",

@@ -12,7 +12,7 @@ from hologram_lib.errors import InputError
 
 if TYPE_CHECKING:
     from hologram_lib.config import GateSettings, PerfKnobs
-    from hologram_lib.history.source import BaselineSpec
+    from hologram_lib.history.baseline_source import BaselineSpec
 
 
 def gate_settings(args: argparse.Namespace) -> GateSettings:
@@ -39,7 +39,7 @@ def perf_knobs(args: argparse.Namespace, *, cold: bool = False) -> PerfKnobs:
 def baseline_spec(args: argparse.Namespace, *, required: bool) -> BaselineSpec:
     """What the options ask of drift's baseline: --baseline, --baseline-source, --store, --history-runs."""
     from hologram_lib.config import endpoint_hosts, history_path, named_baseline, service_endpoints
-    from hologram_lib.history.source import BaselineSpec
+    from hologram_lib.history.baseline_source import BaselineSpec
 
     return BaselineSpec(
         named=named_baseline(args.baseline),

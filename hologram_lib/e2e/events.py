@@ -16,8 +16,8 @@ from typing import Any
 
 from hologram_lib.clock import utc_stamp
 from hologram_lib.errors import InputError
+from hologram_lib.outcomes import Step
 from hologram_lib.redact import one_line
-from hologram_lib.status import Step
 
 SUITE = "phase8"
 # The probe's steps in the order it runs them, each an event of that name (then `run_end`): the probe runs its

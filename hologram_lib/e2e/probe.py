@@ -25,9 +25,9 @@ from hologram_lib.e2e.events import STEPS, EventLog
 from hologram_lib.errors import NotOffered, ServiceError, StepFailed
 from hologram_lib.layout import PerfDir
 from hologram_lib.locks import locked
+from hologram_lib.outcomes import Step
 from hologram_lib.perf.files import MetricResult, append_suite
 from hologram_lib.redact import one_line
-from hologram_lib.status import Step
 
 MAX_ENCODING_CHARS = 120
 

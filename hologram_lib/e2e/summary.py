@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib.e2e.events import STEPS, LogLine, read_events
-from hologram_lib.status import Step
+from hologram_lib.outcomes import Step
 
 
 @dataclass(kw_only=True)

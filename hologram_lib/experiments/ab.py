@@ -12,6 +12,7 @@ from pathlib import Path
 from hologram_lib.config import PerfKnobs
 from hologram_lib.drift import DriftResult, paired_verdicts, reach
 from hologram_lib.layout import PerfDir
+from hologram_lib.outcomes import Drift
 from hologram_lib.paired_documents import AbDocument
 from hologram_lib.perf.collect import Progress
 from hologram_lib.perf.counted import Valgrind, find_valgrind, unavailable
@@ -20,7 +21,6 @@ from hologram_lib.perf.counted_file import is_counted
 from hologram_lib.perf.interleaved import Side, interleaved_runs
 from hologram_lib.perf.suites import metric_names
 from hologram_lib.perf.worktrees import has_changes, repository_root, resolve_ref, worktree
-from hologram_lib.status import Drift
 
 
 @dataclass(frozen=True)

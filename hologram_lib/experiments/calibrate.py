@@ -8,10 +8,10 @@ from pathlib import Path
 
 from hologram_lib.calibration import noise_entry
 from hologram_lib.drift import paired_verdicts
+from hologram_lib.outcomes import Drift
 from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.collect import Progress
 from hologram_lib.perf.interleaved import Side, interleaved_runs
-from hologram_lib.status import Drift
 
 
 def calibrate(

@@ -6,9 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from hologram_lib import credentials, machine, provenance
+from hologram_lib.history.artifacts import run_from_perf_dir
 from hologram_lib.history.lanes import current_repository
 from hologram_lib.history.series import newest_recorded
-from hologram_lib.history.sources import run_from_perf_dir
 from hologram_lib.history.store import add_runs
 
 

@@ -2,7 +2,7 @@
 
 Export: `.csv`, `.parquet` (one file), or a folder (no suffix): Parquet partitioned by date (`date=YYYY-MM-DD/`,
 Hive style), which DuckDB over object storage, Spark and Trino read as one table. Every row names its repository.
-Import takes those back, plus report artifacts (`sources`), several at once (all or nothing: the first bad one is
+Import takes those back, plus report artifacts (`artifacts`), several at once (all or nothing: the first bad one is
 named and nothing is stored); a run already stored (same repository and run id) is skipped, so importing twice, or
 two exports that overlap, stores a run once. Runs whose files name no repository (artifacts, exports made before
 schema 2) are attributed to `--repository`, else to the local repository (history/lanes.py), and the import says so.
@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 
 from hologram_lib.errors import InputError
+from hologram_lib.history.artifacts import runs_from_artifact
 from hologram_lib.history.records import EXPORT_COLUMNS, INT32_MAX, METRIC_COLUMNS, MetricRow, RunRecord
-from hologram_lib.history.sources import runs_from_artifact
 from hologram_lib.history.store import add_runs, knobs_json, opened
 
 REQUIRED_COLUMNS = ("run_id", "recorded_at", "metric", "p95_ms")

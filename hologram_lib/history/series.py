@@ -181,7 +181,7 @@ def green_main_runs(
     """The last `last` green runs of main in `lane` (not `exclude`, the run being judged; among `only` when given: a
     recorded verdict re-judged on the runs it used); none when the store is absent. Green main runs are those a CI
     main build recorded after a passing verdict, or runs marked so explicitly (history/append.py): never a local
-    run. The baseline (history/source.py) names this repository on this machine; lane None takes every lane."""
+    run. The baseline (history/baseline_source.py) names this repository on this machine; lane None takes every lane."""
     rows = []
     if store.exists():
         query = {"branch": MAIN, "exclude": exclude, "last": last, "only": None if only is None else list(only),

@@ -20,6 +20,7 @@ from hologram_lib import atomic
 from hologram_lib.config import PerfKnobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, DriftResult, compare_run_sets, not_compared
 from hologram_lib.layout import PerfDir
+from hologram_lib.outcomes import Drift
 from hologram_lib.perf.callgrind import FunctionChange, compress, read_profile, top_changes
 from hologram_lib.perf.counted import (
     COUNTED_RUNS,
@@ -32,7 +33,6 @@ from hologram_lib.perf.counted import (
     spread_pct,
 )
 from hologram_lib.perf.counted_file import fingerprint_difference
-from hologram_lib.status import Drift
 
 ATTRIBUTION_KIND = "hologram-attribution/1"
 

@@ -5,6 +5,9 @@ unit of replication of every verdict; a file without the column is read as one r
 malformed row is an InputError naming the file and line, never a skipped row, so a gate can never turn green on
 data it did not read. Summaries also carry the recorded reason for a suite
 that did not run (`note` = "skipped: …") or failed ("error: …").
+
+Longer than ~400 lines for a reason: the samples file and the summary are read and written here, each reader beside
+the writer whose format it must accept (the seed's upstream CSV included), so a format changes in one place.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from hologram_lib.history.changes import ChangePoint
-from hologram_lib.status import Budget, Drift, Step
+from hologram_lib.outcomes import Budget, Drift, Step
 
 # Titles and labels carry outside text (metric and step names): as mathtext, a name such as `a$\frac$b` raised a
 # ParseException while the figure was drawn and failed the whole notebook. Our own labels use no TeX either.

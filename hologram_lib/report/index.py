@@ -13,11 +13,11 @@ from hologram_lib.clock import utc_stamp
 from hologram_lib.drift import DriftResult, reach
 from hologram_lib.history.records import metric_row
 from hologram_lib.history.series import Trend, drift_rows
+from hologram_lib.outcomes import Budget, Drift, Step
 from hologram_lib.paired_documents import AbDocument, NoiseDocument
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
 from hologram_lib.report.render import NotebookRun, page
-from hologram_lib.status import Budget, Drift, Step
 from hologram_lib.units import ms
 from hologram_lib.verdict import Overall
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from hologram_lib import config, outside
 from hologram_lib.baseline import Baseline, DriftReport
+from hologram_lib.budgets import GateReport
 from hologram_lib.e2e.summary import Summary
-from hologram_lib.gate import GateReport
+from hologram_lib.outcomes import Step
 from hologram_lib.paired_documents import NoiseDocument
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
-from hologram_lib.status import Step
 from hologram_lib.verdict_file import read_verdict
 
 

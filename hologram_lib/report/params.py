@@ -13,7 +13,7 @@ from typing import Any
 
 from hologram_lib.errors import InputError
 from hologram_lib.layout import DEFAULT
-from hologram_lib.report import project
+from hologram_lib.report import kernel
 
 NOTEBOOKS = ("perf_analysis", "baseline_drift", "e2e_probe")
 
@@ -47,7 +47,7 @@ SPECS: dict[str, dict[str, tuple[type, Any]]] = {
 }
 
 
-# The parameters that name a file or folder: relative values are taken from the project root (project.resolve).
+# The parameters that name a file or folder: relative values are taken from the project root (kernel.resolve).
 PATH_PARAMETERS = frozenset({"perf_dir", "baseline", "budgets_file", "out_json", "verdict_json", "events"})
 
 
@@ -109,5 +109,5 @@ def from_namespace(notebook: str, namespace: Mapping[str, Any], names_before: se
 def resolve_paths(values: Mapping[str, Any], root: Path | None = None) -> dict[str, Any]:
     """The path parameters made absolute from the project root: a kernel in notebooks/ (JupyterLab), papermill
     from any --cwd and `hologram report` all read and write the same files."""
-    base = root or project.project_root()
-    return {name: project.resolve(v, base) if name in PATH_PARAMETERS else v for name, v in values.items()}
+    base = root or kernel.project_root()
+    return {name: kernel.resolve(v, base) if name in PATH_PARAMETERS else v for name, v in values.items()}

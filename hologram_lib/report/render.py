@@ -27,8 +27,8 @@ from nbconvert import HTMLExporter
 
 from hologram_lib import atomic, outside
 from hologram_lib.layout import Reports
+from hologram_lib.report import kernel
 from hologram_lib.report import params as notebook_params
-from hologram_lib.report import project
 
 PAGE_CSS = Path(__file__).with_name("report.css").read_text(encoding="utf-8")
 
@@ -109,7 +109,7 @@ def _failure(error: BaseException) -> str:
 
 
 def run_notebook(
-    name: str, parameters: dict[str, Any], root: Path, reports_dir: Path, kernel: str = project.KERNEL
+    name: str, parameters: dict[str, Any], root: Path, reports_dir: Path, kernel_name: str = kernel.KERNEL
 ) -> NotebookRun:
     """Execute notebooks/<name>.ipynb into reports/notebooks/ and render reports/<name>.html."""
     import papermill
@@ -127,7 +127,7 @@ def run_notebook(
             str(source),
             str(temporary),
             parameters=parameters,
-            kernel_name=kernel,
+            kernel_name=kernel_name,
             cwd=str(root),
             progress_bar=False,
             kernel_manager_class=IpcKernelManager,
@@ -184,11 +184,12 @@ def run_all(
         given.setdefault(name, {}).update(values)
     checked = {name: notebook_params.check(name, given.get(name, {})) for name in notebook_params.NOTEBOOKS}
     clear_stale_kernel_dirs()
-    kernel = project.ensure_kernel()
+    kernel_name = kernel.ensure_kernel()
     try:
         with ThreadPoolExecutor(max_workers=len(checked)) as pool:
             futures = [
-                pool.submit(run_notebook, name, values, root, reports_dir, kernel) for name, values in checked.items()
+                pool.submit(run_notebook, name, values, root, reports_dir, kernel_name)
+                for name, values in checked.items()
             ]
             for future in as_completed(futures):
                 if on_done is not None:

@@ -10,11 +10,11 @@ from pandas.io.formats.style import Styler
 
 from hologram_lib import config, outside
 from hologram_lib.baseline import DriftReport
+from hologram_lib.budgets import GateReport
 from hologram_lib.e2e.summary import Summary
-from hologram_lib.gate import GateReport
+from hologram_lib.outcomes import Budget, Step
 from hologram_lib.perf.files import MetricData
 from hologram_lib.redact import redact
-from hologram_lib.status import Budget, Step
 
 
 def styled(frame: pd.DataFrame, precision: int = 3, *, index: bool = False) -> Styler:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from hologram_lib import atlas, config, stats  # noqa: E402
 from hologram_lib.baseline import baseline_document, compare_metric_sets, read_baseline, write_baseline  # noqa: E402
-from hologram_lib.gate import evaluate  # noqa: E402
+from hologram_lib.budgets import evaluate  # noqa: E402
 from hologram_lib.perf.files import MetricResult, load_perf_dir, write_suite  # noqa: E402
 from hologram_lib.perf.harness import measure  # noqa: E402
 from hologram_lib.perf.suites import reference_payload  # noqa: E402

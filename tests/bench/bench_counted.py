@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from hologram_lib.config import perf_knobs  # noqa: E402
 from hologram_lib.drift import RunLogs, judge_counts  # noqa: E402
+from hologram_lib.outcomes import Drift  # noqa: E402
 from hologram_lib.perf.counted import CountTask, count_suite, count_tasks, find_valgrind  # noqa: E402
-from hologram_lib.status import Drift  # noqa: E402
 from tests.bench.results import Figure  # noqa: E402
 from tests.bench.table import print_table  # noqa: E402
 

@@ -15,6 +15,7 @@ import numpy as np
 from hologram_lib.config import PerfKnobs
 from hologram_lib.drift import COUNT_NOISE_FLOOR_PCT, paired_verdicts
 from hologram_lib.errors import CountError, InputError
+from hologram_lib.outcomes import Drift
 from hologram_lib.perf.bisect.commits import Commit
 from hologram_lib.perf.bisect.metrics import wall_name
 from hologram_lib.perf.bisect.search import Step, Verdict
@@ -23,7 +24,6 @@ from hologram_lib.perf.counted import CountedSample, CountTask, Valgrind, count_
 from hologram_lib.perf.counted_ab import attribute
 from hologram_lib.perf.interleaved import Side, interleaved_runs
 from hologram_lib.perf.worktrees import worktree
-from hologram_lib.status import Drift
 
 
 @contextmanager

@@ -21,8 +21,8 @@ from functools import partial
 from hologram_lib import stats
 from hologram_lib.budget_policy import BudgetResult, check_budget, check_budget_runs
 from hologram_lib.config import GateSettings
+from hologram_lib.outcomes import Budget
 from hologram_lib.perf.files import MetricData
-from hologram_lib.status import Budget
 from hologram_lib.units import ms as _ms  # one formatter for every page (units.ms)
 
 ONE_RUN = "1 run: machine noise not measured"
