@@ -13,8 +13,7 @@ from pathlib import Path
 
 from hologram_lib.perf.collect import RunRequest, run_process
 from hologram_lib.perf.paired import worktree
-from tests.conftest import ROOT
-from tests.test_runs import codec_repo, worktrees  # noqa: F401 (a fixture)
+from tests.helpers import ROOT, worktrees
 
 HOLD_A_WORKTREE = """
 import signal, sys, time
@@ -39,7 +38,7 @@ def _holder(repo: Path) -> tuple[subprocess.Popen[str], Path]:
     return process, Path(process.stdout.readline().strip())
 
 
-def test_a_worktree_left_by_a_killed_ab_is_pruned_by_the_next_run(codec_repo: Path) -> None:  # noqa: F811
+def test_a_worktree_left_by_a_killed_ab_is_pruned_by_the_next_run(codec_repo: Path) -> None:
     process, tree = _holder(codec_repo)
     os.kill(process.pid, signal.SIGKILL)  # no `finally` runs
     process.communicate()
@@ -50,7 +49,7 @@ def test_a_worktree_left_by_a_killed_ab_is_pruned_by_the_next_run(codec_repo: Pa
     assert len(worktrees(codec_repo)) == 1
 
 
-def test_the_worktree_of_a_running_ab_is_left_alone(codec_repo: Path) -> None:  # noqa: F811
+def test_the_worktree_of_a_running_ab_is_left_alone(codec_repo: Path) -> None:
     process, tree = _holder(codec_repo)
     try:
         with worktree(codec_repo, _commit(codec_repo)):

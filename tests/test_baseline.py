@@ -12,7 +12,7 @@ import pytest
 from hologram_lib import baseline as baseline_mod
 from hologram_lib import config, drift, stats
 from hologram_lib.perf.files import load_perf_dir
-from tests.conftest import hologram, lognormal, lognormal_runs
+from tests.helpers import hologram, lognormal, lognormal_runs
 
 MAIN = {"GITHUB_REF_NAME": "main"}
 

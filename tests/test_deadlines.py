@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hologram_lib.clients import GraphQLClient, IpfsClient, ServiceError
-from tests.conftest import hologram
+from tests.helpers import hologram
 from tests.trickle_server import trickling
 
 SECRET_PATH = "/services/T0SECRET/B0SECRET/xoxSecretWebhookPath"

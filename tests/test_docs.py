@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from markdown.extensions.toc import slugify
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", ROOT / "reports" / "README.md", *sorted(DOCS.glob("*.md"))]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hologram_lib.e2e.events import EventLog
 from hologram_lib.e2e.summary import STEPS
-from tests.conftest import ROOT, hologram, run_command
+from tests.helpers import ROOT, hologram, run_command
 
 
 def write_run(path: Path, run_id: str, fail_at: str | None = None, cid: str = "bafkreiaaa") -> None:

@@ -21,7 +21,7 @@ from hologram_lib.history.records import MetricRow, RunRecord
 from hologram_lib.history.store import add_runs
 from hologram_lib.report.history_page import embedded_json, report_line
 from tests.chromium import launched, open_page
-from tests.conftest import ROOT, hologram
+from tests.helpers import ROOT, hologram
 
 RUNS = 1_000
 STEP_AT = 600  # core.verify_ms is 25 % slower from this run on, on both machines
@@ -442,6 +442,7 @@ def test_a_page_that_cannot_be_made_is_said_and_no_stale_page_is_left(tmp_path: 
     assert not out.exists()
 
 
+@pytest.mark.notebook
 def test_report_writes_the_page_and_the_front_page_links_it(browser, report_dir: Path) -> None:
     done = hologram("report", "--no-collect", "--reports-dir", str(report_dir))
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]

@@ -11,7 +11,7 @@ import pytest
 
 from hologram_lib.baseline import baseline_document, write_baseline
 from hologram_lib.perf.files import load_perf_dir
-from tests.conftest import hologram, lognormal_runs
+from tests.helpers import hologram, lognormal_runs
 from tests.one_run_noise import one_run_rate
 from tests.real_noise import ENCODE, VERIFY
 

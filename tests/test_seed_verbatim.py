@@ -27,8 +27,7 @@ import pytest
 
 from hologram_lib import config
 from hologram_lib.devstack import stack as devstack
-from tests.conftest import ROOT, VERDICT_ENV
-from tests.test_seed_runbook import UPSTREAM_LIKE
+from tests.helpers import ROOT, UPSTREAM_LIKE, VERDICT_ENV
 
 SEED = ROOT / "tests" / "data" / "seed_runbook.md"
 VENV_BIN = str(Path(sys.executable).parent)

@@ -15,7 +15,7 @@ import pytest
 
 from hologram_lib.history.records import MetricRow, RunRecord
 from hologram_lib.history.store import add_runs, opened
-from tests.conftest import hologram
+from tests.helpers import hologram
 
 TOKEN = "tok-store-safety-7f3a9c"
 

@@ -82,7 +82,7 @@ def page_load_s(page: Path, repeats: int) -> list[float]:
     """Headless Chromium (Debian's, as tests/test_browser.py launches it): navigation until every chart is drawn."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import CHROMIUM, FLAGS
+    from tests.chromium import CHROMIUM, FLAGS
 
     times = []
     with sync_playwright() as playwright:
