@@ -79,11 +79,12 @@ valgrind:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind; } || \
 		echo "valgrind could not be installed: counted measurements are off, the wall clock alone judges"
 
-# The fast lane for the inner loop (≈1 min here, docs/testing.md): lint, types and the tests that start no stack, no
-# notebook, no browser and are not slow — tests/lanes.py marks the others (from the fixtures and helpers they use, or
-# by hand) and fails any test that starts one of those unmarked. Needs no Kubo, npm, Chromium or valgrind.
+# The fast lane for the inner loop (docs/testing.md): lint, types and the tests that run in the pytest process alone —
+# no dev stack, notebook, browser or process of the product (the CLI, a measuring worker) — and are not slow.
+# tests/lanes.py marks the others (from the fixtures and helpers they use, or by hand) and fails any test that starts
+# one of those unmarked. Needs no Kubo, npm, Chromium or valgrind.
 # `make test` below stays the whole suite (CI runs it).
-FAST_LANE := not stack and not notebook and not browser and not slow
+FAST_LANE := not stack and not notebook and not browser and not process and not slow
 check: $(STAMP)
 	$(BIN)/ruff check hologram_lib tests scripts notebooks
 	$(BIN)/ruff format --check hologram_lib tests scripts

@@ -1,10 +1,11 @@
 """The test lanes, a pytest plugin (tests/conftest.py loads it): `make check` runs the tests that start no dev stack,
-no notebook and no browser; `make test` runs them all.
+no notebook, no browser and no process of the product, and are not slow; `make test` runs them all.
 
-A test is in a lane by its marker (`stack`, `notebook`, `browser`; declared in pyproject.toml). What can be seen
-before running is marked here at collection: a test that uses the `stack` fixture is `stack`, one whose code (or its
-fixtures', or the tests' helpers they call) uses tests/chromium.py is `browser`, tests/marketplace_process.py `stack`.
-What cannot be seen — a `hologram report` run executes notebooks, a CLI may start a stack — is marked by hand, and
+A test is in a lane by its marker (`stack`, `notebook`, `browser`, `process`; declared in pyproject.toml). What can
+be seen before running is marked here at collection: a test that uses the `stack` fixture is `stack`; one whose code
+(or its fixtures', or the tests' helpers they call) uses tests/chromium.py is `browser`, tests/marketplace_process.py
+`stack`, `run_command` (so `hologram(…)`) or `sys.executable` `process`. What cannot be seen — a `hologram report`
+run executes notebooks, a product function spawns a measuring worker — is marked by hand, and
 the guard holds every test to it: each start of a lane's process (tests/lane_guard/sitecustomize.py sees them in
 every Python process of the session) during a test's setup, call or teardown must be in a lane the test is marked
 with, else the test errors naming what it started and the marker it needs. So a new test cannot slip into the fast
@@ -24,9 +25,15 @@ import pytest
 from tests.helpers import LANE_GUARD_PATH
 from tests.lane_guard import sitecustomize as guard
 
-LANES = ("stack", "notebook", "browser")  # what `make check` leaves out, with `slow`
+LANES = ("stack", "notebook", "browser", "process")  # what `make check` leaves out, with `slow`
 FIXTURE_LANES = {"stack": "stack"}  # a test using this fixture (directly or through another) is in that lane
-HELPER_LANES = {"tests.chromium": "browser", "tests.marketplace_process": "stack"}  # modules of the tests' helpers
+# What a test's code (or its fixtures', or the tests' helpers they call) refers to → its lane.
+REFERENCE_LANES = {
+    "tests.chromium": "browser",
+    "tests.marketplace_process": "stack",
+    "tests.helpers.run_command": "process",  # and so hologram(), perf_collect(), verdict() …
+    "sys.executable": "process",  # a Python process of its own
+}
 GUARD_DIR = Path(guard.__file__).parent
 
 _LOG = pytest.StashKey[Path]()
@@ -59,36 +66,42 @@ def _names_in(code: CodeType) -> Iterator[str]:
             yield from _names_in(constant)
 
 
-def helper_modules(functions: list[Callable[..., object]]) -> set[str]:
-    """The modules of every global these functions use, following the functions of the tests' own modules."""
-    modules: set[str] = set()
+def references(functions: list[Callable[..., object]]) -> set[str]:
+    """What these functions refer to, by qualified name ("tests.helpers.run_command", "sys.executable", and each
+    value's module), following the functions of the tests' own modules they call."""
+    found: set[str] = set()
     seen: set[int] = set()
     todo = [f for f in functions if isinstance(f, FunctionType)]
     while todo:
         function = todo.pop()
-        for name in _names_in(function.__code__):
+        names = set(_names_in(function.__code__))
+        for name in names:
             value = function.__globals__.get(name)
             if value is None or id(value) in seen:
                 continue
             seen.add(id(value))
-            module = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+            if isinstance(value, ModuleType):
+                found.add(value.__name__)
+                found.update(f"{value.__name__}.{attribute}" for attribute in names)  # `sys.executable` …
+                continue
+            module = getattr(value, "__module__", None)
             if isinstance(module, str):
-                modules.add(module)
+                found |= {module, f"{module}.{getattr(value, '__qualname__', name)}"}
                 if module.startswith("tests.") and isinstance(value, FunctionType):
                     todo.append(value)
-    return modules
+    return found
 
 
 def lanes_seen(item: pytest.Item) -> set[str]:
-    """The lanes a test's fixtures and helpers put it in."""
+    """The lanes a test's fixtures and what its code refers to put it in."""
     fixtures = set(getattr(item, "fixturenames", ()))
     lanes = {lane for name, lane in FIXTURE_LANES.items() if name in fixtures}
     info = getattr(item, "_fixtureinfo", None)
     functions = [getattr(item, "function", None)]
     if info is not None:
         functions += [definitions[-1].func for definitions in info.name2fixturedefs.values() if definitions]
-    used = helper_modules([f for f in functions if callable(f)])
-    return lanes | {lane for module, lane in HELPER_LANES.items() if module in used}
+    used = references([f for f in functions if callable(f)])
+    return lanes | {lane for name, lane in REFERENCE_LANES.items() if name in used}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,4 +1,4 @@
-"""The lane guard's eyes: which process starts put a test in the `stack`, `notebook` or `browser` lane.
+"""The lane guard's eyes: which process starts put a test in the `stack`, `notebook`, `browser` or `process` lane.
 
 Loaded two ways: by tests/lanes.py in the pytest process, and — through the PYTHONPATH entry tests/lanes.py puts
 first — as `sitecustomize` in every Python process a test starts (the CLI a test runs, the marketplace it spawns,
@@ -37,7 +37,16 @@ def lane_of(argv: Sequence[str]) -> str | None:
         return "notebook"  # JupyterLab (`jupyter lab`, `make lab`)
     if program in _BROWSERS or "run-driver" in argv:
         return "browser"  # Chromium, or Playwright's driver that launches it
+    if _runs_the_product(program, argv):
+        return "process"
     return None
+
+
+def _runs_the_product(program: str, argv: Sequence[str]) -> bool:
+    """`hologram …`, `python -m hologram_lib.…` (the CLI, a measuring worker), `python|bash scripts/…`."""
+    modules = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "-m"]
+    scripts = [arg for arg in argv[1:] if os.path.basename(os.path.dirname(arg)) == "scripts"]
+    return program == "hologram" or any(m.startswith("hologram_lib") for m in modules) or bool(scripts)
 
 
 def _argv(event: str, args: tuple[object, ...]) -> list[str]:
