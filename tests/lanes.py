@@ -3,9 +3,10 @@ no notebook, no browser and no process of the product, and are not slow; `make t
 
 A test is in a lane by its marker (`stack`, `notebook`, `browser`, `process`; declared in pyproject.toml). What can
 be seen before running is marked here at collection: a test that uses the `stack` fixture is `stack`; one whose code
-(or its fixtures', or the tests' helpers they call) uses tests/chromium.py is `browser`, tests/marketplace_process.py
-`stack`, `run_command` (so `hologram(…)`) or `sys.executable` `process`. What cannot be seen — a `hologram report`
-run executes notebooks, a product function spawns a measuring worker — is marked by hand, and
+(or its fixtures', or the tests' helpers they call) uses tests/chromium.py is `browser`; tests/marketplace_process.py
+or `devstack.up` `stack`; `run_command` (so `hologram(…)`), `sys.executable` or multiprocessing `process`. What
+cannot be seen — a `hologram report` run executes notebooks, a product function spawns a measuring worker — is
+marked by hand, and
 the guard holds every test to it: each start of a lane's process (tests/lane_guard/sitecustomize.py sees them in
 every Python process of the session) during a test's setup, call or teardown must be in a lane the test is marked
 with, else the test errors naming what it started and the marker it needs. So a new test cannot slip into the fast
@@ -31,8 +32,10 @@ FIXTURE_LANES = {"stack": "stack"}  # a test using this fixture (directly or thr
 REFERENCE_LANES = {
     "tests.chromium": "browser",
     "tests.marketplace_process": "stack",
+    "hologram_lib.devstack.stack.up": "stack",
     "tests.helpers.run_command": "process",  # and so hologram(), perf_collect(), verdict() …
     "sys.executable": "process",  # a Python process of its own
+    "multiprocessing": "process",
 }
 GUARD_DIR = Path(guard.__file__).parent
 

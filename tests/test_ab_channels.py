@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from hologram_lib.perf.collect import RunRequest, run_process
 from hologram_lib.perf.paired import worktree
 from tests.helpers import ROOT, worktrees
@@ -78,6 +80,7 @@ print(json.dumps({"metrics": {"core.verify_ms": [9999.0] * 5, "core.encode_1MB_m
 """
 
 
+@pytest.mark.process
 def test_a_target_that_prints_a_result_line_cannot_forge_the_runs_result(tmp_path: Path) -> None:
     (tmp_path / "forger.py").write_text(FORGER)
     env = {**os.environ, "HOLOGRAM_TARGET": "forger:codec", "PYTHONPATH": f"{tmp_path}:{ROOT}"}

@@ -310,6 +310,7 @@ def test_bisect_on_the_wall_clock_uses_paired_runs_against_good(broken_repo: Pat
     assert len(_worktrees(broken_repo)) == 1
 
 
+@pytest.mark.process
 def test_sigterm_mid_bisection_leaves_no_worktree(broken_repo: Path, tmp_path: Path) -> None:
     import signal
     import sys

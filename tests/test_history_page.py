@@ -120,6 +120,7 @@ def test_centre_interval_is_the_t_interval_of_the_log_process_medians() -> None:
     assert wider[0] < low and wider[1] > high  # fewer processes, wider interval
 
 
+@pytest.mark.slow
 def test_runs_are_in_commit_order_with_machines_apart_and_change_points_per_series(big_store: Path) -> None:
     view = read_view(big_store)
     assert len(view.runs) == RUNS

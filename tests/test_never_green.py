@@ -125,6 +125,7 @@ def test_a_blank_token_file_gets_a_new_token_never_open_mutations(tmp_path: Path
     assert [p.name for p in tmp_path.iterdir()] == ["token"]  # no temp file left behind
 
 
+@pytest.mark.stack
 def test_the_marketplace_refuses_a_blank_token(tmp_path: Path) -> None:
     import subprocess
     import sys

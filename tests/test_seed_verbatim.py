@@ -33,6 +33,8 @@ SEED = ROOT / "tests" / "data" / "seed_runbook.md"
 VENV_BIN = str(Path(sys.executable).parent)
 # `make test` points the seed's suites at reports/test-run/; the seed's user has no such variables.
 MAKE_TEST_ONLY = ("HOLOGRAM_PERF_DIR", "HOLOGRAM_EVENTS")
+# The seed's commands start the stack and run the CLI, the scripts and the seed's own pytest in bash.
+pytestmark = [pytest.mark.stack, pytest.mark.process]
 
 
 def shell_blocks(text: str) -> dict[str, str]:
