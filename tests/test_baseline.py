@@ -194,6 +194,7 @@ def test_compare_samples_api() -> None:
     )
 
 
+@pytest.mark.slow
 def test_compare_runs_api() -> None:
     base = lognormal_runs(1.0, 0.2, 10, 100, 1, between=0.1)
     same = baseline_mod.compare_runs(base, lognormal_runs(1.0, 0.2, 10, 100, 2, between=0.1))

@@ -149,6 +149,7 @@ def test_runs_are_in_commit_order_with_machines_apart_and_change_points_per_seri
     assert data["intervals"][verify["interval"][0]] == "median 95% CI over 10 processes"
 
 
+@pytest.mark.slow
 def test_running_sum_cost_finds_the_same_breaks_as_ruptures_own_l2() -> None:
     """The history page seeks change points in every series of the store; the O(1) cost must not change them."""
     import ruptures
