@@ -7,10 +7,10 @@ be seen before running is marked here at collection: a test that uses the `stack
 or `devstack.up` `stack`; `run_command` (so `hologram(…)`), `sys.executable` or multiprocessing `process`. What
 cannot be seen — a `hologram report` run executes notebooks, a product function spawns a measuring worker — is
 marked by hand, and
-the guard holds every test to it: each start of a lane's process (tests/lane_guard/sitecustomize.py sees them in
-every Python process of the session) during a test's setup, call or teardown must be in a lane the test is marked
-with, else the test errors naming what it started and the marker it needs. So a new test cannot slip into the fast
-lane: under `make test` (CI) as under `make check` it fails until it is marked.
+the guard holds the fast lane to it: a test with none of the lanes' markers that starts a lane's process during its
+setup, call or teardown (tests/lane_guard/sitecustomize.py sees the starts in every Python process of the session)
+errors, naming what it started and the marker it needs. So a new test cannot slip into the fast lane: under
+`make test` (CI) as under `make check` it fails until it is marked.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(lane)
 
 
-# --- the guard: what a test started, against its markers ------------------------------------------------------------
+# --- the guard: what a test of the fast lane started --------------------------------------------------------------
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -122,16 +122,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[_OFFSET] = log.stat().st_size if log.exists() else 0  # before any fixture starts anything
 
 
+def in_fast_lane(item: pytest.Item) -> bool:
+    return not any(item.get_closest_marker(name) for name in (*LANES, "slow"))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """After the test's fixtures are torn down: every start since its setup must be in one of its lanes."""
-    if _OFFSET not in item.stash:
-        return
+    """After the test's fixtures are torn down: a test of the fast lane must have started none of the lanes'
+    processes since its setup."""
+    if _OFFSET not in item.stash or not in_fast_lane(item):
+        return  # out of `make check` already: a notebook test that also runs the CLI slips nowhere
     with item.config.stash[_LOG].open("rb") as log:
         log.seek(item.stash[_OFFSET])
-        starts = [line.split("\t", 1) for line in log.read().decode(errors="replace").splitlines() if "\t" in line]
-    marked = {mark.name for mark in item.iter_markers()}
-    stray = sorted({(lane, what) for lane, what in starts if lane not in marked})
+        lines = log.read().decode(errors="replace").splitlines()
+    stray = sorted({(lane, what) for lane, _, what in (line.partition("\t") for line in lines) if what})
     if stray:
         lanes = sorted({lane for lane, _ in stray})
         started = "; ".join(f"{what} ({lane})" for lane, what in stray)
