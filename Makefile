@@ -81,8 +81,8 @@ valgrind:
 
 # The fast lane for the inner loop (docs/testing.md): lint, types and the tests that run in the pytest process alone —
 # no dev stack, notebook, browser or process of the product (the CLI, a measuring worker) — and are not slow.
-# tests/lanes.py marks the others (from the fixtures and helpers they use, or by hand) and fails any test that starts
-# one of those unmarked. Needs no Kubo, npm, Chromium or valgrind.
+# tests/lanes.py marks the others (from the fixtures and helpers they use, or by hand) and fails a test of this lane
+# that starts one of those. Needs no Kubo, npm, Chromium or valgrind.
 # `make test` below stays the whole suite (CI runs it).
 FAST_LANE := not stack and not notebook and not browser and not process and not slow
 check: $(STAMP)
