@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # one-off Kubo build needs it (see `kubo` below).
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: report collect test gate lab bench pictures soak lint venv clean stack stack-down chromium kubo valgrind
+.PHONY: report collect check test gate lab bench pictures soak lint venv clean stack stack-down chromium kubo valgrind
 
 venv: $(STAMP)
 
@@ -78,6 +78,19 @@ valgrind:
 	@command -v valgrind >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind; } || \
 		echo "valgrind could not be installed: counted measurements are off, the wall clock alone judges"
+
+# The fast lane for the inner loop (docs/testing.md): lint, types and the tests that run in the pytest process alone —
+# no dev stack, notebook, browser or process of the product (the CLI, a measuring worker) — and are not slow.
+# tests/lanes.py marks the others (from the fixtures and helpers they use, or by hand) and fails a test of this lane
+# that starts one of those. Needs no Kubo, npm, Chromium or valgrind.
+# `make test` below stays the whole suite (CI runs it).
+FAST_LANE := not stack and not notebook and not browser and not process and not slow
+check: $(STAMP)
+	$(BIN)/ruff check hologram_lib tests scripts notebooks
+	$(BIN)/ruff format --check hologram_lib tests scripts
+	$(BIN)/mypy
+	HOLOGRAM_PERF_DIR=reports/test-run/perf HOLOGRAM_EVENTS=reports/test-run/e2e/events.jsonl \
+		$(BIN)/python -m pytest -q -m "$(FAST_LANE)"
 
 # The seed's phase6 / phase8 tests write where a report would; under `make test` they write to reports/test-run/
 # so that a test run never replaces the data of your last `make report` (tests/conftest.py defaults to the same, and

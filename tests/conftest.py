@@ -1,10 +1,10 @@
-"""Shared fixtures: perf directories written in the real file formats, and a CLI runner."""
+"""Fixtures and pytest hooks: perf directories in the real file formats, the embedded stack, a codec repository,
+the user-data guard and the test lanes (the plain helpers the tests share are in tests/helpers.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,16 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hologram_lib import config
 from hologram_lib.perf.files import MetricResult, write_suite
-
-ROOT = Path(__file__).resolve().parent.parent
-# Env vars that change verdicts; tests start from none of them so a developer's shell cannot leak in.
-# Every variable the product reads (config's registry): cleared for each test, so a developer's shell never leaks in.
-VERDICT_ENV = tuple(sorted(config.VARIABLES))
-# Where this machine's Kubo is (a CI runner puts it there): the tests' own stacks use it too.
-MACHINE_ENV = ("HOLOGRAM_HISTORY", "HOLOGRAM_KUBO", "HOLOGRAM_KUBO_CACHE")
-
+from tests import lanes
+from tests.helpers import CODEC, MACHINE_ENV, ROOT, VERDICT_ENV, git, lognormal_runs
 
 # --- the user's data is not the tests' ------------------------------------------------------------------------------
 # The checkout's .history/ and reports/ are the user's: a session that changes them fails, naming what changed.
@@ -54,6 +47,8 @@ def _seed_suites_only(config_: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.is_registered(lanes):
+        config.pluginmanager.register(lanes, "hologram-lanes")  # the lane markers and their guard
     seed_only = _seed_suites_only(config)
     if not seed_only:  # a whole-suite run: the seed's suites write to reports/test-run, as under `make test`
         os.environ.setdefault("HOLOGRAM_PERF_DIR", str(TEST_RUN / "perf"))
@@ -65,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
 _GUARD = pytest.StashKey[tuple[tuple[Path, ...], dict[str, tuple[int, int]]]]()
 
 
-def changed_user_data(config: pytest.Config) -> list[str]:
+def _changed_user_data(config: pytest.Config) -> list[str]:
     exempt, before = config.stash[_GUARD]
     after = _snapshot(exempt)
     return sorted(
@@ -78,7 +73,7 @@ def changed_user_data(config: pytest.Config) -> list[str]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _GUARD not in session.config.stash:
         return
-    changed = changed_user_data(session.config)
+    changed = _changed_user_data(session.config)
     if changed:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         text = "the tests changed the checkout's .history/ or reports/ (the user's data):\n  " + "\n  ".join(changed)
@@ -101,18 +96,6 @@ def clean_env(
     for name in VERDICT_ENV:
         if name not in MACHINE_ENV:
             monkeypatch.delenv(name, raising=False)
-
-
-def lognormal(median_ms: float, sigma: float, n: int, seed: int) -> np.ndarray:
-    return median_ms * np.exp(sigma * np.random.default_rng(seed).standard_normal(n))
-
-
-def lognormal_runs(
-    median_ms: float, sigma: float, runs: int, n: int, seed: int, between: float = 0.05
-) -> list[np.ndarray]:
-    """Runs of lognormal samples whose medians vary between runs by `between` (log-sd), as real processes do."""
-    rng = np.random.default_rng(seed)
-    return [median_ms * np.exp(between * rng.standard_normal() + sigma * rng.standard_normal(n)) for _ in range(runs)]
 
 
 @pytest.fixture
@@ -149,37 +132,6 @@ def healthy_metrics() -> dict[str, object]:
     }
 
 
-def run_command(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """Run a command as a user would (a separate process), with the verdict env vars cleared."""
-    full_env = {k: v for k, v in os.environ.items() if k not in VERDICT_ENV}
-    full_env["HOLOGRAM_HISTORY"] = os.environ["HOLOGRAM_HISTORY"]  # the test's own store (clean_env)
-    full_env.update({k: os.environ[k] for k in MACHINE_ENV[1:] if k in os.environ})
-    full_env.update(env or {})
-    return subprocess.run(args, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False)
-
-
-def hologram(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return run_command([sys.executable, "-m", "hologram_lib.cli", *args], env=env, cwd=cwd)
-
-
-def perf_collect(
-    perf_dir: Path,
-    *suites: str,
-    samples: int | None = None,
-    runs: int | None = 3,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess:
-    """`hologram perf collect --perf-dir DIR [--suite S]… [--samples N] [--runs K]` as a user runs it."""
-    args = ["perf", "collect", "--perf-dir", str(perf_dir)]
-    for suite in suites:
-        args += ["--suite", suite]
-    if samples is not None:
-        args += ["--samples", str(samples)]
-    if runs is not None:
-        args += ["--runs", str(runs), "--max-runs", str(runs)]
-    return hologram(*args, env=env)
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory):
     """The embedded stack (a real Kubo daemon + the reference marketplace), fresh state, shared by a session."""
@@ -189,12 +141,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     info = devstack.up(state_dir, reports_dir=None)
     yield info
     devstack.down(state_dir)
-
-
-def stack_token(info) -> str:
-    from hologram_lib.devstack.stack import read_token
-
-    return read_token(info.state_dir)
 
 
 @pytest.fixture
@@ -220,3 +166,18 @@ def report_dir(tmp_path: Path, make_perf_dir: Callable[..., Path], healthy_metri
         )
     log.emit("run_end", "ok", 15.0, last_ok="search", name="demo/app/hello-x", cid="bafkreiabc")
     return reports
+
+
+@pytest.fixture
+def codec_repo(tmp_path: Path) -> Path:
+    """A git repository whose committed codec takes 0.5 ms per encode; the working tree makes it 1 ms."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "ci@example.invalid")
+    git(repo, "config", "user.name", "ci")
+    (repo / "mycodec.py").write_text(CODEC.format(delay=0.0005))
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "fast codec")
+    (repo / "mycodec.py").write_text(CODEC.format(delay=0.001))
+    return repo

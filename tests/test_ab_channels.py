@@ -11,10 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from hologram_lib.perf.collect import RunRequest, run_process
 from hologram_lib.perf.worktrees import worktree
-from tests.conftest import ROOT
-from tests.test_runs import codec_repo, worktrees  # noqa: F401 (a fixture)
+from tests.helpers import ROOT, worktrees
 
 HOLD_A_WORKTREE = """
 import signal, sys, time
@@ -39,7 +40,7 @@ def _holder(repo: Path) -> tuple[subprocess.Popen[str], Path]:
     return process, Path(process.stdout.readline().strip())
 
 
-def test_a_worktree_left_by_a_killed_ab_is_pruned_by_the_next_run(codec_repo: Path) -> None:  # noqa: F811
+def test_a_worktree_left_by_a_killed_ab_is_pruned_by_the_next_run(codec_repo: Path) -> None:
     process, tree = _holder(codec_repo)
     os.kill(process.pid, signal.SIGKILL)  # no `finally` runs
     process.communicate()
@@ -50,7 +51,7 @@ def test_a_worktree_left_by_a_killed_ab_is_pruned_by_the_next_run(codec_repo: Pa
     assert len(worktrees(codec_repo)) == 1
 
 
-def test_the_worktree_of_a_running_ab_is_left_alone(codec_repo: Path) -> None:  # noqa: F811
+def test_the_worktree_of_a_running_ab_is_left_alone(codec_repo: Path) -> None:
     process, tree = _holder(codec_repo)
     try:
         with worktree(codec_repo, _commit(codec_repo)):
@@ -79,6 +80,7 @@ print(json.dumps({"metrics": {"core.verify_ms": [9999.0] * 5, "core.encode_1MB_m
 """
 
 
+@pytest.mark.process
 def test_a_target_that_prints_a_result_line_cannot_forge_the_runs_result(tmp_path: Path) -> None:
     (tmp_path / "forger.py").write_text(FORGER)
     env = {**os.environ, "HOLOGRAM_TARGET": "forger:codec", "PYTHONPATH": f"{tmp_path}:{ROOT}"}

@@ -44,6 +44,7 @@ def test_boundary_sizes(size: int, grids: int) -> None:
     assert atlas.GRID_CAPACITY == 11_985
 
 
+@pytest.mark.slow
 def test_every_single_bit_flip_of_one_grid_is_detected() -> None:
     state = atlas.encode(bytes((i * 31) % 256 for i in range(atlas.GRID_CAPACITY)))
     flat = state.grids.reshape(-1)
@@ -55,6 +56,7 @@ def test_every_single_bit_flip_of_one_grid_is_detected() -> None:
     assert atlas.verify(state)
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(st.binary(min_size=1, max_size=25_000), st.data())
 def test_a_random_bit_flip_is_detected_in_multi_grid_states(data: bytes, draw: st.DataObject) -> None:

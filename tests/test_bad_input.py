@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import hologram
+from tests.helpers import hologram
 
 GOOD_HEADER = "suite,metric,sample_ms\n"
 

@@ -12,7 +12,7 @@ import pytest
 from hologram_lib import baseline as baseline_mod
 from hologram_lib import config, drift, stats
 from hologram_lib.perf.files import load_perf_dir
-from tests.conftest import hologram, lognormal, lognormal_runs
+from tests.helpers import hologram, lognormal, lognormal_runs
 
 MAIN = {"GITHUB_REF_NAME": "main"}
 
@@ -194,6 +194,7 @@ def test_compare_samples_api() -> None:
     )
 
 
+@pytest.mark.slow
 def test_compare_runs_api() -> None:
     base = lognormal_runs(1.0, 0.2, 10, 100, 1, between=0.1)
     same = baseline_mod.compare_runs(base, lognormal_runs(1.0, 0.2, 10, 100, 2, between=0.1))

@@ -19,8 +19,7 @@ from hologram_lib.history.lanes import current_lane
 from hologram_lib.history.records import MetricRow, RunRecord, now_utc
 from hologram_lib.history.series import green_main_runs, read_series
 from hologram_lib.history.store import add_runs
-from tests.conftest import ROOT, hologram, lognormal_runs
-from tests.test_one_verdict import head_commit, situation, write_perf
+from tests.helpers import ROOT, head_commit, hologram, lognormal_runs, situation, write_perf
 
 
 def _store_of_regressed_main(tmp_path: Path) -> tuple[Path, Path]:
@@ -104,6 +103,7 @@ def _report(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> s
         ({}, ("--as-main-build",), True),
     ],
 )
+@pytest.mark.notebook
 def test_only_a_ci_main_build_or_a_marked_run_becomes_green_main(
     tmp_path: Path, env: dict[str, str], extra: tuple[str, ...], candidate: bool
 ) -> None:

@@ -18,8 +18,7 @@ import pytest
 
 from hologram_lib.ci.summary import bisect_section
 from hologram_lib.perf.bisect import Commit, Step, Verdict, midpoint, search, steps_needed
-from tests.conftest import ROOT, hologram
-from tests.test_counted import EDITS, ENCODE_RETURN
+from tests.helpers import EDITS, ENCODE_RETURN, ROOT, hologram
 
 COMMITS = 20
 RANGE = 16  # the bisected range: HEAD~16..HEAD, 16 candidates → good + 4 halvings = 5 measured commits
@@ -315,6 +314,7 @@ def test_bisect_on_the_wall_clock_uses_paired_runs_against_good(broken_repo: Pat
     assert len(_worktrees(broken_repo)) == 1
 
 
+@pytest.mark.process
 def test_sigterm_mid_bisection_leaves_no_worktree(broken_repo: Path, tmp_path: Path) -> None:
     import signal
     import sys

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import launched, open_page
-from tests.conftest import ROOT, hologram
 from tests.fake_marketplace import STANDARD_SDL, FakeMarket
 from tests.graphql_server import graphql_server
+from tests.helpers import ROOT, hologram
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from hologram_lib import outside
 from hologram_lib.ci import summary
 from hologram_lib.e2e.events import EventLog
-from tests.conftest import ROOT, VERDICT_ENV, hologram, lognormal_runs, run_command
+from tests.helpers import ROOT, VERDICT_ENV, counted_regression, head_commit, hologram, lognormal_runs, run_command
 
 GITHUB = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/hologram", "GITHUB_RUN_ID": "4242"}
 RUN_URL = "https://github.com/acme/hologram/actions/runs/4242"
@@ -257,12 +257,6 @@ def test_dry_run_makes_every_ci_output_locally(report_dir: Path, make_perf_dir) 
     assert run_command(["git", "check-ignore", "-q", "reports/summary.md"]).returncode == 0  # never committed
 
 
-def head_commit() -> str:
-    """The commit a CLI run from the project root judges (an A/B of another head is stale)."""
-    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 def test_the_summary_names_the_paired_a_b_it_judged_drift_from(report_dir: Path) -> None:
     from hologram_lib.drift import DriftResult
     from hologram_lib.experiments.ab import AbReport, write_ab
@@ -296,31 +290,6 @@ def test_the_noise_line_comes_from_a_real_calibration(report_dir: Path) -> None:
     done = hologram("summary", "--reports-dir", str(report_dir))
     line = next(x for x in done.stdout.splitlines() if x.startswith("**Noise:**"))
     assert line.startswith("**Noise:** A/A ") and "(3 interleaved runs per group); the p95 of core." in line
-
-
-HOSTILE_FUNCTION = "<img src=x onerror=alert(1)>[x](javascript:alert(1))<!channel>"
-
-
-def counted_regression(report_dir: Path) -> str:
-    """An ab.json of this commit whose counted encode regressed, with the functions `ab` names (one hostile)."""
-    from hologram_lib.drift import DriftResult
-    from hologram_lib.experiments.ab import AbReport, write_ab
-
-    key = "core.encode_1MB_instructions"
-    base = {"ref": "3f2a9c1d0e4b", "commit": "3f2a9c1d0e4b" * 3}
-    head = {"ref": "working tree", "commit": head_commit()}
-    regressed = DriftResult(status="regressed", ratio=1.03, ci_low=1.03, ci_high=1.03, mde_pct=1.0)
-    path = write_ab(report_dir / "perf", AbReport(base, head, 3, 2.0, {key: regressed}))
-    document = json.loads(path.read_text())
-    moved = [("PyObject_Vectorcall", 600.0, 43.0), (HOSTILE_FUNCTION, 300.0, 21.0)]
-    functions = [
-        {"function": name, "base_self": 1000.0, "head_self": 1000.0 + delta, "delta_self": delta, "share_pct": share,
-         "base_inclusive": 5000.0, "head_inclusive": 5000.0 + delta}
-        for name, delta, share in moved
-    ]  # fmt: skip
-    document["counted"] = {"attribution": {key: {"status": "regressed", "functions": functions}}}
-    path.write_text(json.dumps(document))
-    return key
 
 
 def test_a_counted_regression_and_a_bisection_are_named_in_every_output(report_dir: Path) -> None:

@@ -17,8 +17,8 @@ from hologram_lib.errors import SampleTimeout
 from hologram_lib.perf import collect as collect_mod
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import measure
-from tests.conftest import hologram, perf_collect
 from tests.graphql_server import RESOLVE_SDL, ResolveOnly, graphql_server
+from tests.helpers import hologram, perf_collect
 
 
 def test_measure_returns_ms_and_restores_gc() -> None:

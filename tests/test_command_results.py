@@ -15,6 +15,7 @@ from hologram_lib.baseline.promotion import gate_of_collected, measured_knobs, p
 from hologram_lib.config import gate_settings, perf_knobs
 from hologram_lib.e2e.probe import ProbeResult
 from hologram_lib.errors import InputError, Refused
+from hologram_lib.outcomes import Step
 from hologram_lib.perf.collect import CollectOutcome
 from hologram_lib.perf.counted import counting_valgrind
 from hologram_lib.perf.files import MetricResult, load_perf_dir
@@ -78,13 +79,13 @@ def test_promote_perf_dir_writes_beside_the_perf_folder_unless_named(
 
 def test_the_probe_says_its_run_in_one_line(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
-    passed = ProbeResult("r1", "ok", step_ms={"a": 1.0, "b": 2.0}, wall_s=1.234, waited_s=0.5)
+    passed = ProbeResult(run_id="r1", status=Step.OK, step_ms={"a": 1.0, "b": 2.0}, wall_s=1.234, waited_s=0.5)
     assert passed.line(events) == (
         f"e2e probe: PASS run r1: 2 steps in 1.23 s (0.50 s waiting on the services); events in {events}"
     )
-    failed = ProbeResult("r2", "fail", last_ok="publish", failed_step="resolve", error="timed out")
+    failed = ProbeResult(run_id="r2", status=Step.FAIL, last_ok="publish", failed_step="resolve", error="timed out")
     assert failed.failed and failed.line(events) == "e2e probe: FAIL run r2 at resolve (last ok: publish): timed out"
-    skipped = ProbeResult("r3", "skip", error="IPFS_API is not set")
+    skipped = ProbeResult(run_id="r3", status=Step.SKIP, error="IPFS_API is not set")
     assert not skipped.failed and skipped.line(events) == "e2e probe: SKIP (IPFS_API is not set)"
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from hologram_lib import config
-from tests.conftest import ROOT, VERDICT_ENV
+from tests.helpers import ROOT, VERDICT_ENV
 
 PACKAGE = ROOT / "hologram_lib"
 SOURCES = [p for p in PACKAGE.rglob("*.py") if "node_modules" not in p.parts]

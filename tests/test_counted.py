@@ -31,18 +31,8 @@ from hologram_lib.perf.counted import find_valgrind
 from hologram_lib.perf.counted_file import fingerprint_difference
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.perf.harness import measure
-from tests.conftest import ROOT, hologram
+from tests.helpers import EDITS, ENCODE_RETURN, ROOT, hologram
 
-# Extra work at the end of atlas.encode: a Python loop costs ≈150 instructions an iteration under callgrind, and
-# encode of 1 MiB ≈4.29 M; 840 iterations ≈ +3 %, 2800 ≈ +10 % (the tests check the measured ratio too).
-ENCODE_RETURN = "    return AtlasState(len(payload), grids)\n"
-EDITS = {
-    "plus3": ENCODE_RETURN.replace("    return", "    for _ in range(840):  # extra work\n        pass\n    return"),
-    "plus10": ENCODE_RETURN.replace("    return", "    for _ in range(2800):  # extra work\n        pass\n    return"),
-    "comment": ENCODE_RETURN.replace(
-        "    return", "    # A comment-only change: the grids are complete here, so the state can be built.\n    return"
-    ),
-}
 EXPECTED = {"plus3": Drift.REGRESSED, "plus10": Drift.REGRESSED, "comment": Drift.UNCHANGED}
 LOOSE_BUDGETS = {"SLO_ENCODE_P95_MS": "100000", "SLO_VERIFY_P95_MS": "100000", "SLO_GQL_P95_MS": "100000"}
 

@@ -30,7 +30,7 @@ from hologram_lib.baseline import baseline_document, read_baseline, write_baseli
 from hologram_lib.e2e.events import read_events
 from hologram_lib.errors import InputError
 from hologram_lib.perf.files import load_perf_dir
-from tests.conftest import ROOT, VERDICT_ENV, hologram, lognormal_runs
+from tests.helpers import ROOT, VERDICT_ENV, hologram, lognormal_runs
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import pytest
 
 from hologram_lib.clients import GraphQLClient, IpfsClient
 from hologram_lib.errors import ServiceError
-from tests.conftest import hologram
+from tests.helpers import hologram
 from tests.trickle_server import trickling
 
 SECRET_PATH = "/services/T0SECRET/B0SECRET/xoxSecretWebhookPath"
@@ -40,6 +40,7 @@ def test_a_trickling_ipfs_answer_is_cut_at_the_calls_deadline() -> None:
         assert time.monotonic() - start < 2.0
 
 
+@pytest.mark.slow
 def test_a_fast_answer_after_a_cut_one_still_works() -> None:
     """The watchdog cuts only the call that overran: the session goes on with a fresh connection."""
     with trickling(gap_s=0.001) as base, GraphQLClient(base + "/graphql", timeout_s=2) as client:
@@ -48,6 +49,7 @@ def test_a_fast_answer_after_a_cut_one_still_works() -> None:
         assert client.execute("{ __typename }") == {"__typename": "Q"}
 
 
+@pytest.mark.slow
 def test_one_threads_deadline_does_not_cut_another_threads_call() -> None:
     """The marketplace calls its IPFS client from several threads: a slow call's deadline cuts only its own socket."""
     answer = b'HTTP/1.1 200 OK\r\nContent-Length: 19\r\n\r\n{"Version":"0.1.0"}'

@@ -21,7 +21,7 @@ from hologram_lib import atlas
 from hologram_lib.clients import IpfsClient
 from hologram_lib.devstack import stack as devstack
 from hologram_lib.errors import StackError
-from tests.conftest import hologram, perf_collect, stack_token
+from tests.helpers import hologram, perf_collect, stack_token
 
 PUBLISH = """mutation($n:String!,$c:String!,$m:String,$s:String,$v:String){
   publishApp(name:$n, cid:$c, manifestCid:$m, sha256:$s, version:$v){ ok id name cid manifestCid } }"""

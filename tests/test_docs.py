@@ -16,7 +16,7 @@ from markdown.extensions.toc import slugify
 
 from tests.bench.macros import Figures
 from tests.bench.results import Figure, read, record
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", ROOT / "reports" / "README.md", *sorted(DOCS.glob("*.md"))]

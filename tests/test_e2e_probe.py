@@ -13,9 +13,9 @@ import pytest
 from hologram_lib import config
 from hologram_lib.e2e.probe import Probe
 from hologram_lib.perf.files import load_perf_dir
-from tests.conftest import ROOT, VERDICT_ENV, hologram, stack_token
 from tests.fake_marketplace import ALT_SDL, STANDARD_SDL, FakeMarket
 from tests.graphql_server import graphql_server
+from tests.helpers import ROOT, VERDICT_ENV, hologram, stack_token
 from tests.http_server import serving
 
 DEAD = "http://127.0.0.1:9"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from hologram_lib.e2e.events import STEPS, EventLog
-from tests.conftest import ROOT, hologram, run_command
+from tests.helpers import ROOT, hologram, run_command
 
 
 def write_run(path: Path, run_id: str, fail_at: str | None = None, cid: str = "bafkreiaaa") -> None:

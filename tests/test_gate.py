@@ -13,7 +13,7 @@ from hologram_lib import config
 from hologram_lib.budgets import check_budget, evaluate
 from hologram_lib.errors import InputError
 from hologram_lib.perf.files import load_perf_dir
-from tests.conftest import hologram, lognormal
+from tests.helpers import hologram, lognormal
 
 
 def test_check_budget_verdicts() -> None:

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from hologram_lib.devstack import guard
-from tests.conftest import stack_token
+from tests.helpers import stack_token
 from tests.marketplace_process import marketplace_process
 
 ALIASES_10K = "{" + " ".join(f'a{i}: resolve(name: "demo/object/alpha") {{ cid }}' for i in range(10_000)) + "}"

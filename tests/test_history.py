@@ -5,21 +5,18 @@ from __future__ import annotations
 import csv
 import multiprocessing
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hologram_lib.history import change_points
-from hologram_lib.history.lanes import current_lane
-from hologram_lib.history.records import EXPORT_COLUMNS, MetricRow, RunRecord
+from hologram_lib.history.records import EXPORT_COLUMNS, RunRecord
 from hologram_lib.history.series import read_series
 from hologram_lib.history.store import add_runs
-from tests.conftest import hologram, lognormal_runs
+from tests.helpers import HERE, history_run, hologram, lognormal_runs, store_with
 from tests.real_noise import ENCODE, runs
-
-HERE = current_lane()  # the tests' runs are this repository's on this machine: the baseline's and the gate's lane
 
 NOISE = 0.05
 
@@ -79,19 +76,9 @@ def test_too_short_or_unusable_series() -> None:
 # --- the store ------------------------------------------------------------------------------------------------------
 
 
-def _run(run_id: str, level: float, minutes: int, *, branch: str = "main", green: bool = True) -> RunRecord:
-    rows = tuple(
-        MetricRow(metric, 10, 2000, level * f, level * f * 1.1, None, None, level * f, level * f * 1.09, 0.05)
-        for metric, f in (("core.verify_ms", 0.1), ("core.encode_1MB_ms", 1.0))
-    )
-    when = datetime(2026, 11, 1) + timedelta(minutes=minutes)
-    return RunRecord(run_id, when, f"c{minutes:07d}", branch, "main", "r", HERE.machine, green, "{}", "test", rows,
-                     HERE.repository)  # fmt: skip
-
-
 def _append_many(store: str, prefix: str, count: int) -> None:
     for i in range(count):
-        add_runs(Path(store), [_run(f"{prefix}-{i}", 10.0, i)])
+        add_runs(Path(store), [history_run(f"{prefix}-{i}", 10.0, i)])
 
 
 def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
@@ -109,15 +96,15 @@ def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
 
 def test_a_run_stored_twice_is_stored_once(tmp_path: Path) -> None:
     store = tmp_path / "h.duckdb"
-    assert add_runs(store, [_run("x", 1.0, 1), _run("y", 1.0, 2)]) == (["x", "y"], [])
-    assert add_runs(store, [_run("x", 5.0, 1), _run("z", 1.0, 3)]) == (["z"], ["x"])
+    assert add_runs(store, [history_run("x", 1.0, 1), history_run("y", 1.0, 2)]) == (["x", "y"], [])
+    assert add_runs(store, [history_run("x", 5.0, 1), history_run("z", 1.0, 3)]) == (["z"], ["x"])
     assert read_series(store)["core.encode_1MB_ms"].level_ms.tolist() == [1.0, 1.0, 1.0]  # first write wins
 
 
 def test_clock_skew_an_older_run_takes_its_place_by_time(tmp_path: Path) -> None:
     store = tmp_path / "h.duckdb"
-    add_runs(store, [_run("late", 2.0, 10)])
-    add_runs(store, [_run("early", 1.0, 5)])  # stored second, measured first
+    add_runs(store, [history_run("late", 2.0, 10)])
+    add_runs(store, [history_run("early", 1.0, 5)])  # stored second, measured first
     assert read_series(store)["core.encode_1MB_ms"].run_ids == ("early", "late")
 
 
@@ -127,14 +114,8 @@ def test_a_bad_run_is_refused_and_nothing_of_its_batch_is_stored(tmp_path: Path)
     store = tmp_path / "h.duckdb"
     bad = RunRecord("bad", datetime(2026, 1, 1), None, "main", None, None, None, None, "{}", "t", ())
     with pytest.raises(InputError, match="at least one metric"):
-        add_runs(store, [_run("good", 1.0, 1), bad])
+        add_runs(store, [history_run("good", 1.0, 1), bad])
     assert read_series(store) == {}
-
-
-def _store_with(tmp_path: Path, records: list[RunRecord]) -> Path:
-    store = tmp_path / "store" / "h.duckdb"
-    add_runs(store, records)
-    return store
 
 
 def test_corrupt_store_is_exit_2_naming_it(tmp_path: Path) -> None:
@@ -150,7 +131,7 @@ def test_store_locked_by_another_process_is_exit_2(tmp_path: Path, make_perf_dir
     import subprocess
     import sys
 
-    store = _store_with(tmp_path, [_run("a", 1.0, 1)])
+    store = store_with(tmp_path, [history_run("a", 1.0, 1)])
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(store)!r}); print('held', flush=True); "
          "time.sleep(60)"],
@@ -170,7 +151,7 @@ def test_store_locked_by_another_process_is_exit_2(tmp_path: Path, make_perf_dir
 def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
     import duckdb
 
-    store = _store_with(tmp_path, [_run("a", 1.0, 1)])
+    store = store_with(tmp_path, [history_run("a", 1.0, 1)])
     with duckdb.connect(str(store)) as connection:
         connection.execute("UPDATE meta SET value = 'hologram-history/9' WHERE key = 'schema'")
     done = hologram("history", "show", "--store", str(store))
@@ -182,7 +163,7 @@ def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
 
 
 def test_export_and_import_round_trip_in_every_format(tmp_path: Path) -> None:
-    store = _store_with(tmp_path, [_run(f"r{i}", 1.0 + i / 10, i * 1440) for i in range(4)])
+    store = store_with(tmp_path, [history_run(f"r{i}", 1.0 + i / 10, i * 1440) for i in range(4)])
     for out in (tmp_path / "x.csv", tmp_path / "x.parquet", tmp_path / "by-date"):
         done = hologram("history", "export", "--store", str(store), "--out", str(out))
         assert done.returncode == 0, done.stderr
@@ -309,7 +290,7 @@ def test_a_count_beyond_the_store_is_refused_naming_the_file_not_the_store(tmp_p
 
 
 def test_export_to_a_folder_or_an_unwritable_place_is_exit_2_naming_it(tmp_path: Path) -> None:
-    store = _store_with(tmp_path, [_run("r0", 1.0, 0)])
+    store = store_with(tmp_path, [history_run("r0", 1.0, 0)])
     folder = tmp_path / "taken.csv"
     folder.mkdir()
     blocked = tmp_path / "a-file"
@@ -328,9 +309,9 @@ def test_export_to_a_folder_or_an_unwritable_place_is_exit_2_naming_it(tmp_path:
 
 
 def test_baseline_compare_uses_the_last_green_main_runs(tmp_path: Path, make_perf_dir: Callable[..., Path]) -> None:
-    green = [_run(f"g{i}", 10.0 * float(np.exp(0.03 * np.sin(i))), i) for i in range(12)]
-    others = [_run("red", 1.0, 100, green=False), _run("pr", 1.0, 101, branch="feature")]
-    store = _store_with(tmp_path, green + others)
+    green = [history_run(f"g{i}", 10.0 * float(np.exp(0.03 * np.sin(i))), i) for i in range(12)]
+    others = [history_run("red", 1.0, 100, green=False), history_run("pr", 1.0, 101, branch="feature")]
+    store = store_with(tmp_path, green + others)
     verify = lognormal_runs(1.0, 0.05, 10, 50, 5, between=0.02)
     slow = make_perf_dir(
         {"core.encode_1MB_ms": lognormal_runs(15.0, 0.05, 10, 50, 3, between=0.02), "core.verify_ms": verify}, "slow"
@@ -344,11 +325,11 @@ def test_baseline_compare_uses_the_last_green_main_runs(tmp_path: Path, make_per
     )
     done = hologram("baseline", "compare", "--perf-dir", str(same), "--store", str(store))
     assert done.returncode == 0, done.stdout
-    few = _store_with(tmp_path / "few", green[:2])
+    few = store_with(tmp_path / "few", green[:2])
     done = hologram("baseline", "compare", "--perf-dir", str(same), "--store", str(few))
     assert done.returncode == 2 and "no baseline found" in done.stderr  # fell back to baseline.json, absent here
     (same / "baseline.json").write_text("{}")  # a file to fall back to must not be used when history insists
-    for store_of in (few, _store_with(tmp_path / "empty", [])):
+    for store_of in (few, store_with(tmp_path / "empty", [])):
         done = hologram("baseline", "compare", "--perf-dir", str(same), "--store", str(store_of),
                         "--baseline-source", "history")  # fmt: skip
         assert done.returncode == 2 and done.stderr == (
@@ -359,7 +340,7 @@ def test_baseline_compare_uses_the_last_green_main_runs(tmp_path: Path, make_per
 
 def test_gate_can_fail_on_a_new_change_point_on_main(tmp_path: Path, make_perf_dir: Callable[..., Path]) -> None:
     levels = np.concatenate([_levels(5, 40), 1.3 * _levels(6, 6)]) * 10.0
-    store = _store_with(tmp_path, [_run(f"r{i}", float(v), i) for i, v in enumerate(levels)])
+    store = store_with(tmp_path, [history_run(f"r{i}", float(v), i) for i, v in enumerate(levels)])
     perf = make_perf_dir({"core.encode_1MB_ms": lognormal_runs(13.0, 0.05, 10, 50, 3)})
     args = ["verdict", "--perf-dir", str(perf), "--store", str(store), "--baseline-source", "file"]
     assert "shifted on main" not in hologram(*args).stdout
@@ -368,6 +349,7 @@ def test_gate_can_fail_on_a_new_change_point_on_main(tmp_path: Path, make_perf_d
     assert "core.encode_1MB_ms shifted on main at run 41 of 46 (commits c0000039..c0000040): ×1.3" in done.stdout
 
 
+@pytest.mark.notebook
 def test_a_failing_append_never_loses_the_report(tmp_path: Path, report_dir: Path) -> None:
     """The store is a directory (unwritable as a file): the report is still written, exit 0, and says so."""
     store = tmp_path / "not-a-file.duckdb"
@@ -380,6 +362,7 @@ def test_a_failing_append_never_loses_the_report(tmp_path: Path, report_dir: Pat
     assert "Verdict: FAIL" in index and "this run was NOT appended" in index
 
 
+@pytest.mark.notebook
 def test_the_token_never_lands_in_the_store(tmp_path: Path, report_dir: Path) -> None:
     token = "qa-secret-token-5f1d2c"  # a fake, looked for below
     store = tmp_path / "h.duckdb"

@@ -17,7 +17,7 @@ import pytest
 from hologram_lib.history.lanes import Lane, current_lane, repository_of_remote
 from hologram_lib.history.records import MetricRow, RunRecord
 from hologram_lib.history.store import add_runs
-from tests.conftest import ROOT, hologram, lognormal_runs
+from tests.helpers import ROOT, hologram, lognormal_runs
 
 HERE = current_lane()
 OTHER_REPOSITORY = "acme/worker"

@@ -21,7 +21,7 @@ from hologram_lib.history.records import MetricRow, RunRecord
 from hologram_lib.history.store import add_runs
 from hologram_lib.report.history_page import embedded_json, report_line
 from tests.chromium import launched, open_page
-from tests.conftest import ROOT, hologram
+from tests.helpers import ROOT, hologram
 
 RUNS = 1_000
 STEP_AT = 600  # core.verify_ms is 25 % slower from this run on, on both machines
@@ -120,6 +120,7 @@ def test_centre_interval_is_the_t_interval_of_the_log_process_medians() -> None:
     assert wider[0] < low and wider[1] > high  # fewer processes, wider interval
 
 
+@pytest.mark.slow
 def test_runs_are_in_commit_order_with_machines_apart_and_change_points_per_series(big_store: Path) -> None:
     view = read_view(big_store)
     assert len(view.runs) == RUNS
@@ -148,6 +149,7 @@ def test_runs_are_in_commit_order_with_machines_apart_and_change_points_per_seri
     assert data["intervals"][verify["interval"][0]] == "median 95% CI over 10 processes"
 
 
+@pytest.mark.slow
 def test_running_sum_cost_finds_the_same_breaks_as_ruptures_own_l2() -> None:
     """The history page seeks change points in every series of the store; the O(1) cost must not change them."""
     import ruptures
@@ -442,6 +444,7 @@ def test_a_page_that_cannot_be_made_is_said_and_no_stale_page_is_left(tmp_path: 
     assert not out.exists()
 
 
+@pytest.mark.notebook
 def test_report_writes_the_page_and_the_front_page_links_it(browser, report_dir: Path) -> None:
     done = hologram("report", "--no-collect", "--reports-dir", str(report_dir))
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from hologram_lib.history.records import EXPORT_COLUMNS
-from tests.conftest import hologram
+from tests.helpers import hologram
 
 SUMMARY = "suite,metric,p50_ms,p95_ms,p99_ms,avg_ms,n,note\ncore,verify_ms,1,2,3,1,30,\n"
 

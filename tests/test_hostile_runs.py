@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, hologram, lognormal_runs
-from tests.test_runs import CODEC, codec_repo, git, worktrees  # noqa: F401 - codec_repo is a fixture
+from tests.helpers import ROOT, hologram, lognormal_runs, worktrees
 
 CORE = {"graphql.resolve_ms": "skipped: GRAPHQL_URL is not set"}
 
@@ -169,7 +168,7 @@ def test_a_target_that_prints_and_exits_is_a_recorded_error(tmp_path: Path) -> N
     assert done.returncode in (2, 3) and "Traceback" not in done.stderr, done.stderr  # 3: the suite errored
 
 
-def test_ab_cancelled_with_sigterm_removes_its_worktree(codec_repo: Path) -> None:  # noqa: F811
+def test_ab_cancelled_with_sigterm_removes_its_worktree(codec_repo: Path) -> None:
     env = {"HOLOGRAM_TARGET": "mycodec:codec", "PYTHONPATH": f"{codec_repo}:{ROOT}"}
     command = [sys.executable, "-m", "hologram_lib.cli", "ab", "--base", "main", "--runs", "40", "--perf-dir",
                str(codec_repo / "perf")]  # fmt: skip

@@ -25,8 +25,10 @@ import pytest
 import requests
 import websocket
 
-from tests.conftest import ROOT, VERDICT_ENV
-from tests.test_verdict import verdict as verdict_of
+from tests.helpers import ROOT, VERDICT_ENV
+from tests.helpers import verdict as verdict_of
+
+pytestmark = pytest.mark.notebook  # JupyterLab and its kernels
 
 TOKEN = uuid.uuid4().hex
 

@@ -14,7 +14,7 @@ import pytest
 
 from hologram_lib import locks
 from hologram_lib.errors import Busy, InputError
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 HOLD = """
 import sys, time

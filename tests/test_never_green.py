@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import hologram, lognormal_runs
+from tests.helpers import hologram, lognormal_runs
 
 
 @pytest.fixture
@@ -125,6 +125,7 @@ def test_a_blank_token_file_gets_a_new_token_never_open_mutations(tmp_path: Path
     assert [p.name for p in tmp_path.iterdir()] == ["token"]  # no temp file left behind
 
 
+@pytest.mark.stack
 def test_the_marketplace_refuses_a_blank_token(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -138,6 +139,7 @@ def test_the_marketplace_refuses_a_blank_token(tmp_path: Path) -> None:
     assert done.returncode == 2 and "set but blank" in done.stderr
 
 
+@pytest.mark.notebook
 def test_one_report_at_a_time_and_no_lock_files_in_the_artifact(report_dir: Path) -> None:
     from hologram_lib.locks import locked
 
@@ -150,6 +152,7 @@ def test_one_report_at_a_time_and_no_lock_files_in_the_artifact(report_dir: Path
     assert not list(report_dir.rglob("*.lock"))
 
 
+@pytest.mark.notebook
 def test_kernel_dirs_of_a_killed_report_are_cleared_at_the_next_start(report_dir: Path) -> None:
     import subprocess
     import tempfile

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from hologram_lib.report import params
-from tests.conftest import ROOT, hologram, run_command, stack_token
+from tests.helpers import ROOT, hologram, run_command, stack_token
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -55,6 +55,7 @@ def render(reports: Path, *extra: str):
     return hologram("report", "--no-collect", "--reports-dir", str(reports), *extra)
 
 
+@pytest.mark.notebook
 def test_each_notebook_runs_on_fixture_data(report_dir: Path) -> None:
     done = render(report_dir)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
@@ -72,6 +73,7 @@ def test_each_notebook_runs_on_fixture_data(report_dir: Path) -> None:
     assert not list((report_dir / "notebooks").glob(".*running*"))
 
 
+@pytest.mark.notebook
 def test_papermill_from_a_plain_shell_with_a_yaml_file(report_dir: Path, tmp_path: Path) -> None:
     yaml = tmp_path / "params.yaml"
     yaml.write_text(
@@ -120,6 +122,7 @@ def test_papermill_bad_parameters_fail_clearly(tmp_path: Path, args: list[str], 
     assert not (tmp_path / "x.json").exists()  # failed before any work
 
 
+@pytest.mark.notebook
 def test_a_failing_notebook_still_gets_a_page(report_dir: Path) -> None:
     (report_dir / "perf" / "samples" / "core.csv").write_text("suite,metric,sample_ms\ncore,verify_ms,fast\n")
     done = render(report_dir)
@@ -133,6 +136,7 @@ def test_a_failing_notebook_still_gets_a_page(report_dir: Path) -> None:
     assert "Verdict: could not judge" in index and "core.csv:2" in index and not (report_dir / "verdict.json").exists()
 
 
+@pytest.mark.notebook
 def test_missing_everything_still_renders(tmp_path: Path) -> None:
     empty = tmp_path / "reports"
     done = render(empty)
@@ -154,6 +158,7 @@ def test_bad_report_parameter_fails_before_any_work(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "unknown parameter nope" in unknown.stderr
 
 
+@pytest.mark.notebook
 def test_cold_vs_warm_table_when_profiles_exist(report_dir: Path) -> None:
     profiles = {
         "core.verify_ms": {
@@ -170,6 +175,7 @@ def test_cold_vs_warm_table_when_profiles_exist(report_dir: Path) -> None:
     assert "cold p95 ms" in page and "<td>4.0</td>" in page.replace(" ", "")
 
 
+@pytest.mark.notebook
 def test_report_without_a_working_stack_still_renders_and_fails(tmp_path: Path) -> None:
     """No usable Kubo (HOLOGRAM_KUBO names none): the stack cannot start, the core suite still runs and the report is
     written — and the verdict is FAIL in every profile: the services were meant to be probed and were not (not a
@@ -195,6 +201,7 @@ def test_report_without_a_working_stack_still_renders_and_fails(tmp_path: Path) 
         assert verdict.returncode == 1
 
 
+@pytest.mark.notebook
 def test_a_report_that_dies_late_leaves_no_stale_pass(report_dir: Path) -> None:
     assert render(report_dir).returncode == 0
     assert (
@@ -208,6 +215,7 @@ def test_a_report_that_dies_late_leaves_no_stale_pass(report_dir: Path) -> None:
     assert "Verdict: could not judge" in index and "unknown baseline schema" in index and "PASS" not in index
 
 
+@pytest.mark.notebook
 def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path) -> None:
     """-p baseline_drift.threshold_pct=50 explores; the page still heads with the report's verdict (FAIL: the
     fixture regressed verify by 43 % against the runner's 10 % threshold)."""
@@ -227,6 +235,7 @@ def test_notebooks_show_the_one_verdict_and_never_re_decide_it(report_dir: Path)
     assert json.loads((report_dir / "gate-verdict.json").read_text()) == verdict  # one writer, one verdict
 
 
+@pytest.mark.notebook
 def test_report_against_running_services_collects_probes_and_says_each_phase(stack, tmp_path: Path) -> None:
     """The whole `hologram report` against services given by IPFS_API / GRAPHQL_URL (the session's stack): every
     phase, from the services to the pages, says its line; the services are left running."""
@@ -248,6 +257,7 @@ def test_report_against_running_services_collects_probes_and_says_each_phase(sta
     assert not (tmp_path / "s").exists()  # nothing started: the given services served the run
 
 
+@pytest.mark.notebook
 def test_report_from_another_folder_runs_the_checkouts_notebooks_and_says_each_phase(
     report_dir: Path, tmp_path: Path
 ) -> None:
@@ -267,6 +277,7 @@ def test_report_from_another_folder_runs_the_checkouts_notebooks_and_says_each_p
     assert "phase" not in done.stdout
 
 
+@pytest.mark.notebook
 def test_papermill_from_any_cwd_reads_and_writes_under_the_project_root(report_dir: Path, tmp_path: Path) -> None:
     """Relative paths are the project root's: papermill with --cwd notebooks (where JupyterLab puts a kernel) and
     papermill from a folder outside the project give the same gate as `hologram gate` on the same files."""

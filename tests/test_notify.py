@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import hologram
+from tests.helpers import hologram
 from tests.http_server import serving
 
 SECRET_PATH = "/services/T0SECRET/B0SECRET/xoxSecretWebhookPath"

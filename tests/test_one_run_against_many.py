@@ -11,7 +11,7 @@ import pytest
 
 from hologram_lib.baseline import baseline_document, write_baseline
 from hologram_lib.perf.files import load_perf_dir
-from tests.conftest import hologram, lognormal_runs
+from tests.helpers import hologram, lognormal_runs
 from tests.one_run_noise import one_run_rate
 from tests.real_noise import ENCODE, VERIFY
 
@@ -39,6 +39,7 @@ def test_one_run_near_the_baseline_does_not_fail(tmp_path: Path, make_perf_dir: 
     assert "REGRESSED" not in done.stdout
 
 
+@pytest.mark.slow
 def test_the_false_alarm_rate_on_real_runs_is_what_the_readme_says() -> None:
     """README: 0 % on verify; on encode ≈4 %, the one stalled process (×6.25) among the 30 drawn as the current run."""
     assert one_run_rate("A", "A", VERIFY, 300) == 0.0

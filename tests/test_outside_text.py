@@ -11,7 +11,7 @@ import pytest
 from nbconvert.filters.markdown import markdown2html
 
 from hologram_lib.report import charts, pages
-from tests.conftest import ROOT, hologram
+from tests.helpers import ROOT, hologram
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SCRIPT_NAME = "<img src=x onerror=document.title='pwned'>"

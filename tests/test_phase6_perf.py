@@ -15,7 +15,7 @@ from hologram_lib import config, credentials
 from hologram_lib.perf.collect import Progress, collect
 from hologram_lib.perf.files import load_perf_dir
 
-pytestmark = pytest.mark.phase6_perf
+pytestmark = [pytest.mark.phase6_perf, pytest.mark.process]  # the suites measure in worker processes
 PERF_DIR = Path(os.environ.get("HOLOGRAM_PERF_DIR", config.DEFAULT_PERF_DIR))
 
 

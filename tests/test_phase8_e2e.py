@@ -11,9 +11,9 @@ import pytest
 
 from hologram_lib import config, credentials
 from hologram_lib.e2e.probe import Probe
-from tests.conftest import stack_token
+from tests.helpers import stack_token
 
-pytestmark = pytest.mark.phase8_e2e
+pytestmark = [pytest.mark.phase8_e2e, pytest.mark.stack]  # the `stack` fixture, asked for at run time
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hologram_lib.ci.comment import LIMIT_CHARS, MARKER
-from tests.conftest import hologram
+from tests.helpers import HOSTILE_FUNCTION, counted_regression, hologram
 from tests.http_server import running
-from tests.test_ci_summary import HOSTILE_FUNCTION, counted_regression
 
 TOKEN = "ghs_0123456789abcdefSECRETtokenXYZ"
 REPOSITORY = "octo/hologram"

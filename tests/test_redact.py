@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hologram_lib.redact import MASK, one_line, redact, redact_lines, secret_lines
-from tests.conftest import ROOT, VERDICT_ENV
+from tests.helpers import ROOT, VERDICT_ENV
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hologram_lib.e2e.probe import ProbeResult, record_latencies
 from hologram_lib.layout import Reports
 from hologram_lib.perf.files import load_perf_dir
 from hologram_lib.pipeline import clear_previous_outputs
-from tests.conftest import hologram
+from tests.helpers import hologram
 
 
 def _previous_outputs(reports: Reports) -> list[Path]:
@@ -21,6 +23,7 @@ def _previous_outputs(reports: Reports) -> list[Path]:
     return stale
 
 
+@pytest.mark.notebook
 def test_a_report_removes_the_previous_reports_ci_outputs(report_dir: Path) -> None:
     reports = Reports(report_dir)
     stale = _previous_outputs(reports)

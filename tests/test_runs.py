@@ -12,7 +12,7 @@ import pytest
 from hologram_lib import budgets, stats
 from hologram_lib.errors import InputError
 from hologram_lib.perf.files import read_samples
-from tests.conftest import hologram, lognormal, lognormal_runs
+from tests.helpers import CODEC, git, hologram, lognormal, lognormal_runs, worktrees
 
 
 def write(path: Path, text: str) -> Path:
@@ -90,6 +90,7 @@ def test_gate_reports_runs_and_one_run_is_labelled(make_perf_dir, tmp_path: Path
     assert "1 run: machine noise not measured" in hologram("gate", "--perf-dir", str(one_dir)).stdout
 
 
+@pytest.mark.notebook
 def test_calibrate_writes_the_noise_and_the_report_shows_it(tmp_path: Path) -> None:
     perf_dir = tmp_path / "reports" / "perf"
     done = hologram("calibrate", "--runs", "3", "--samples", "40", "--suite", "core", "--perf-dir", str(perf_dir))
@@ -116,49 +117,9 @@ def test_calibrate_writes_the_noise_and_the_report_shows_it(tmp_path: Path) -> N
     assert 'id="noise"' in index and "core.encode_1MB_ms" in index.split('id="noise"')[1]
 
 
-CODEC = """import time
-
-class Codec:
-    def encode(self, data):
-        end = time.perf_counter() + {delay}
-        while time.perf_counter() < end:
-            pass
-        return bytes(data[:16])
-
-    def verify(self, state):
-        return isinstance(state, bytes)
-
-codec = Codec()
-"""
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
-@pytest.fixture
-def codec_repo(tmp_path: Path) -> Path:
-    """A git repository whose committed codec takes 0.5 ms per encode; the working tree makes it 1 ms."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "ci@example.invalid")
-    git(repo, "config", "user.name", "ci")
-    (repo / "mycodec.py").write_text(CODEC.format(delay=0.0005))
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "fast codec")
-    (repo / "mycodec.py").write_text(CODEC.format(delay=0.001))
-    return repo
-
-
 def ab(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     full_env = {"HOLOGRAM_TARGET": "mycodec:codec", "PYTHONPATH": str(repo), **(env or {})}
     return hologram("ab", *args, "--perf-dir", str(repo / "perf"), env=full_env, cwd=repo)
-
-
-def worktrees(repo: Path) -> list[str]:
-    done = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True)
-    return done.stdout.strip().splitlines()
 
 
 def test_ab_catches_a_slower_head_in_interleaved_runs_and_the_gate_fails(codec_repo: Path) -> None:

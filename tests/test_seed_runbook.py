@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.conftest import ROOT, lognormal, run_command
+from tests.helpers import ROOT, UPSTREAM_LIKE, run_command
 
 ALL_1000 = {"SLO_VERIFY_P95_MS": "1000", "SLO_ENCODE_P95_MS": "1000", "SLO_GQL_P95_MS": "1000"}
 
@@ -21,13 +21,6 @@ def project(tmp_path: Path, make_perf_dir: Callable[..., Path], metrics: dict[st
     """A directory laid out like the project root, with reports/perf holding the given metrics."""
     perf_dir = make_perf_dir(metrics, name="reports/perf")
     return perf_dir.parent.parent
-
-
-UPSTREAM_LIKE = {  # the upstream's typical figures: verify ≈ 7 ms, encode ≈ 60 ms
-    "core.verify_ms": lognormal(6.0, 0.1, 200, 1),
-    "core.encode_1MB_ms": lognormal(50.0, 0.1, 200, 2),
-    "graphql.resolve_ms": "skipped: GRAPHQL_URL is not set",
-}
 
 
 def test_forced_budget_violation_fails_naming_metric_p95_ci_and_budget(tmp_path: Path, make_perf_dir) -> None:

@@ -27,13 +27,14 @@ import pytest
 
 from hologram_lib import config, credentials
 from hologram_lib.devstack import stack as devstack
-from tests.conftest import ROOT, VERDICT_ENV
-from tests.test_seed_runbook import UPSTREAM_LIKE
+from tests.helpers import ROOT, UPSTREAM_LIKE, VERDICT_ENV
 
 SEED = ROOT / "tests" / "data" / "seed_runbook.md"
 VENV_BIN = str(Path(sys.executable).parent)
 # `make test` points the seed's suites at reports/test-run/; the seed's user has no such variables.
 MAKE_TEST_ONLY = ("HOLOGRAM_PERF_DIR", "HOLOGRAM_EVENTS")
+# The seed's commands start the stack and run the CLI, the scripts and the seed's own pytest in bash.
+pytestmark = [pytest.mark.stack, pytest.mark.process]
 
 
 def shell_blocks(text: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import hologram
+from tests.helpers import hologram
 from tests.http_server import serving
 
 GOOD_IPFS_VERSION = b'{"Version": "0.30.0"}'

@@ -15,7 +15,7 @@ import pytest
 
 from hologram_lib import atomic
 from hologram_lib.errors import InputError
-from tests.conftest import hologram
+from tests.helpers import hologram
 
 
 def test_a_character_device_is_written_into_not_replaced(tmp_path: Path) -> None:

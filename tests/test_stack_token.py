@@ -21,7 +21,7 @@ import pytest
 
 from hologram_lib import config, credentials
 from hologram_lib.devstack import stack as devstack
-from tests.conftest import hologram
+from tests.helpers import hologram
 
 URL = "http://127.0.0.1:4999/graphql"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hologram_lib import stats
-from tests.conftest import lognormal
+from tests.helpers import lognormal
 
 
 @pytest.mark.parametrize("n", [1, 2, 19, 72, 1000])

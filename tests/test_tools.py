@@ -7,7 +7,7 @@ import re
 import pytest
 
 from hologram_lib.cli import build_parser
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.mark.parametrize(("script", "command"), [("reports.ps1", "report"), ("perf-gate.ps1", "gate")])

@@ -23,7 +23,7 @@ from hologram_lib import atlas
 from hologram_lib.clients import IpfsClient
 from hologram_lib.devstack import stack as devstack
 from hologram_lib.devstack.unixfs import content_bytes
-from tests.conftest import hologram, stack_token
+from tests.helpers import hologram, stack_token
 
 CONTENT_FIELDS = """id name encoding data
   witness { id proof verificationTime isValid

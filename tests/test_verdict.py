@@ -6,19 +6,7 @@ import json
 from pathlib import Path
 
 from hologram_lib.e2e.events import EventLog
-from tests.conftest import hologram
-
-
-def verdict(reports: Path, *extra: str, env: dict[str, str] | None = None):
-    return hologram(
-        "verdict",
-        "--perf-dir",
-        str(reports / "perf"),
-        "--events",
-        str(reports / "e2e" / "events.jsonl"),
-        *extra,
-        env=env,
-    )
+from tests.helpers import verdict
 
 
 def test_regression_fails_and_threshold_can_clear_it(report_dir: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from hologram_lib.report.pages import verdict_markdown
 from hologram_lib.verdict import KIND
 from hologram_lib.verdict import read_verdict as read_recorded
 from hologram_lib.verdict_file import read_verdict
-from tests.conftest import hologram, lognormal_runs
+from tests.helpers import hologram, lognormal_runs
 
 NOT_A_VERDICT = {
     "empty": b"",

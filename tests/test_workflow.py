@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, run_command
+from tests.helpers import ROOT, run_command
 
 WORKFLOW = ROOT / ".github" / "workflows" / "reports.yml"
 BIN = Path(sys.executable).parent
@@ -285,9 +285,9 @@ def test_a_lost_cache_is_restored_from_the_export_zip(tmp_path: Path) -> None:
     import zipfile
 
     from hologram_lib.history.series import green_main_runs, read_series
-    from tests.test_history import _run, _store_with
+    from tests.helpers import history_run, store_with
 
-    original = _store_with(tmp_path / "original", [_run(f"g{i}", 10.0, i) for i in range(4)])
+    original = store_with(tmp_path / "original", [history_run(f"g{i}", 10.0, i) for i in range(4)])
     done = run_command([str(BIN / "hologram"), "history", "export", "--store", str(original), "--out",
                         str(tmp_path / "history-export")])  # fmt: skip
     assert done.returncode == 0, done.stderr
