@@ -25,8 +25,6 @@ from hologram_lib.outcomes import Budget
 from hologram_lib.perf.files import MetricData
 from hologram_lib.units import ms as _ms  # one formatter for every page (units.ms)
 
-ONE_RUN = "1 run: machine noise not measured"
-
 
 @dataclass(frozen=True, kw_only=True)
 class MetricVerdict:
@@ -86,7 +84,7 @@ def _verdict_for(data: MetricData, budget: float, source: str, settings: GateSet
         return verdict(status=Budget.INCONCLUSIVE, blocks=over, reason=reason)
     result = check_budget_runs(data.runs, budget) if data.runs else check_budget(data.samples, budget)
     interval = f"p95 {_ms(result.p95_ms)} ms [95% CI {_ms(result.ci_low_ms)}–{_ms(result.ci_high_ms)}]"
-    size = f"{result.runs} runs, n={result.n}" if result.runs > 1 else f"n={result.n}; {ONE_RUN}"
+    size = f"{result.runs} runs, n={result.n}" if result.runs > 1 else f"n={result.n}; {stats.ONE_RUN}"
     if result.status == Budget.PASS:
         return verdict(status=Budget.PASS, blocks=False, reason=f"{interval} <= {label}, {size}", result=result)
     if result.status == Budget.FAIL:

@@ -232,6 +232,7 @@ TAIL_DRIFT_ALPHA = 0.001
 DEFAULT_SESSION_SD = 0.05
 DEFAULT_SESSION_SD_P95 = 0.08
 MIN_RUNS = 3
+ONE_RUN = "1 run: machine noise not measured"  # what a verdict on one process run says of itself
 RUN_BOOTSTRAP_RESAMPLES = 2000
 MAX_GRID = 4096
 

@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from hologram_lib import stats
-from hologram_lib.baseline.files import HISTORY, NO_SAMPLES, ONE_RUN, Baseline, BaselineMetric
+from hologram_lib.baseline.files import HISTORY, NO_SAMPLES, Baseline, BaselineMetric
 from hologram_lib.baseline.text import describe, describe_count, report_lines
 from hologram_lib.config import GateSettings
 from hologram_lib.drift import (
@@ -296,7 +296,7 @@ def _one_run_result(
     else:
         assert cur.p95_ms is not None
         result = _point_only(base.p95_ms, cur.p95_ms, threshold_pct)
-    note = f"{ONE_RUN} (--allow-one-run)" + (f"; {result.note}" if result.note else "")
+    note = f"{stats.ONE_RUN} (--allow-one-run)" + (f"; {result.note}" if result.note else "")
     return DriftResult(
         status=result.status,
         ratio=result.ratio,

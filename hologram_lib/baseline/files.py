@@ -27,7 +27,6 @@ SCHEMA_V2 = "hologram-baseline/2"
 HISTORY = "hologram-history/1"
 UPSTREAM_FLAT = "upstream-flat"
 NO_SAMPLES = "no samples (point estimate only)"
-ONE_RUN = "1 run: machine noise not measured"
 # Stored p95s are rounded to 6 decimals; a larger disagreement with the stored samples means an edited file.
 P95_TOLERANCE = 1e-3
 
@@ -63,9 +62,9 @@ class Baseline:
     @property
     def label(self) -> str:
         if self.schema == UPSTREAM_FLAT:
-            return f"upstream flat form, {NO_SAMPLES}; {ONE_RUN}"
+            return f"upstream flat form, {NO_SAMPLES}; {stats.ONE_RUN}"
         if self.schema == SCHEMA_V2:
-            return f"{SCHEMA_V2}, {ONE_RUN}"
+            return f"{SCHEMA_V2}, {stats.ONE_RUN}"
         if self.schema == HISTORY:
             return f"history store: the last {self.provenance['runs']} green main runs ({self.provenance['commits']})"
         runs = sorted({len(m.runs) for m in self.metrics.values()})
