@@ -43,7 +43,7 @@ _PROFILE_ALLOWED_SKIPS: dict[str, frozenset[str]] = {
     "default": frozenset({"graphql", "ipfs", "e2e"}),
 }
 # Process runs per suite that `perf collect` takes, and the ceiling when a budget stays inconclusive. Measured on
-# this 2-core machine kind (README "Runs"): a core run costs ≈0.6 s (start-up ≈0.25 s + 2 × 200 samples), so 10 runs
+# this 2-core machine kind (docs/verdicts.md, "The process run is the unit of measurement"): a core run costs ≈0.6 s (start-up ≈0.25 s + 2 × 200 samples), so 10 runs
 # keep a PR's `make report` within a minute; nightly buys the resolution of 30.
 _PROFILE_RUNS: dict[str, tuple[int, int]] = {
     "pr": (10, 20),
@@ -97,7 +97,7 @@ class GateSettings:
         return 3 if source in _BUDGET_ENV.values() else 1 if source.startswith("profile ") else 2
 
 
-# Every environment variable the product reads — the one registry: the README's table lists USER_VARIABLES, the
+# Every environment variable the product reads — the one registry: docs/environment.md lists USER_VARIABLES, the
 # tests clear all of them, and reading a name that is not here is a bug (an AssertionError, never silent).
 USER_VARIABLES = (
     "SLO_VERIFY_P95_MS",

@@ -7,7 +7,7 @@ independent of each other (they share its memory layout, caches and the machine'
 - The **tail** (per-run p95) is tested the same way; it can also say `regressed`, and it is always reported with
   its interval and its minimum detectable effect, so a reader sees "on this runner the p95 can only reveal changes
   above 60 %". Its alpha is stricter, so that both tests together stay within the false-alarm target (measured
-  on real runs: the README's table, `python -m tests.real_noise`).
+  on real runs: docs/verdicts.md's table, `python -m tests.real_noise`).
 - A change beyond the threshold that is not significant is `inconclusive`, with the runs that would settle it;
   fewer than `stats.MIN_RUNS` runs on a side is `inconclusive` too — never a guess.
 
@@ -282,7 +282,7 @@ def compare_run_sets(
 # --- counts ----------------------------------------------------------------------------------------------------------
 
 # The smallest change a count verdict takes as real. Measured on this machine kind (`hologram calibrate --measure
-# instructions`, README "what each measurement can see"): repeated processes of the same code agree to < 0.01 %;
+# instructions`, docs/counted.md): repeated processes of the same code agree to < 0.01 %;
 # what moves a count without changing the work is memory layout — a docstring edit +0.18 %, a 5 KB environment
 # +0.09 %, an unset hash seed +0.07 %, a longer checkout path +0.29 % (the environment and seed are pinned). 1 %
 # is three times the largest of those, and below the 2 % a user may ask for.

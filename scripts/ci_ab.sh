@@ -2,7 +2,7 @@
 # CI (pull requests): paired A/B of this checkout against its merge base with $1 (e.g. origin/main), base and head
 # measured in interleaved runs of this job. Exit 0 when it ran: 0 (no regression) or 1 (a regression: the gate judges
 # it after the report shows it). Anything else stops the job with that code — 2 bad input, 3 could not run, 4 an
-# internal error (README, "How the verdicts are made"): a crashing `hologram ab` is never read as "it ran". Without a
+# internal error (docs/verdicts.md): a crashing `hologram ab` is never read as "it ran". Without a
 # merge base (a shallow clone, unrelated histories) it says so and exits 0: drift is then judged from the baseline.
 set -uo pipefail
 

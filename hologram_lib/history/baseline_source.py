@@ -1,4 +1,4 @@
-"""Which baseline a drift verdict uses — the rule, said once (README, "How the verdicts are made"):
+"""Which baseline a drift verdict uses — the rule, said once (docs/verdicts.md, "One verdict, one baseline rule"):
 
 1. A baseline the user names (`--baseline FILE`, else `HOLOGRAM_BASELINE`) always wins; an absent, truncated or
    otherwise bad one is an InputError (exit 2) — never quietly replaced by another source.

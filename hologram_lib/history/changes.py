@@ -1,6 +1,6 @@
 """Change points: where a metric's level shifted in its series of runs (one value per run, in run order).
 
-Method (chosen on measured quality and speed, README "Change points"): candidates from `ruptures`' binary
+Method (chosen on measured quality and speed, docs/history.md): candidates from `ruptures`' binary
 segmentation on the log series (a relative shift is a shift of the log level; PELT scored the same and took
 50 × longer) with a BIC-style penalty of 3·σ²·ln n, σ the noise estimated robustly from the first differences
 (median absolute deviation, so that the shifts themselves and single outliers barely move it); then, as Apache

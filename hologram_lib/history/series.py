@@ -5,7 +5,7 @@ mixes their levels in a series, a change point or a baseline.
 
 Run order is the time a run was measured (`recorded_at`, UTC), ties broken by the order stored. A run recorded
 before the newest stored one — an import of old artifacts, or a runner whose clock is behind — takes its place by
-time; the clock of the runner that measured it is trusted (documented in the README: a skewed clock misplaces its
+time; the clock of the runner that measured it is trusted (documented in docs/history.md: a skewed clock misplaces its
 own runs, nothing else).
 """
 
