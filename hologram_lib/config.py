@@ -43,8 +43,9 @@ _PROFILE_ALLOWED_SKIPS: dict[str, frozenset[str]] = {
     "default": frozenset({"graphql", "ipfs", "e2e"}),
 }
 # Process runs per suite that `perf collect` takes, and the ceiling when a budget stays inconclusive. Measured on
-# this 2-core machine kind (docs/verdicts.md, "The process run is the unit of measurement"): a core run costs ≈0.6 s (start-up ≈0.25 s + 2 × 200 samples), so 10 runs
-# keep a PR's `make report` within a minute; nightly buys the resolution of 30.
+# this 2-core machine kind (docs/verdicts.md, "The process run is the unit of measurement"): a core run costs
+# ≈0.6 s (start-up ≈0.25 s + 2 × 200 samples), so 10 runs keep a PR's `make report` within a minute; nightly buys
+# the resolution of 30.
 _PROFILE_RUNS: dict[str, tuple[int, int]] = {
     "pr": (10, 20),
     "main": (10, 20),

@@ -38,7 +38,8 @@ from pathlib import Path
 
 
 class ExitCode(enum.IntEnum):
-    """What every `hologram` command's exit status means (pytest's ExitCode is the model); docs/verdicts.md has the table."""
+    """What every `hologram` command's exit status means (pytest's ExitCode is the model); docs/verdicts.md has the
+    table."""
 
     OK = 0  # success; the gate passed
     GATE_FAILED = 1  # the verdict is FAIL (budget, drift, A/B, E2E), or a check found what it looks for
