@@ -417,6 +417,11 @@ def regression_threshold_pct(explicit: float | None = None, environ: Mapping[str
 
 DEFAULT_EVENTS = layout.DEFAULT.events
 DEFAULT_HISTORY = Path(".history") / "history.duckdb"
+# Where drift's baseline comes from when none is named (history.baseline_source applies the rule), and how many
+# green main runs a history baseline takes: settings, so that a command's --help need not load DuckDB to list them.
+BASELINE_SOURCES = ("auto", "history", "file")
+HISTORY_RUNS = 10
+NEW_CHANGE_RUNS = 10  # a change point among a series' last 10 runs is "new" (`verdict --fail-on-change-point`)
 
 
 def history_path(explicit: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:

@@ -127,8 +127,8 @@ def _option(command: list[str], option: str) -> argparse.Action:
 
 
 def test_option_lists_and_defaults_come_from_where_they_are_defined() -> None:
-    from hologram_lib.config import DEFAULT_PERF_DIR, DEFAULT_SAMPLES, MEASURES
-    from hologram_lib.history.baseline_source import HISTORY_RUNS, SOURCES
+    from hologram_lib.config import BASELINE_SOURCES as SOURCES
+    from hologram_lib.config import DEFAULT_PERF_DIR, DEFAULT_SAMPLES, HISTORY_RUNS, MEASURES
     from hologram_lib.perf.suites import SUITE_BUILDERS
 
     assert _option(["perf", "collect"], "--suite").choices == tuple(SUITE_BUILDERS)
@@ -154,7 +154,9 @@ def test_a_command_declares_its_options_only_when_chosen() -> None:
     assert usage.value.code == 2
 
 
-@pytest.mark.parametrize("command", [["--help"], ["redact", "--help"], ["kernel", "--help"], ["summary", "--help"]])
+@pytest.mark.parametrize(
+    "command", [["--help"], ["redact", "--help"], ["kernel", "--help"], ["summary", "--help"], ["verdict", "--help"]]
+)
 def test_help_loads_no_heavy_library(command: list[str]) -> None:
     script = (
         "import sys\nfrom hologram_lib.cli import main\n"

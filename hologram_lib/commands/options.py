@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hologram_lib.config import (
+    BASELINE_SOURCES,
     DEFAULT_E2E_TIMEOUT_S,
     DEFAULT_EVENTS,
     DEFAULT_HISTORY,
     DEFAULT_PERF_DIR,
     DEFAULT_SAMPLES,
     DEFAULT_THRESHOLD_PCT,
+    HISTORY_RUNS,
     MEASURES,
     PROFILES,
 )
@@ -132,15 +134,10 @@ def store(parser: Parser) -> None:
 
 def baseline_source(parser: Parser) -> None:
     """--baseline-source and --history-runs: where drift's baseline comes from when none is named."""
-    from hologram_lib.history.baseline_source import (  # DuckDB: only for the commands that judge drift
-        HISTORY_RUNS,
-        SOURCES,
-    )
-
     parser.add_argument(
         "--baseline-source",
-        choices=SOURCES,
-        default=SOURCES[0],
+        choices=BASELINE_SOURCES,
+        default=BASELINE_SOURCES[0],
         help="when no baseline is named: the store's last green main runs, else PERF_DIR/baseline.json (%(default)s, "
         "the default); history insists on the store, file ignores it",
     )

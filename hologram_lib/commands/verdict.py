@@ -17,7 +17,7 @@ def register(commands: Commands) -> None:
 
 
 def _declare(parser: argparse.ArgumentParser) -> None:
-    from hologram_lib.history.series import NEW_CHANGE_RUNS  # DuckDB, as the verdict's baseline source needs
+    from hologram_lib.config import NEW_CHANGE_RUNS
 
     parser.set_defaults(handler=run_verdict)
     options.judged_perf_data(parser)

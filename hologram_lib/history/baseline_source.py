@@ -19,14 +19,12 @@ from pathlib import Path
 
 from hologram_lib import stats
 from hologram_lib.baseline import Baseline, from_history, read_baseline
+from hologram_lib.config import HISTORY_RUNS
 from hologram_lib.errors import InputError
 from hologram_lib.history.artifacts import current_run_id
 from hologram_lib.history.lanes import Lane, current_lane
 from hologram_lib.history.series import green_main_runs, run_endpoints
 from hologram_lib.layout import PerfDir
-
-SOURCES = ("auto", "history", "file")
-HISTORY_RUNS = 10
 
 
 @dataclass(frozen=True)

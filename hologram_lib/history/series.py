@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hologram_lib.config import GateSettings
+from hologram_lib.config import NEW_CHANGE_RUNS, GateSettings
 from hologram_lib.errors import InputError
 from hologram_lib.history.changes import ChangePoint, change_points
 from hologram_lib.history.lanes import Lane, current_lane
@@ -27,7 +27,6 @@ from hologram_lib.history.store import opened
 
 MAIN = "main"
 TREND_RUNS = 50  # runs per front-page trend chart
-NEW_CHANGE_RUNS = 10  # a change point among a series' last 10 runs is "new"
 
 
 @dataclass(frozen=True)
