@@ -120,6 +120,7 @@ bench: $(STAMP) $(CHARTLIB_STAMP) valgrind
 	$(BIN)/python tests/bench/bench_counted.py
 	$(BIN)/python tests/bench/bench_bisect.py
 	$(BIN)/python tests/bench/bench_cli.py
+	$(BIN)/python tests/bench/bench_check.py
 
 # The docs' screenshots (docs/*.png) taken again from real reports against the embedded stack, in a temporary folder.
 pictures: $(STAMP) $(CHARTLIB_STAMP) chromium kubo
