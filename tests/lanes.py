@@ -80,13 +80,13 @@ def references(functions: list[Callable[..., object]]) -> set[str]:
         names = set(_names_in(function.__code__))
         for name in names:
             value = function.__globals__.get(name)
+            if isinstance(value, ModuleType):  # every function's own attributes of it: `sys.executable` in this one
+                found.add(value.__name__)
+                found.update(f"{value.__name__}.{attribute}" for attribute in names)
+                continue
             if value is None or id(value) in seen:
                 continue
             seen.add(id(value))
-            if isinstance(value, ModuleType):
-                found.add(value.__name__)
-                found.update(f"{value.__name__}.{attribute}" for attribute in names)  # `sys.executable` …
-                continue
             module = getattr(value, "__module__", None)
             if isinstance(module, str):
                 found |= {module, f"{module}.{getattr(value, '__qualname__', name)}"}

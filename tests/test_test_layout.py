@@ -185,3 +185,18 @@ def test_the_fast_lane_selection_leaves_out_what_fixtures_and_helpers_mark(tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     selected = sorted(re.findall(r"::(test_\w+)", done.stdout))
     assert selected == ["test_starts_nothing_of_a_lane", "test_unmarked_start"], done.stdout
+
+
+def _uses_sys_for_its_path() -> str:
+    return sys.path[0]
+
+
+def _starts_python() -> str:
+    return sys.executable
+
+
+def test_a_modules_attribute_is_seen_in_every_function_whatever_the_order() -> None:
+    """`sys.executable` puts a test in the process lane even when another function of the same walk used `sys` for
+    something else first (the walk's order follows a set's, which changes from one session to the next)."""
+    for order in ([_uses_sys_for_its_path, _starts_python], [_starts_python, _uses_sys_for_its_path]):
+        assert "sys.executable" in lanes.references(list(order))
