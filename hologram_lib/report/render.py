@@ -179,6 +179,9 @@ def run_all(
 ) -> list[NotebookRun]:
     """Check every notebook's parameters first (a bad one fails before any work), then run all in parallel;
     `on_done` hears of each as it finishes (the report's progress lines), the list keeps the notebooks' order."""
+    # Absolute before the threads start: papermill changes the process's working directory to the checkout (`cwd`)
+    # while a notebook runs, so a relative path resolved in another thread would land in the checkout.
+    reports_dir = reports_dir.resolve()
     given = paths_for(reports_dir)
     for name, values in (parameters or {}).items():
         given.setdefault(name, {}).update(values)
