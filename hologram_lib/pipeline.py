@@ -111,6 +111,8 @@ def run(request: ReportRequest, phases: Phases | None = None) -> ReportOutcome:
     """The whole report on one folder, which it holds locked (a second report on it is exit 2, not a mixed folder)."""
     for name, values in request.parameters.items():  # a bad parameter fails before any work
         params.check(name, values)
+    # Absolute from the start: the notebooks run in the checkout, wherever the command was started.
+    request = replace(request, reports_dir=request.reports_dir.resolve(), state_dir=request.state_dir.resolve())
     try:
         with locked(request.reports_dir, wait=False):
             return _run(request, phases or Phases())

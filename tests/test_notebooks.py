@@ -258,6 +258,34 @@ def test_report_against_running_services_collects_probes_and_says_each_phase(sta
 
 
 @pytest.mark.notebook
+def test_the_notebooks_leave_the_process_where_they_found_it(report_dir: Path, tmp_path: Path) -> None:
+    """Papermill moves the process into the checkout while a notebook runs, and back to where *that* run found it:
+    three runs overlapping could leave it in the checkout, where the report's relative paths (its folder, the history
+    store) would then land. After `run_all` the process is where it was, and the pages are in the asked folder."""
+    # Its own process (the kernels' sockets and event loops live and die there), with the runs staggered so that they
+    # overlap the way that leaves the process in the checkout: a later run starts inside an earlier one's chdir and
+    # ends after it.
+    script = f"""
+import os, time
+from pathlib import Path
+from hologram_lib.report import render
+
+run_notebook, order = render.run_notebook, {list(params.NOTEBOOKS)!r}
+def staggered(name, *args, **kwargs):
+    time.sleep(0.5 * order.index(name))
+    return run_notebook(name, *args, **kwargs)
+render.run_notebook = staggered
+runs = render.run_all(Path({str(ROOT)!r}), Path("reports"))
+print("failed:", [run.error for run in runs if not run.ok])
+print("cwd:", os.getcwd())
+"""
+    done = run_command([sys.executable, "-c", script], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-2:] == ["failed: []", f"cwd: {tmp_path}"], done.stdout
+    assert all((report_dir / f"{name}.html").is_file() for name in params.NOTEBOOKS)
+
+
+@pytest.mark.notebook
 def test_report_from_another_folder_runs_the_checkouts_notebooks_and_says_each_phase(
     report_dir: Path, tmp_path: Path
 ) -> None:

@@ -188,6 +188,7 @@ def run_all(
     checked = {name: notebook_params.check(name, given.get(name, {})) for name in notebook_params.NOTEBOOKS}
     clear_stale_kernel_dirs()
     kernel_name = kernel.ensure_kernel()
+    started_in = os.getcwd()
     try:
         with ThreadPoolExecutor(max_workers=len(checked)) as pool:
             futures = [
@@ -199,4 +200,7 @@ def run_all(
                     on_done(future.result())
             return [future.result() for future in futures]
     finally:
+        # Each papermill run changes into the checkout and back to where *it* found the process: two of them
+        # overlapping can leave the process in the checkout, where the caller's relative paths would then land.
+        os.chdir(started_in)
         shutil.rmtree(_kernel_dir(), ignore_errors=True)
