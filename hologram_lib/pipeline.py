@@ -64,10 +64,8 @@ class Phases:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.done: list[tuple[str, float]] = []
 
     def say(self, name: str, seconds: float, detail: str = "") -> None:
-        self.done.append((name, seconds))
         self.stream.write(f"phase {name}: {seconds:.1f} s{f' ({detail})' if detail else ''}\n")
         self.stream.flush()
 
@@ -98,7 +96,6 @@ class ReportOutcome:
     seconds: float
     problems: list[str]
     history: str = ""
-    phases: list[tuple[str, float]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         failed = [f"  notebook {r.name} failed: {r.error}" for r in self.runs if not r.ok]
@@ -172,7 +169,6 @@ def _run(request: ReportRequest, phases: Phases) -> ReportOutcome:
         seconds=time.perf_counter() - start,
         problems=problems,
         history=judged.history,
-        phases=phases.done,
     )
 
 
