@@ -108,11 +108,12 @@ def run(request: ReportRequest, phases: Phases | None = None) -> ReportOutcome:
     """The whole report on one folder, which it holds locked (a second report on it is exit 2, not a mixed folder)."""
     for name, values in request.parameters.items():  # a bad parameter fails before any work
         params.check(name, values)
+    asked = Reports(request.reports_dir).index  # said as the user wrote it
     # Absolute from the start: the notebooks run in the checkout, wherever the command was started.
     request = replace(request, reports_dir=request.reports_dir.resolve(), state_dir=request.state_dir.resolve())
     try:
         with locked(request.reports_dir, wait=False):
-            return _run(request, phases or Phases())
+            return replace(_run(request, phases or Phases()), index=asked)
     except Busy:
         raise InputError(
             "another report is running on this folder: wait for it, or give this one another --reports-dir",
